@@ -1,0 +1,105 @@
+/* config.h: INI configuration files into a typed struct cfg, with file:line for every value. */
+#ifndef REEVE_CONFIG_H
+#define REEVE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A list of "file:line: message" errors, collected so that all of them can be reported. */
+struct cfg_errors {
+	char **msgs;
+	size_t n, cap;
+};
+
+/* One probe-specific key of a [probe NAME] section, kept as text for the probe to parse. */
+struct cfg_probe_opt {
+	char *key;
+	char *value;
+	const char *file; /* interned in struct cfg, borrowed */
+	int line;
+	int used; /* set by the probe host when the probe asked for this key */
+};
+
+/* One [probe NAME] section. */
+struct cfg_probe {
+	char *name;       /* instance name, unique */
+	char *type;       /* module name, e.g. "cpu" */
+	double interval;  /* seconds; defaults to [reeve] interval */
+	double timeout;   /* seconds; defaults to the interval, at most 10 s */
+	struct cfg_probe_opt *opts;
+	size_t nopts;
+	const char *file; /* where the section header is */
+	int line;
+};
+
+/* The whole configuration. All strings are owned by the struct; cfg_free frees them. */
+struct cfg {
+	/* [reeve] */
+	char *data_dir;       /* default "reeve-data" */
+	double interval;      /* seconds, default 10 */
+	char *hostname;       /* default: gethostname() */
+	char *plugin_dir;     /* colon-separated list, default PROBEDIR */
+	int log_level;        /* enum reeve_log_level, default REEVE_LOG_INFO */
+	char *log_target;     /* "stderr" or "syslog", default "stderr" */
+	double memory_window; /* seconds of recent samples kept in memory per series, default 15m */
+	/* [http] */
+	char *listen;         /* "host:port", "[v6]:port"; default "127.0.0.1:9180" */
+	char *token;          /* bearer token for /metrics, NULL = none */
+	double http_timeout;  /* seconds of inactivity before a connection is closed, default 30 */
+	unsigned max_connections;  /* default 256 */
+	unsigned max_per_ip;       /* default 32 */
+	uint64_t memory_limit;     /* bytes per connection, default 64 KiB */
+	unsigned http_threads;     /* default 2 */
+	/* [store] */
+	char *rrdcached;      /* NULL, "unix:/path", "/path" or "host:port" */
+	char *preset;         /* RRA preset name, default "default" */
+	uint64_t queue_size;  /* max queued updates before new ones are dropped, default 100000 */
+	double flush_timeout; /* how long shutdown may take to flush, default 10 s */
+
+	struct cfg_probe *probes;
+	size_t nprobes;
+
+	char **files; /* every file read, interned; cfg_probe_opt.file etc. point here */
+	size_t nfiles;
+};
+
+/*
+ * Read path (and everything it includes). Returns a new cfg, or NULL after appending every
+ * error found to errs. Nothing is checked that needs the probes themselves: probe-specific
+ * keys are kept as struct cfg_probe_opt for the probe host to validate.
+ */
+struct cfg *cfg_load(const char *path, struct cfg_errors *errs);
+
+/*
+ * The same for a config held in memory (the embedded default); name is used in error
+ * messages as the file name, and relative includes resolve against the working directory.
+ */
+struct cfg *cfg_load_string(const char *text, const char *name, struct cfg_errors *errs);
+
+/* Free a cfg; cfg_free(NULL) is a no-op. */
+void cfg_free(struct cfg *cfg);
+
+/* Append "file:line: message" (or "file: message" when line is 0) to errs. */
+void cfg_error_add(struct cfg_errors *errs, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Free the messages of errs and reset it to empty. */
+void cfg_errors_clear(struct cfg_errors *errs);
+
+/*
+ * Durations: a number followed by a unit, ms s m h d w ("500ms", "10s", "1.5h", "7d");
+ * "0" alone is accepted. Sets *seconds, returns 0, or -1 with *errstr set to a static
+ * message. Bare numbers other than 0 are rejected as ambiguous.
+ */
+int cfg_parse_duration(const char *s, double *seconds, const char **errstr);
+
+/*
+ * Sizes: a whole number followed by B, KiB, MiB, GiB, TiB (binary) or kB, MB, GB, TB
+ * (decimal), e.g. "64KiB", "10MiB"; "0" alone is accepted. Sets *bytes, returns 0 or -1.
+ */
+int cfg_parse_size(const char *s, uint64_t *bytes, const char **errstr);
+
+/* Booleans: yes/no, true/false, on/off, 1/0. Returns 0 or -1. */
+int cfg_parse_bool(const char *s, int *out, const char **errstr);
+
+#endif /* REEVE_CONFIG_H */

@@ -1,0 +1,61 @@
+/* util.h: allocation that dies loudly, growable string buffers, small helpers. */
+#ifndef REEVE_UTIL_H
+#define REEVE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Allocate or die: on out-of-memory these log and abort, so callers never see NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+/* xreallocarray: like xrealloc(p, nmemb * size) with an overflow check. */
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a new string formatted like printf; the caller frees it. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer, always NUL-terminated once anything was appended. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+void buf_reserve(struct buf *b, size_t extra);
+void buf_append(struct buf *b, const void *data, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Empties the buffer but keeps its memory. */
+void buf_reset(struct buf *b);
+/* Frees the memory; the buffer is empty and reusable afterwards. */
+void buf_free(struct buf *b);
+/* Hands the data to the caller (who frees it) and leaves the buffer empty. */
+char *buf_steal(struct buf *b);
+
+/* Bounded copy that always NUL-terminates; returns strlen(src) like strlcpy. */
+size_t strlcpy_r(char *dst, const char *src, size_t size);
+
+/* Seconds since the epoch, and seconds on the monotonic clock. */
+double util_now(void);
+double util_monotonic(void);
+
+/*
+ * Prometheus-style number formatting: shortest text that reads back as the same double,
+ * "NaN", "+Inf", "-Inf". Writes into buf (at least 32 bytes) and returns buf.
+ */
+char *util_fmt_double(char *buf, size_t size, double v);
+
+/* Prometheus name rules: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]*. */
+int util_valid_metric_name(const char *s);
+int util_valid_label_name(const char *s);
+
+/* mkdir -p with mode 0755; returns 0 or -1 with errno set. */
+int util_mkdir_p(const char *path);
+
+/* 64-bit FNV-1a hash of n bytes. */
+unsigned long long util_hash(const void *data, size_t n);
+
+#endif /* REEVE_UTIL_H */
