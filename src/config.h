@@ -99,6 +99,12 @@ int cfg_parse_duration(const char *s, double *seconds, const char **errstr);
  */
 int cfg_parse_size(const char *s, uint64_t *bytes, const char **errstr);
 
+/*
+ * Listen addresses: "host:port" or "[ipv6]:port", port 1..65535. Sets *host (new string,
+ * without brackets) and *port, returns 0, or -1 with *errstr set.
+ */
+int cfg_parse_listen(const char *s, char **host, unsigned *port, const char **errstr);
+
 /* Booleans: yes/no, true/false, on/off, 1/0. Returns 0 or -1. */
 int cfg_parse_bool(const char *s, int *out, const char **errstr);
 

@@ -1,0 +1,351 @@
+/* daemon.c: running reeve: start-up, signals, reload, shutdown, and reeve's own metrics. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "http.h"
+#include "log.h"
+#include "plugin.h"
+#include "registry.h"
+#include "sched.h"
+#include "store.h"
+#include "util.h"
+
+#ifndef VERSION
+#define VERSION "unknown"
+#endif
+
+static const char default_config[] =
+#include "default-conf.inc"
+    ;
+
+#define DEFAULT_CONFIG_NAME "(built-in default config)"
+
+/* Everything the running daemon holds. Reloads happen on the main thread only. */
+struct daemon {
+	struct cfg *cfg;
+	const char *path;
+	struct store *store;
+	struct registry *reg;
+	struct sched *sched;
+	struct http *http;
+	double start_time;
+	/* written by the main thread, read by the self probe: plain doubles are fine here */
+	volatile double reload_ok, reload_time;
+	unsigned long long reloads;
+};
+
+static struct cfg *
+load(const char *path, struct cfg_errors *errs)
+{
+	if (path == NULL)
+		return cfg_load_string(default_config, DEFAULT_CONFIG_NAME, errs);
+	return cfg_load(path, errs);
+}
+
+/* Load a config and create its probes; on failure every error is in errs. */
+static struct cfg *
+load_all(const char *path, struct cfg_errors *errs, struct probe_inst ***probes, size_t *n)
+{
+	struct cfg *cfg = load(path, errs);
+
+	if (cfg == NULL)
+		return NULL;
+	log_set_level(cfg->log_level);
+	if (plugin_create_all(cfg, errs, probes, n) == -1) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+int
+daemon_check(const char *path)
+{
+	struct cfg_errors errs = { 0 };
+	struct probe_inst **probes = NULL;
+	size_t n = 0;
+	struct cfg *cfg;
+
+	log_set_level(LOG_LEVEL_WARN);
+	cfg = load_all(path, &errs, &probes, &n);
+	if (cfg == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		cfg_errors_clear(&errs);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		plugin_inst_free(probes[i]);
+	free(probes);
+	cfg_free(cfg);
+	printf("configuration OK\n");
+	return 0;
+}
+
+/* ---- reeve's own metrics: a probe compiled into the daemon -------------------------------- */
+
+#define SELF_METRIC(id, mname, mtype, mhelp) \
+	static const struct reeve_metric id = { mname, mhelp, mtype }
+SELF_METRIC(m_build, "reeve_build_info", REEVE_GAUGE, "reeve's version, always 1");
+SELF_METRIC(m_start, "reeve_start_time_seconds", REEVE_GAUGE, "When reeve started, seconds since the epoch");
+SELF_METRIC(m_reload_ok, "reeve_config_last_reload_successful", REEVE_GAUGE,
+    "1 if the last configuration reload succeeded (or none was asked for), 0 if it was rejected");
+SELF_METRIC(m_reload_time, "reeve_config_last_reload_success_timestamp_seconds", REEVE_GAUGE,
+    "When the configuration was last loaded successfully");
+SELF_METRIC(m_qdepth, "reeve_store_queue_depth", REEVE_GAUGE, "RRD updates waiting for the writer");
+SELF_METRIC(m_updates, "reeve_store_updates_total", REEVE_COUNTER, "Values written to RRD files");
+SELF_METRIC(m_errors, "reeve_store_errors_total", REEVE_COUNTER, "RRD creates or updates that failed");
+SELF_METRIC(m_dropped, "reeve_store_dropped_total", REEVE_COUNTER, "Values dropped because the store queue was full");
+SELF_METRIC(m_creates, "reeve_store_creates_total", REEVE_COUNTER, "RRD files created");
+SELF_METRIC(m_files, "reeve_store_files", REEVE_GAUGE, "RRD files known to the store");
+SELF_METRIC(m_series, "reeve_series", REEVE_GAUGE, "Series in the in-memory registry");
+SELF_METRIC(m_conflicts, "reeve_registry_type_conflicts_total", REEVE_COUNTER,
+    "Samples dropped because their metric was seen before with another type");
+SELF_METRIC(m_workers, "reeve_workers", REEVE_GAUGE, "Threads in the probe worker pool");
+SELF_METRIC(m_http, "reeve_http_requests_total", REEVE_COUNTER, "HTTP requests answered");
+SELF_METRIC(m_http_err, "reeve_http_errors_total", REEVE_COUNTER, "HTTP requests answered with an error");
+SELF_METRIC(m_renders, "reeve_http_metrics_renders_total", REEVE_COUNTER,
+    "Times the /metrics body was rendered (once per change, not per request)");
+SELF_METRIC(m_rss, "process_resident_memory_bytes", REEVE_GAUGE, "Resident memory of reeve");
+SELF_METRIC(m_cpu, "process_cpu_seconds_total", REEVE_COUNTER, "CPU time reeve used, user and system");
+
+static void
+self_process(const struct reeve_host *h, struct reeve_emitter *em)
+{
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	unsigned long long utime, stime;
+	long rss;
+
+	if (f == NULL)
+		return;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return;
+	/* fields after the comm: state is field 3; utime 14, stime 15, rss 24 */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
+	    "%*d %*d %*u %*u %ld", &utime, &stime, &rss) == 3) {
+		double tck = (double)sysconf(_SC_CLK_TCK);
+		h->emit(em, &m_cpu, NULL, 0, (double)(utime + stime) / tck);
+		h->emit(em, &m_rss, NULL, 0, (double)rss * (double)sysconf(_SC_PAGESIZE));
+	}
+}
+
+static int
+self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
+{
+	struct daemon *d = state;
+	const struct reeve_host *h = plugin_host();
+	struct reeve_label version = { "version", VERSION };
+	struct store_stats st;
+	struct sched_stats ss;
+	struct http_stats hs = { 0 };
+
+	(void)err;
+	(void)errlen;
+	store_get_stats(d->store, &st);
+	sched_get_stats(d->sched, &ss);
+	if (d->http)
+		http_get_stats(d->http, &hs);
+	h->emit(em, &m_build, &version, 1, 1);
+	h->emit(em, &m_start, NULL, 0, d->start_time);
+	h->emit(em, &m_reload_ok, NULL, 0, d->reload_ok);
+	h->emit(em, &m_reload_time, NULL, 0, d->reload_time);
+	h->emit(em, &m_qdepth, NULL, 0, (double)st.queue_depth);
+	h->emit(em, &m_updates, NULL, 0, (double)st.updates);
+	h->emit(em, &m_errors, NULL, 0, (double)st.errors);
+	h->emit(em, &m_dropped, NULL, 0, (double)st.dropped);
+	h->emit(em, &m_creates, NULL, 0, (double)st.creates);
+	h->emit(em, &m_files, NULL, 0, (double)st.files);
+	reg_rdlock(d->reg);
+	h->emit(em, &m_series, NULL, 0, (double)reg_series_count(d->reg));
+	reg_unlock(d->reg);
+	h->emit(em, &m_conflicts, NULL, 0, (double)reg_type_conflicts(d->reg));
+	h->emit(em, &m_workers, NULL, 0, ss.workers);
+	h->emit(em, &m_http, NULL, 0, (double)hs.requests);
+	h->emit(em, &m_http_err, NULL, 0, (double)hs.errors);
+	h->emit(em, &m_renders, NULL, 0, (double)hs.renders);
+	self_process(h, em);
+	return 0;
+}
+
+static const struct reeve_probe self_probe = {
+	.abi_version = REEVE_PROBE_ABI_VERSION,
+	.size = sizeof(struct reeve_probe),
+	.name = "reeve",
+	.description = "reeve's own metrics",
+	.collect = self_collect,
+};
+
+/* Install the probes of a config (plus the self probe) into the scheduler. */
+static void
+install_probes(struct daemon *d, struct probe_inst **probes, size_t n)
+{
+	struct probe_inst **all = xcalloc(n + 1, sizeof(*all));
+
+	memcpy(all, probes, n * sizeof(*probes));
+	all[n] = plugin_builtin("reeve", &self_probe, d, d->cfg->interval);
+	sched_set_probes(d->sched, all, n + 1);
+	free(all);
+}
+
+static int
+ready(void *arg)
+{
+	struct daemon *d = arg;
+
+	return sched_ready(d->sched);
+}
+
+static int
+differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct cfg_errors errs = { 0 };
+	struct probe_inst **probes = NULL;
+	size_t n = 0;
+	struct cfg *cfg;
+	int old_level = log_get_level();
+
+	log_info("reloading the configuration from %s", d->path ? d->path : DEFAULT_CONFIG_NAME);
+	cfg = load_all(d->path, &errs, &probes, &n);
+	if (cfg == NULL) {
+		log_set_level(old_level);
+		log_error("new configuration rejected, the running one stays in force:");
+		for (size_t i = 0; i < errs.n; i++)
+			log_error("  %s", errs.msgs[i]);
+		cfg_errors_clear(&errs);
+		d->reload_ok = 0;
+		return;
+	}
+	if (differs(cfg->data_dir, d->cfg->data_dir) || differs(cfg->rrdcached, d->cfg->rrdcached) ||
+	    differs(cfg->preset, d->cfg->preset) || differs(cfg->listen, d->cfg->listen) ||
+	    cfg->http_timeout != d->cfg->http_timeout || cfg->max_connections != d->cfg->max_connections ||
+	    cfg->max_per_ip != d->cfg->max_per_ip || cfg->memory_limit != d->cfg->memory_limit ||
+	    cfg->http_threads != d->cfg->http_threads || cfg->queue_size != d->cfg->queue_size ||
+	    cfg->memory_window != d->cfg->memory_window || differs(cfg->log_target, d->cfg->log_target))
+		log_warnx("data_dir, [store], [http] settings other than token, memory_window and "
+		    "log_target change only on restart; the running values stay");
+	http_set_token(d->http, cfg->token);
+	cfg_free(d->cfg);
+	d->cfg = cfg;
+	install_probes(d, probes, n);
+	free(probes);
+	d->reload_ok = 1;
+	d->reload_time = util_now();
+	d->reloads++;
+	log_info("configuration reloaded: %zu probes", n);
+}
+
+int
+daemon_run(const char *path, int use_syslog)
+{
+	struct daemon d = { 0 };
+	struct cfg_errors errs = { 0 };
+	struct probe_inst **probes = NULL;
+	size_t n = 0;
+	sigset_t set;
+	char err[512];
+	int sig, status = 0;
+
+	d.path = path;
+	log_init(use_syslog, "reeve");
+	d.cfg = load_all(path, &errs, &probes, &n);
+	if (d.cfg == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		cfg_errors_clear(&errs);
+		return 1;
+	}
+	if (!use_syslog && strcmp(d.cfg->log_target, "syslog") == 0)
+		log_init(1, "reeve");
+
+	/* Signals go to this thread only, through sigwait; every other thread blocks them. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	d.start_time = util_now();
+	d.reload_ok = 1;
+	d.reload_time = d.start_time;
+	{
+		struct store_params sp = { d.cfg->data_dir, d.cfg->rrdcached, d.cfg->preset,
+			(size_t)d.cfg->queue_size };
+		d.store = store_new(&sp, err, sizeof(err));
+	}
+	if (d.store == NULL) {
+		log_error("%s", err);
+		status = 1;
+		goto out;
+	}
+	d.reg = reg_new(d.cfg->memory_window, d.store);
+	d.sched = sched_new(d.reg, 2);
+	install_probes(&d, probes, n);
+	free(probes);
+	probes = NULL;
+	{
+		struct http_params hp = {
+			.listen = d.cfg->listen, .token = d.cfg->token,
+			.timeout = (unsigned)(d.cfg->http_timeout + 0.999),
+			.max_connections = d.cfg->max_connections, .max_per_ip = d.cfg->max_per_ip,
+			.threads = d.cfg->http_threads, .memory_limit = (size_t)d.cfg->memory_limit,
+			.ready = ready, .ready_arg = &d,
+		};
+		d.http = http_new(&hp, d.reg, err, sizeof(err));
+	}
+	if (d.http == NULL) {
+		log_error("%s", err);
+		status = 1;
+		goto out;
+	}
+	if (sched_start(d.sched) == -1) {
+		log_error("cannot start the scheduler");
+		status = 1;
+		goto out;
+	}
+	log_info("reeve %s running: %zu probes, data in %s", VERSION, n, d.cfg->data_dir);
+
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(&d);
+			continue;
+		}
+		log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+out:
+	/* stop intake first (HTTP, probes), then write out what is queued */
+	http_free(d.http);
+	if (d.sched && sched_free(d.sched, d.cfg->flush_timeout / 2) > 0) {
+		/* a probe thread is stuck: flush what is queued and exit without freeing */
+		store_sync(d.store);
+		log_info("stopped");
+		return status;
+	}
+	store_free(d.store, d.cfg->flush_timeout);
+	reg_free(d.reg);
+	for (size_t i = 0; probes && i < n; i++)
+		plugin_inst_free(probes[i]);
+	free(probes);
+	cfg_free(d.cfg);
+	if (status == 0)
+		log_info("stopped");
+	return status;
+}

@@ -1,0 +1,18 @@
+/* daemon.h: running reeve: start-up, signals, reload, shutdown, and reeve's own metrics. */
+#ifndef REEVE_DAEMON_H
+#define REEVE_DAEMON_H
+
+/*
+ * Load and fully validate a configuration (path NULL: the embedded default), probe keys
+ * included. Prints "configuration OK" or every error as file:line: message to stderr/stdout.
+ * Returns the exit status: 0 or 1.
+ */
+int daemon_check(const char *path);
+
+/*
+ * Run the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads the config.
+ * use_syslog sends logs to syslog instead of stderr. Returns the exit status.
+ */
+int daemon_run(const char *path, int use_syslog);
+
+#endif /* REEVE_DAEMON_H */

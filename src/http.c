@@ -1,0 +1,260 @@
+/* http.c: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "expo.h"
+#include "http.h"
+#include "log.h"
+#include "registry.h"
+#include "util.h"
+
+/*
+ * Locks: lock guards the prepared /metrics response, its generation and the token.
+ * Counters are atomics.
+ */
+struct http {
+	struct MHD_Daemon *d;
+	struct registry *reg;
+	int (*ready)(void *);
+	void *ready_arg;
+	pthread_mutex_t lock;
+	struct MHD_Response *metrics;   /* prepared body, shared by every request */
+	unsigned long metrics_gen;
+	char *token;
+	unsigned long long requests, errors, unauthorized, renders;
+};
+
+static int request_marker;
+
+static enum MHD_Result
+reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+	    MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"reeve\"");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Every error is JSON with a message. */
+static enum MHD_Result
+reply_error(struct http *h, struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	struct buf b = { 0 };
+	enum MHD_Result ret;
+
+	__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
+	buf_puts(&b, "{\"status\":\"error\",\"error\":\"");
+	for (const char *p = msg; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_putc(&b, '\\');
+		if ((unsigned char)*p >= 0x20)
+			buf_putc(&b, *p);
+	}
+	buf_puts(&b, "\"}\n");
+	ret = reply(c, status, "application/json", b.data);
+	buf_free(&b);
+	return ret;
+}
+
+static int
+authorized(struct http *h, struct MHD_Connection *c)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	int ok = 1;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->token) {
+		size_t tl = strlen(h->token);
+
+		ok = auth && strncmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == tl &&
+		    CRYPTO_memcmp(auth + 7, h->token, tl) == 0;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ok;
+}
+
+/*
+ * Queue the prepared /metrics response, re-rendered only when the registry changed. It is
+ * queued under the lock: a newer render may drop our reference right after.
+ */
+static enum MHD_Result
+metrics_queue(struct http *h, struct MHD_Connection *c)
+{
+	unsigned long gen = reg_generation(h->reg);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->metrics == NULL || h->metrics_gen != gen) {
+		struct buf b = { 0 };
+
+		expo_render(h->reg, &b);
+		if (b.data == NULL)
+			buf_puts(&b, "");
+		r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, EXPO_CONTENT_TYPE);
+		if (h->metrics)
+			MHD_destroy_response(h->metrics); /* requests still sending it keep theirs */
+		h->metrics = r;
+		h->metrics_gen = gen;
+		h->renders++;
+	}
+	ret = MHD_queue_response(c, MHD_HTTP_OK, h->metrics);
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http *h = cls;
+
+	(void)version;
+	(void)upload_data;
+	if (*con_cls == NULL) {
+		/* answer on the second call: answering on the first closes keep-alive connections */
+		*con_cls = &request_marker;
+		return MHD_YES;
+	}
+	__atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0; /* a body we do not want: drain it, answer at the end */
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");
+	if (strcmp(url, "/metrics") == 0) {
+		if (!authorized(h, c)) {
+			__atomic_add_fetch(&h->unauthorized, 1, __ATOMIC_RELAXED);
+			return reply_error(h, c, MHD_HTTP_UNAUTHORIZED,
+			    "missing or wrong bearer token (Authorization: Bearer <token>)");
+		}
+		return metrics_queue(h, c);
+	}
+	if (strcmp(url, "/healthz") == 0)
+		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n");
+	if (strcmp(url, "/readyz") == 0) {
+		if (h->ready && !h->ready(h->ready_arg))
+			return reply_error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "not ready: waiting for the first collection of every probe");
+		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ready\n");
+	}
+	return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such endpoint (try /metrics, /healthz, /readyz)");
+}
+
+static void
+mhd_log(void *arg, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)arg;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_debug("http: %s", msg);
+}
+
+struct http *
+http_new(const struct http_params *p, struct registry *r, char *err, size_t errlen)
+{
+	struct http *h;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res;
+	char *host = NULL, port[16];
+	unsigned uport;
+	const char *e;
+	int rc;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+
+	if (cfg_parse_listen(p->listen, &host, &uport, &e) == -1) {
+		snprintf(err, errlen, "listen %s: %s", p->listen, e);
+		return NULL;
+	}
+	snprintf(port, sizeof(port), "%u", uport);
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "listen %s: %s", p->listen, gai_strerror(rc));
+		free(host);
+		return NULL;
+	}
+	free(host);
+	if (res->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h = xcalloc(1, sizeof(*h));
+	h->reg = r;
+	h->ready = p->ready;
+	h->ready_arg = p->ready_arg;
+	h->token = p->token && *p->token ? xstrdup(p->token) : NULL;
+	pthread_mutex_init(&h->lock, NULL);
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
+	    MHD_OPTION_SOCK_ADDR, res->ai_addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(p->threads ? p->threads : 1),
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)p->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)p->max_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)p->timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)p->memory_limit,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_END);
+	freeaddrinfo(res);
+	if (h->d == NULL) {
+		snprintf(err, errlen, "cannot listen on %s (address in use or not available?)", p->listen);
+		pthread_mutex_destroy(&h->lock);
+		free(h->token);
+		free(h);
+		return NULL;
+	}
+	log_info("http: listening on %s", p->listen);
+	return h;
+}
+
+void
+http_set_token(struct http *h, const char *token)
+{
+	pthread_mutex_lock(&h->lock);
+	free(h->token);
+	h->token = token && *token ? xstrdup(token) : NULL;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void
+http_get_stats(struct http *h, struct http_stats *st)
+{
+	st->requests = __atomic_load_n(&h->requests, __ATOMIC_RELAXED);
+	st->errors = __atomic_load_n(&h->errors, __ATOMIC_RELAXED);
+	st->unauthorized = __atomic_load_n(&h->unauthorized, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&h->lock);
+	st->renders = h->renders;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void
+http_free(struct http *h)
+{
+	if (h == NULL)
+		return;
+	MHD_stop_daemon(h->d);
+	if (h->metrics)
+		MHD_destroy_response(h->metrics);
+	pthread_mutex_destroy(&h->lock);
+	free(h->token);
+	free(h);
+}

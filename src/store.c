@@ -1,0 +1,752 @@
+/* store.c: RRD files, one per series, written by one writer thread (librrd or rrdcached). */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rrd.h>
+
+#include "log.h"
+#include "rrdcached.h"
+#include "store.h"
+#include "util.h"
+
+#define STORE_NAME_MAX 255
+
+struct store_file {
+	char *rel;             /* path relative to data_dir, "rrd/..." */
+	char *abs;             /* absolute path */
+	int type;
+	unsigned long step;
+	int exists;            /* on disk (or known to rrdcached) */
+	long long last;        /* last second written, to drop same-second updates */
+	struct store_file *hnext;
+};
+
+struct item {
+	struct store_file *f;
+	double ts, value;
+};
+
+/*
+ * Locks: files_lock guards the file table (files, nfiles, nbuckets); qlock guards the
+ * queue, the counters and the flags below it. The writer thread alone touches the
+ * contents of a struct store_file other than rel/abs/type/step (set once at creation).
+ */
+struct store {
+	char *data_dir;
+	char *rrd_dir;
+	char *preset;
+	struct rrdcached *cached;
+
+	pthread_mutex_t files_lock;
+	struct store_file **buckets;
+	size_t nbuckets, nfiles;
+
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;      /* writer waits for work */
+	pthread_cond_t donecond;   /* store_sync waits for progress */
+	struct item *q;
+	size_t qlen, qcap, qmax;
+	unsigned long long seq_put, seq_done; /* items accepted / written or failed */
+	int stopping;
+	double deadline;           /* monotonic; when the writer must give up */
+	struct store_stats st;
+	pthread_t writer;
+};
+
+/* ---- path encoding ---------------------------------------------------------------------- */
+
+static int
+keep_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '_' || c == '-' || c == '.';
+}
+
+static int
+label_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct reeve_label *)a)->name, ((const struct reeve_label *)b)->name);
+}
+
+char *
+store_path_encode(const char *name, const struct reeve_label *labels, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct reeve_label *sorted;
+	struct buf b = { 0 };
+	size_t comp;
+
+	if (!util_valid_metric_name(name) || strlen(name) + 4 > STORE_NAME_MAX)
+		return NULL;
+	buf_puts(&b, name);
+	sorted = xcalloc(n ? n : 1, sizeof(*sorted));
+	memcpy(sorted, labels, n * sizeof(*labels));
+	qsort(sorted, n, sizeof(*sorted), label_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (!util_valid_label_name(sorted[i].name) || (i && !strcmp(sorted[i].name, sorted[i - 1].name)))
+			goto fail;
+		buf_putc(&b, '/');
+		comp = b.len;
+		buf_puts(&b, sorted[i].name);
+		buf_putc(&b, '=');
+		for (const unsigned char *p = (const unsigned char *)sorted[i].value; *p; p++) {
+			if (keep_char(*p))
+				buf_putc(&b, (char)*p);
+			else {
+				char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+				buf_append(&b, e, 3);
+			}
+		}
+		if (b.len - comp + (i == n - 1 ? 4 : 0) > STORE_NAME_MAX)
+			goto fail;
+	}
+	buf_puts(&b, ".rrd");
+	free(sorted);
+	return buf_steal(&b);
+fail:
+	free(sorted);
+	buf_free(&b);
+	return NULL;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void
+store_labels_free(struct reeve_label *labels, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((char *)labels[i].name);
+		free((char *)labels[i].value);
+	}
+	free(labels);
+}
+
+int
+store_path_decode(const char *path, char **name, struct reeve_label **labels, size_t *n)
+{
+	size_t len = strlen(path), cap = 0;
+	char *copy, *p, *slash;
+	struct reeve_label *l = NULL;
+	size_t nl = 0;
+
+	if (len < 5 || strcmp(path + len - 4, ".rrd") != 0)
+		return -1;
+	copy = xstrndup(path, len - 4);
+	p = copy;
+	slash = strchr(p, '/');
+	if (slash)
+		*slash = '\0';
+	if (!util_valid_metric_name(p))
+		goto fail;
+	*name = xstrdup(p);
+	while (slash) {
+		char *comp = slash + 1, *eq, *v;
+		struct buf val = { 0 };
+
+		slash = strchr(comp, '/');
+		if (slash)
+			*slash = '\0';
+		eq = strchr(comp, '=');
+		if (eq == NULL)
+			goto fail_name;
+		*eq = '\0';
+		if (!util_valid_label_name(comp) || (nl && strcmp(l[nl - 1].name, comp) >= 0))
+			goto fail_name;
+		for (v = eq + 1; *v; v++) {
+			if (*v == '%') {
+				int hi = hexval(v[1]), lo = hi < 0 ? -1 : hexval(v[2]);
+				if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) || keep_char((unsigned char)(hi << 4 | lo))) {
+					buf_free(&val);
+					goto fail_name;
+				}
+				buf_putc(&val, (char)(hi << 4 | lo));
+				v += 2;
+			} else if (keep_char((unsigned char)*v))
+				buf_putc(&val, *v);
+			else {
+				buf_free(&val);
+				goto fail_name;
+			}
+		}
+		if (val.len == 0) {
+			buf_free(&val);
+			goto fail_name;
+		}
+		if (nl == cap) {
+			cap = cap ? cap * 2 : 4;
+			l = xreallocarray(l, cap, sizeof(*l));
+		}
+		l[nl].name = xstrdup(comp);
+		l[nl].value = buf_steal(&val);
+		nl++;
+	}
+	free(copy);
+	*labels = l;
+	*n = nl;
+	return 0;
+fail_name:
+	free(*name);
+	*name = NULL;
+fail:
+	store_labels_free(l, nl);
+	free(copy);
+	return -1;
+}
+
+/* ---- presets ---------------------------------------------------------------------------- */
+
+struct rra_spec {
+	unsigned long resolution; /* seconds per row; 0 = the step */
+	unsigned long span;       /* seconds covered */
+};
+
+struct preset {
+	const char *name;
+	struct rra_spec rra[4];
+};
+
+static const struct preset presets[] = {
+	{ "default", { { 0, 86400 }, { 300, 7 * 86400 }, { 1800, 31 * 86400 }, { 21600, 366 * 86400 } } },
+	{ "compact", { { 60, 86400 }, { 900, 31 * 86400 }, { 21600, 366 * 86400 }, { 0, 0 } } },
+	{ "long", { { 0, 7 * 86400 }, { 300, 90 * 86400 }, { 3600, 731 * 86400 }, { 86400, 3653 * 86400 } } },
+};
+
+int
+store_preset_rras(const char *name, unsigned long step, char argv[][64], int max)
+{
+	static const char *const cfs[] = { "MIN", "AVERAGE", "MAX" };
+	const struct preset *p = NULL;
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+		if (strcmp(presets[i].name, name) == 0)
+			p = &presets[i];
+	if (p == NULL || step == 0)
+		return -1;
+	for (int i = 0; i < 4 && p->rra[i].span; i++) {
+		unsigned long res = p->rra[i].resolution ? p->rra[i].resolution : step;
+		unsigned long steps = (res + step - 1) / step;
+		unsigned long rows;
+
+		if (steps == 0)
+			steps = 1;
+		rows = (p->rra[i].span + steps * step - 1) / (steps * step);
+		for (int c = 0; c < 3; c++) {
+			if (n == max)
+				return -1;
+			snprintf(argv[n++], 64, "RRA:%s:0.5:%lu:%lu", cfs[c], steps, rows);
+		}
+	}
+	return n;
+}
+
+/* ---- file table ------------------------------------------------------------------------- */
+
+static struct store_file *
+file_find(struct store *s, const char *rel, size_t h)
+{
+	for (struct store_file *f = s->buckets[h]; f; f = f->hnext)
+		if (strcmp(f->rel, rel) == 0)
+			return f;
+	return NULL;
+}
+
+static void
+file_table_grow(struct store *s)
+{
+	size_t n = s->nbuckets * 2;
+	struct store_file **nb = xcalloc(n, sizeof(*nb));
+
+	for (size_t i = 0; i < s->nbuckets; i++)
+		for (struct store_file *f = s->buckets[i], *next; f; f = next) {
+			size_t h = util_hash(f->rel, strlen(f->rel)) & (n - 1);
+			next = f->hnext;
+			f->hnext = nb[h];
+			nb[h] = f;
+		}
+	free(s->buckets);
+	s->buckets = nb;
+	s->nbuckets = n;
+}
+
+/* Find or add the file for rel (path under data_dir); called with files_lock held. */
+static struct store_file *
+file_intern(struct store *s, const char *rel, int type, unsigned long step, int exists)
+{
+	size_t h = util_hash(rel, strlen(rel)) & (s->nbuckets - 1);
+	struct store_file *f = file_find(s, rel, h);
+
+	if (f)
+		return f;
+	f = xcalloc(1, sizeof(*f));
+	f->rel = xstrdup(rel);
+	f->abs = xasprintf("%s/%s", s->data_dir, rel);
+	f->type = type;
+	f->step = step;
+	f->exists = exists;
+	f->hnext = s->buckets[h];
+	s->buckets[h] = f;
+	if (++s->nfiles > s->nbuckets)
+		file_table_grow(s);
+	return f;
+}
+
+struct store_file *
+store_file_get(struct store *s, const char *name, const struct reeve_label *labels,
+    size_t nlabels, int type, double step, char *err, size_t errlen)
+{
+	char *enc = store_path_encode(name, labels, nlabels);
+	char *rel;
+	struct store_file *f;
+	unsigned long istep = step >= 1 ? (unsigned long)lround(step) : 1;
+
+	if (enc == NULL) {
+		snprintf(err, errlen, "a label value is too long for a file name (255 bytes encoded)");
+		return NULL;
+	}
+	rel = xasprintf("rrd/%s", enc);
+	free(enc);
+	if (strlen(s->data_dir) + strlen(rel) + 2 > PATH_MAX) {
+		snprintf(err, errlen, "the file path would exceed %d bytes", PATH_MAX);
+		free(rel);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->files_lock);
+	f = file_intern(s, rel, type, istep, 0);
+	pthread_mutex_unlock(&s->files_lock);
+	free(rel);
+	return f;
+}
+
+const char *
+store_file_path(const struct store_file *f)
+{
+	return f->abs;
+}
+
+/* nftw cannot take an argument: the store being scanned at start-up (main thread only). */
+static struct store *scanning;
+
+static int
+scan_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	const char *rel = path + strlen(scanning->rrd_dir) + 1;
+	char *name;
+	struct reeve_label *labels;
+	size_t n;
+
+	(void)sb;
+	(void)ftw;
+	if (flag != FTW_F)
+		return 0;
+	if (store_path_decode(rel, &name, &labels, &n) == 0) {
+		char *r = xasprintf("rrd/%s", rel);
+		/* type and step of an existing file do not matter: it is never created again */
+		file_intern(scanning, r, REEVE_GAUGE, 0, 1);
+		free(r);
+		free(name);
+		store_labels_free(labels, n);
+	} else if (strstr(rel, ".tmp") == NULL) {
+		log_warnx("%s: not a series file of reeve, ignored", path);
+	}
+	return 0;
+}
+
+/* ---- writer ----------------------------------------------------------------------------- */
+
+static void
+count_error(struct store *s, const char *what, const char *file, const char *msg)
+{
+	static struct log_limit lim;
+	unsigned long dropped;
+
+	pthread_mutex_lock(&s->qlock);
+	s->st.errors++;
+	pthread_mutex_unlock(&s->qlock);
+	if (log_limit_allow(&lim, 60, &dropped))
+		log_warnx("store: %s %s: %s%s", what, file, msg,
+		    dropped ? " (and more errors, not logged)" : "");
+}
+
+static int
+create_args(struct store *s, struct store_file *f, char argv[][64], int max)
+{
+	int n;
+
+	snprintf(argv[0], 64, "DS:value:%s:%lu:%s:U", f->type == REEVE_COUNTER ? "DDERIVE" : "GAUGE",
+	    2 * f->step, f->type == REEVE_COUNTER ? "0" : "U");
+	n = store_preset_rras(s->preset, f->step, argv + 1, max - 1);
+	return n < 0 ? -1 : n + 1;
+}
+
+/* Create f's file, starting just before first; returns 0 or -1 (error counted). */
+static int
+file_create(struct store *s, struct store_file *f, long long first)
+{
+	char args[16][64];
+	const char *argv[16];
+	int n = create_args(s, f, args, 16);
+	char *dir, *slash;
+
+	for (int i = 0; i < n; i++)
+		argv[i] = args[i];
+	dir = xstrdup(f->abs);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	if (util_mkdir_p(dir) == -1) {
+		count_error(s, "cannot create directory for", f->abs, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	if (s->cached) {
+		struct buf cmd = { 0 };
+		char err[512];
+		int rc;
+
+		buf_printf(&cmd, "CREATE %s -s %lu -b %lld -O", rrdcached_is_remote(s->cached) ?
+		    f->rel : f->abs, f->step, first - 1);
+		for (int i = 0; i < n; i++)
+			buf_printf(&cmd, " %s", args[i]);
+		rc = rrdcached_command(s->cached, cmd.data, err, sizeof(err));
+		buf_free(&cmd);
+		if (rc < 0 && strstr(err, "exists") == NULL) {
+			count_error(s, "cannot create", f->abs, err);
+			return -1;
+		}
+	} else {
+		rrd_clear_error();
+		if (rrd_create_r2(f->abs, f->step, (time_t)(first - 1), 1, NULL, NULL, n, argv) != 0) {
+			const char *e = rrd_get_error();
+			if (strstr(e, "exists") == NULL) {
+				count_error(s, "cannot create", f->abs, e);
+				return -1;
+			}
+		}
+	}
+	pthread_mutex_lock(&s->qlock);
+	s->st.creates++;
+	pthread_mutex_unlock(&s->qlock);
+	f->exists = 1;
+	return 0;
+}
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->f != y->f)
+		return x->f < y->f ? -1 : 1;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+struct batch_ctx {
+	struct store *s;
+	struct store_file **files; /* the file of each command in the batch */
+	size_t nfailed;
+};
+
+static void
+batch_error(void *arg, size_t index, const char *msg)
+{
+	struct batch_ctx *c = arg;
+
+	c->nfailed++;
+	count_error(c->s, "cannot update", c->files[index]->abs, msg);
+}
+
+/*
+ * Write items (sorted by file, then time). Each file gets one rrd_update_r call with all
+ * its values, or one UPDATE line in an rrdcached batch. Returns the count written.
+ */
+static size_t
+write_items(struct store *s, struct item *it, size_t n)
+{
+	struct buf cmds = { 0 };
+	const char **argv = NULL;
+	char (*vals)[48] = NULL;
+	size_t cap = 0, written = 0, ncmds = 0, cmdcap = 0;
+	struct batch_ctx ctx = { s, NULL, 0 };
+
+	for (size_t i = 0; i < n;) {
+		struct store_file *f = it[i].f;
+		size_t j = i, nv = 0;
+
+		while (j < n && it[j].f == f)
+			j++;
+		if (j - i > cap) {
+			cap = j - i;
+			argv = xreallocarray(argv, cap, sizeof(*argv));
+			vals = xreallocarray(vals, cap, sizeof(*vals));
+		}
+		for (size_t k = i; k < j; k++) {
+			long long t = (long long)floor(it[k].ts);
+			char num[40];
+
+			if (t <= f->last)
+				continue; /* RRD takes one value a second: keep the first */
+			f->last = t;
+			snprintf(vals[nv], sizeof(vals[nv]), "%lld:%s", t,
+			    isfinite(it[k].value) ? util_fmt_double(num, sizeof(num), it[k].value) : "U");
+			argv[nv] = vals[nv];
+			nv++;
+		}
+		if (nv == 0 || (!f->exists && file_create(s, f, (long long)floor(it[i].ts)) == -1)) {
+			i = j;
+			continue;
+		}
+		if (s->cached) {
+			buf_printf(&cmds, "UPDATE %s", rrdcached_is_remote(s->cached) ? f->rel : f->abs);
+			for (size_t k = 0; k < nv; k++)
+				buf_printf(&cmds, " %s", argv[k]);
+			buf_putc(&cmds, '\n');
+			if (ncmds == cmdcap) {
+				cmdcap = cmdcap ? cmdcap * 2 : 256;
+				ctx.files = xreallocarray(ctx.files, cmdcap, sizeof(*ctx.files));
+			}
+			ctx.files[ncmds++] = f;
+			written += nv;
+		} else {
+			rrd_clear_error();
+			if (rrd_update_r(f->abs, NULL, (int)nv, argv) != 0) {
+				const char *e = rrd_get_error();
+				count_error(s, "cannot update", f->abs, e);
+				if (strstr(e, "No such file") || strstr(e, "opening"))
+					f->exists = 0; /* deleted under us: create it again next time */
+			} else
+				written += nv;
+		}
+		i = j;
+	}
+	if (s->cached && ncmds) {
+		char err[512];
+
+		if (rrdcached_batch(s->cached, cmds.data, cmds.len, ncmds, batch_error, &ctx,
+		    err, sizeof(err)) == -1) {
+			count_error(s, "cannot send batch to", "rrdcached", err);
+			written = 0;
+		} else if (ctx.nfailed) {
+			written = written > ctx.nfailed ? written - ctx.nfailed : 0;
+		}
+	}
+	buf_free(&cmds);
+	free(ctx.files);
+	free(argv);
+	free(vals);
+	return written;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct store *s = arg;
+	struct item *work = NULL;
+	size_t workcap = 0;
+
+	rrd_get_context();
+	pthread_mutex_lock(&s->qlock);
+	for (;;) {
+		size_t n, written;
+
+		while (s->qlen == 0 && !s->stopping)
+			pthread_cond_wait(&s->qcond, &s->qlock);
+		if (s->qlen == 0 && s->stopping)
+			break;
+		if (s->stopping && util_monotonic() > s->deadline) {
+			log_warnx("store: shutdown deadline passed, %zu queued values dropped", s->qlen);
+			s->st.dropped += s->qlen;
+			s->seq_done += s->qlen;
+			s->qlen = 0;
+			break;
+		}
+		/* take the whole queue: swap buffers so producers never wait for disk I/O */
+		n = s->qlen;
+		if (workcap < s->qcap) {
+			free(work);
+			workcap = s->qcap;
+			work = xcalloc(workcap, sizeof(*work));
+		}
+		{
+			struct item *t = s->q;
+			size_t tc = s->qcap;
+			s->q = work;
+			s->qcap = workcap;
+			work = t;
+			workcap = tc;
+		}
+		s->qlen = 0;
+		pthread_mutex_unlock(&s->qlock);
+
+		qsort(work, n, sizeof(*work), item_cmp);
+		written = write_items(s, work, n);
+
+		pthread_mutex_lock(&s->qlock);
+		s->st.updates += written;
+		s->st.batches++;
+		s->seq_done += n;
+		pthread_cond_broadcast(&s->donecond);
+	}
+	pthread_cond_broadcast(&s->donecond);
+	pthread_mutex_unlock(&s->qlock);
+	free(work);
+	return NULL;
+}
+
+/* ---- public ----------------------------------------------------------------------------- */
+
+struct store *
+store_new(const struct store_params *p, char *err, size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	char real[PATH_MAX];
+	char args[16][64];
+
+	if (store_preset_rras(p->preset ? p->preset : "default", 10, args, 16) < 0) {
+		snprintf(err, errlen, "unknown RRA preset '%s'", p->preset);
+		free(s);
+		return NULL;
+	}
+	if (util_mkdir_p(p->data_dir) == -1 || realpath(p->data_dir, real) == NULL) {
+		snprintf(err, errlen, "data_dir %s: %s", p->data_dir, strerror(errno));
+		free(s);
+		return NULL;
+	}
+	s->data_dir = xstrdup(real);
+	s->rrd_dir = xasprintf("%s/rrd", real);
+	if (util_mkdir_p(s->rrd_dir) == -1) {
+		snprintf(err, errlen, "%s: %s", s->rrd_dir, strerror(errno));
+		goto fail;
+	}
+	s->preset = xstrdup(p->preset ? p->preset : "default");
+	if (p->rrdcached && *p->rrdcached) {
+		s->cached = rrdcached_new(p->rrdcached, err, errlen);
+		if (s->cached == NULL)
+			goto fail;
+	}
+	pthread_mutex_init(&s->files_lock, NULL);
+	pthread_mutex_init(&s->qlock, NULL);
+	pthread_cond_init(&s->qcond, NULL);
+	pthread_cond_init(&s->donecond, NULL);
+	s->nbuckets = 1024;
+	s->buckets = xcalloc(s->nbuckets, sizeof(*s->buckets));
+	s->qmax = p->queue_size ? p->queue_size : 100000;
+
+	scanning = s;
+	if (nftw(s->rrd_dir, scan_one, 32, FTW_PHYS) == -1)
+		log_warn("store: scanning %s", s->rrd_dir);
+	scanning = NULL;
+	log_info("store: %zu series files under %s%s%s", s->nfiles, s->rrd_dir,
+	    s->cached ? ", updates through rrdcached at " : "", s->cached ? p->rrdcached : "");
+
+	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the store writer thread");
+		goto fail;
+	}
+	return s;
+fail:
+	rrdcached_free(s->cached);
+	free(s->preset);
+	free(s->rrd_dir);
+	free(s->data_dir);
+	free(s->buckets);
+	free(s);
+	return NULL;
+}
+
+void
+store_put(struct store *s, struct store_file *f, double ts, double value)
+{
+	pthread_mutex_lock(&s->qlock);
+	if (s->stopping || s->qlen >= s->qmax) {
+		static struct log_limit lim;
+		unsigned long dropped;
+
+		s->st.dropped++;
+		pthread_mutex_unlock(&s->qlock);
+		if (log_limit_allow(&lim, 60, &dropped))
+			log_warnx("store: queue full (%zu values), dropping updates", s->qmax);
+		return;
+	}
+	if (s->qlen == s->qcap) {
+		s->qcap = s->qcap ? s->qcap * 2 : 1024;
+		s->q = xreallocarray(s->q, s->qcap, sizeof(*s->q));
+	}
+	s->q[s->qlen++] = (struct item){ f, ts, value };
+	s->seq_put++;
+	if (s->qlen == 1)
+		pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+}
+
+void
+store_sync(struct store *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	unsigned long long target = s->seq_put;
+	while (s->seq_done < target)
+		pthread_cond_wait(&s->donecond, &s->qlock);
+	pthread_mutex_unlock(&s->qlock);
+}
+
+void
+store_get_stats(struct store *s, struct store_stats *st)
+{
+	pthread_mutex_lock(&s->qlock);
+	*st = s->st;
+	st->queue_depth = s->qlen;
+	pthread_mutex_unlock(&s->qlock);
+	pthread_mutex_lock(&s->files_lock);
+	st->files = s->nfiles;
+	pthread_mutex_unlock(&s->files_lock);
+}
+
+void
+store_free(struct store *s, double timeout)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->qlock);
+	s->stopping = 1;
+	s->deadline = util_monotonic() + timeout;
+	pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	pthread_join(s->writer, NULL);
+	log_info("store: stopped, %llu values written, %llu errors, %llu dropped",
+	    s->st.updates, s->st.errors, s->st.dropped);
+	for (size_t i = 0; i < s->nbuckets; i++)
+		for (struct store_file *f = s->buckets[i], *next; f; f = next) {
+			next = f->hnext;
+			free(f->rel);
+			free(f->abs);
+			free(f);
+		}
+	free(s->buckets);
+	free(s->q);
+	rrdcached_free(s->cached);
+	pthread_mutex_destroy(&s->files_lock);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_cond_destroy(&s->qcond);
+	pthread_cond_destroy(&s->donecond);
+	free(s->preset);
+	free(s->rrd_dir);
+	free(s->data_dir);
+	free(s);
+}

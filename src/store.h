@@ -1,0 +1,82 @@
+/* store.h: RRD files, one per series, written by one writer thread (librrd or rrdcached). */
+#ifndef REEVE_STORE_H
+#define REEVE_STORE_H
+
+#include <stddef.h>
+
+#include "reeve-probe.h"
+
+struct store;
+struct store_file;
+
+struct store_params {
+	const char *data_dir;   /* files live under data_dir/rrd/ */
+	const char *rrdcached;  /* NULL, "unix:/path", "/path" or "host[:port]" */
+	const char *preset;     /* "default", "compact" or "long" */
+	size_t queue_size;      /* max queued updates */
+};
+
+struct store_stats {
+	unsigned long long updates;  /* values written */
+	unsigned long long errors;   /* failed creates or updates (values lost) */
+	unsigned long long dropped;  /* values dropped because the queue was full */
+	unsigned long long creates;  /* files created */
+	unsigned long long batches;  /* writer passes */
+	size_t queue_depth;
+	size_t files;                /* files known (found at start or created) */
+};
+
+/*
+ * Create a store: make data_dir/rrd, rebuild the list of series from the files found there,
+ * and start the writer thread. Returns NULL with a message in err on failure.
+ */
+struct store *store_new(const struct store_params *p, char *err, size_t errlen);
+
+/*
+ * Stop intake, write what is queued for at most timeout seconds, stop the writer and free
+ * everything. Values still queued at the deadline are counted as dropped and logged.
+ * store_free(NULL, ...) is a no-op.
+ */
+void store_free(struct store *s, double timeout);
+
+/*
+ * The file of a series, registered (not yet created) on first sight. type is enum
+ * reeve_metric_type, step the RRD step in seconds for a new file. Returns NULL, with a
+ * message in err, when the series cannot be stored (its path would be too long). The
+ * handle stays valid until store_free. Thread-safe.
+ */
+struct store_file *store_file_get(struct store *s, const char *name,
+    const struct reeve_label *labels, size_t nlabels, int type, double step,
+    char *err, size_t errlen);
+
+/* Queue one value of a file at time ts (seconds since the epoch). Thread-safe, non-blocking. */
+void store_put(struct store *s, struct store_file *f, double ts, double value);
+
+/* Wait until everything queued so far is written (tests, benchmarks, rrd readers). */
+void store_sync(struct store *s);
+
+void store_get_stats(struct store *s, struct store_stats *st);
+
+/* The absolute path of a file (owned by the store). */
+const char *store_file_path(const struct store_file *f);
+
+/*
+ * Series path encoding, relative to data_dir/rrd: "name.rrd" without labels, else
+ * "name/l1=v1/l2=v2.rrd" with labels sorted by name and each value percent-encoded except
+ * [A-Za-z0-9_.-]. Injective, reversible, and never leaves the directory. Returns a new
+ * string, or NULL when a component would exceed 255 bytes or a name is invalid.
+ */
+char *store_path_encode(const char *name, const struct reeve_label *labels, size_t n);
+
+/*
+ * Decode a relative path made by store_path_encode into a new name and label array
+ * (labels and their strings are newly allocated; free with store_labels_free).
+ * Returns 0, or -1 if path is not such a path.
+ */
+int store_path_decode(const char *path, char **name, struct reeve_label **labels, size_t *n);
+void store_labels_free(struct reeve_label *labels, size_t n);
+
+/* RRA arguments of a preset for a step; returns the count written to argv (max 16) or -1. */
+int store_preset_rras(const char *preset, unsigned long step, char argv[][64], int max);
+
+#endif /* REEVE_STORE_H */
