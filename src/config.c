@@ -1,1 +1,1440 @@
-int cfg_placeholder;
+/* config.c: reads reeve.conf (and its includes) with inih into a struct cfg, reporting every error as file:line. */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Debian's libinih passes the line number as a fifth argument (REFERENCE.md 6.2). */
+#define INI_HANDLER_LINENO 1
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef PROBEDIR
+#define PROBEDIR "/usr/local/lib/reeve/probes"
+#endif
+
+#define CFG_MAX_LINE 4000            /* characters per line, without the newline */
+#define CFG_MAX_FILE (16u << 20)     /* bytes per configuration file */
+#define CFG_MAX_DEPTH 8              /* include nesting */
+#define CFG_MAX_DURATION (100.0 * 366 * 86400)
+
+/* ---- the key table --------------------------------------------------------------------- */
+
+enum sect { S_NONE, S_REEVE, S_HTTP, S_STORE, S_PROBE, S_INVALID };
+
+enum ktype {
+	K_STRING,    /* any text; F_EMPTY_NULL: an empty value means "none" (NULL) */
+	K_DURATION,  /* double seconds */
+	K_SIZE,      /* uint64_t bytes */
+	K_UINT,      /* unsigned */
+	K_U64,       /* uint64_t */
+	K_BOOL,      /* int */
+	K_ENUM,      /* int index into choices, or with F_ENUM_STR the choice as a string */
+	K_LISTEN,    /* string, checked by cfg_parse_listen */
+	K_RRDCACHED, /* string: unix:/path, /path or host[:port]; empty means none */
+	K_INCLUDE    /* handled by the parser, stores nothing */
+};
+
+#define F_EMPTY_NULL 1u
+#define F_ENUM_STR 2u
+
+struct key {
+	enum sect sect;
+	const char *name;
+	enum ktype type;
+	size_t off;  /* into struct cfg, or struct cfg_probe for S_PROBE */
+	const char *def; /* default, parsed like a value; NULL = none or computed */
+	double min, max;
+	const char *const *choices;
+	unsigned flags;
+};
+
+static const char *const log_levels[] = { "error", "warning", "info", "debug", NULL };
+static const char *const log_targets[] = { "stderr", "syslog", NULL };
+static const char *const presets[] = { "default", "compact", "long", NULL };
+
+#define C(f) offsetof(struct cfg, f)
+#define P(f) offsetof(struct cfg_probe, f)
+static const struct key keys[] = {
+	{ S_REEVE, "data_dir", K_STRING, C(data_dir), "reeve-data", 0, 0, NULL, 0 },
+	{ S_REEVE, "interval", K_DURATION, C(interval), "10s", 1, 86400, NULL, 0 },
+	{ S_REEVE, "hostname", K_STRING, C(hostname), NULL, 0, 0, NULL, 0 },
+	{ S_REEVE, "plugin_dir", K_STRING, C(plugin_dir), PROBEDIR, 0, 0, NULL, 0 },
+	{ S_REEVE, "log_level", K_ENUM, C(log_level), "info", 0, 0, log_levels, 0 },
+	{ S_REEVE, "log_target", K_ENUM, C(log_target), "stderr", 0, 0, log_targets, F_ENUM_STR },
+	{ S_REEVE, "memory_window", K_DURATION, C(memory_window), "15m", 0, 86400, NULL, 0 },
+	{ S_REEVE, "include", K_INCLUDE, 0, NULL, 0, 0, NULL, 0 },
+	{ S_HTTP, "listen", K_LISTEN, C(listen), "127.0.0.1:9180", 0, 0, NULL, 0 },
+	{ S_HTTP, "token", K_STRING, C(token), NULL, 0, 0, NULL, F_EMPTY_NULL },
+	{ S_HTTP, "timeout", K_DURATION, C(http_timeout), "30s", 1, 3600, NULL, 0 },
+	{ S_HTTP, "max_connections", K_UINT, C(max_connections), "256", 1, 65535, NULL, 0 },
+	{ S_HTTP, "max_per_ip", K_UINT, C(max_per_ip), "32", 1, 65535, NULL, 0 },
+	{ S_HTTP, "memory_limit", K_SIZE, C(memory_limit), "64KiB", 4096, 16777216, NULL, 0 },
+	{ S_HTTP, "threads", K_UINT, C(http_threads), "2", 1, 64, NULL, 0 },
+	{ S_STORE, "rrdcached", K_RRDCACHED, C(rrdcached), NULL, 0, 0, NULL, F_EMPTY_NULL },
+	{ S_STORE, "preset", K_ENUM, C(preset), "default", 0, 0, presets, F_ENUM_STR },
+	{ S_STORE, "queue_size", K_U64, C(queue_size), "100000", 100, 100000000, NULL, 0 },
+	{ S_STORE, "flush_timeout", K_DURATION, C(flush_timeout), "10s", 0, 3600, NULL, 0 },
+	{ S_PROBE, "type", K_STRING, P(type), NULL, 0, 0, NULL, 0 },
+	{ S_PROBE, "interval", K_DURATION, P(interval), NULL, 1, 86400, NULL, 0 },
+	{ S_PROBE, "timeout", K_DURATION, P(timeout), NULL, 0.1, 3600, NULL, 0 },
+};
+#undef C
+#undef P
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const sect_names[] = { "", "reeve", "http", "store", "probe", "" };
+
+/* ---- value parsers ---------------------------------------------------------------------- */
+
+static const char *const dur_hint = "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)";
+
+/*
+ * Durations. strtod is only run on text already checked to be digits with an optional
+ * fraction, so "nan", "inf", "1e400", hex floats and signs never reach it.
+ */
+int
+cfg_parse_duration(const char *s, double *seconds, const char **errstr)
+{
+	static const struct { const char *u; double mult; } units[] = {
+		{ "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+		{ "w", 7 * 86400 },
+	};
+	const char *p = s;
+	char num[64];
+	size_t n, i;
+	double v;
+
+	if (*s == '\0') {
+		*errstr = "is empty (expected a duration such as 10s)";
+		return -1;
+	}
+	if (strcmp(s, "0") == 0) {
+		*seconds = 0;
+		return 0;
+	}
+	if (*s == '-') {
+		*errstr = "is negative (a duration is 0 or more)";
+		return -1;
+	}
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == s) {
+		*errstr = dur_hint;
+		return -1;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p)) {
+			*errstr = dur_hint;
+			return -1;
+		}
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	n = (size_t)(p - s);
+	if (*p == '\0') {
+		*errstr = dur_hint;
+		return -1;
+	}
+	if (isspace((unsigned char)*p)) {
+		*errstr = "is not a duration (write the unit right after the number: 10s)";
+		return -1;
+	}
+	if (n >= sizeof(num)) {
+		*errstr = "is too large";
+		return -1;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(p, units[i].u) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0])) {
+		*errstr = "has an unknown unit (use ms, s, m, h, d or w)";
+		return -1;
+	}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	errno = 0;
+	v = strtod(num, NULL) * units[i].mult;
+	if (errno == ERANGE || !isfinite(v) || v > CFG_MAX_DURATION) {
+		*errstr = "is too large (at most 100 years)";
+		return -1;
+	}
+	*seconds = v;
+	return 0;
+}
+
+/* Sizes: whole numbers only, every multiplication checked for overflow. */
+int
+cfg_parse_size(const char *s, uint64_t *bytes, const char **errstr)
+{
+	static const struct { const char *u; uint64_t mult; } units[] = {
+		{ "B", 1 },
+		{ "KiB", 1ull << 10 }, { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 }, { "TiB", 1ull << 40 },
+		{ "kB", 1000ull }, { "MB", 1000000ull }, { "GB", 1000000000ull },
+		{ "TB", 1000000000000ull },
+	};
+	const char *p = s;
+	uint64_t v = 0;
+	size_t i;
+
+	if (*s == '\0') {
+		*errstr = "is empty (expected a size such as 64KiB)";
+		return -1;
+	}
+	if (strcmp(s, "0") == 0) {
+		*bytes = 0;
+		return 0;
+	}
+	if (*s == '-') {
+		*errstr = "is negative (a size is 0 or more)";
+		return -1;
+	}
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10) {
+			*errstr = "is too large";
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	if (p == s || *p == '\0' || *p == '.') {
+		*errstr = "is not a size (use a whole number and a unit: 512B, 64KiB, 10MiB, 1GiB)";
+		return -1;
+	}
+	if (isspace((unsigned char)*p)) {
+		*errstr = "is not a size (write the unit right after the number: 64KiB)";
+		return -1;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(p, units[i].u) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0])) {
+		*errstr = "has an unknown unit (use B, KiB, MiB, GiB, TiB, kB, MB, GB or TB)";
+		return -1;
+	}
+	if (v > UINT64_MAX / units[i].mult) {
+		*errstr = "is too large";
+		return -1;
+	}
+	*bytes = v * units[i].mult;
+	return 0;
+}
+
+int
+cfg_parse_bool(const char *s, int *out, const char **errstr)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	*errstr = "is not a boolean (use yes or no)";
+	return -1;
+}
+
+/* A port: 1..65535 in decimal digits only. */
+static int
+parse_port(const char *s, unsigned *port)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0' || strlen(s) > 5)
+		return -1;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* A host name or IPv4 address: letters, digits, '-' and '.', not empty. */
+static int
+valid_hostname(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* An IPv6 address (optionally with a %zone) of n characters. */
+static int
+valid_ipv6(const char *s, size_t n)
+{
+	char tmp[INET6_ADDRSTRLEN + 64];
+	struct in6_addr a;
+	char *pct;
+
+	if (n == 0 || n >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if ((pct = strchr(tmp, '%')) != NULL) {
+		if (pct[1] == '\0')
+			return 0;
+		*pct = '\0';
+	}
+	return inet_pton(AF_INET6, tmp, &a) == 1;
+}
+
+/*
+ * Split "host:port" or "[v6]:port". need_port: the port is required. Sets *h and *hn to the
+ * host inside the string and *port (0 when absent and allowed).
+ */
+static int
+split_hostport(const char *s, int need_port, const char **h, size_t *hn, unsigned *port,
+    const char **errstr)
+{
+	const char *colon, *end;
+
+	*port = 0;
+	if (*s == '\0') {
+		*errstr = "is empty (expected host:port, e.g. 127.0.0.1:9180 or [::1]:9180)";
+		return -1;
+	}
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL || !valid_ipv6(s + 1, (size_t)(end - s - 1))) {
+			*errstr = "is not a valid [IPv6 address]:port";
+			return -1;
+		}
+		*h = s + 1;
+		*hn = (size_t)(end - s - 1);
+		colon = end[1] == '\0' ? NULL : end + 1;
+		if (colon != NULL && *colon != ':') {
+			*errstr = "has text after ']' (expected [IPv6 address]:port)";
+			return -1;
+		}
+	} else {
+		colon = strchr(s, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+			*errstr = "looks like an IPv6 address: put it in brackets, e.g. [::1]:9180";
+			return -1;
+		}
+		*h = s;
+		*hn = colon != NULL ? (size_t)(colon - s) : strlen(s);
+		if (!valid_hostname(s, *hn)) {
+			*errstr = "has an invalid host (expected a host name, an IPv4 address or "
+			    "[IPv6 address])";
+			return -1;
+		}
+	}
+	if (colon == NULL) {
+		if (need_port) {
+			*errstr = "has no port (expected host:port, e.g. 127.0.0.1:9180)";
+			return -1;
+		}
+		return 0;
+	}
+	if (parse_port(colon + 1, port) == -1) {
+		*errstr = "has an invalid port (expected 1 to 65535)";
+		return -1;
+	}
+	return 0;
+}
+
+int
+cfg_parse_listen(const char *s, char **host, unsigned *port, const char **errstr)
+{
+	const char *h;
+	size_t hn;
+	unsigned p;
+
+	if (split_hostport(s, 1, &h, &hn, &p, errstr) == -1)
+		return -1;
+	if (host != NULL)
+		*host = xstrndup(h, hn);
+	if (port != NULL)
+		*port = p;
+	return 0;
+}
+
+/* rrdcached addresses as librrd takes them: unix:/abs/path, /abs/path or host[:port]. */
+static int
+parse_rrdcached(const char *s, const char **errstr)
+{
+	const char *h;
+	size_t hn;
+	unsigned p;
+
+	if (strncmp(s, "unix:", 5) == 0)
+		s += 5;
+	else if (*s != '/')
+		return split_hostport(s, 0, &h, &hn, &p, errstr);
+	if (*s != '/') {
+		*errstr = "needs an absolute socket path (unix:/path/to/rrdcached.sock)";
+		return -1;
+	}
+	return 0;
+}
+
+/* Decimal unsigned integer without sign or junk. */
+static int
+parse_uint(const char *s, uint64_t *out, const char **errstr)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (*s == '\0') {
+		*errstr = "is empty (expected a whole number)";
+		return -1;
+	}
+	if (*s == '-') {
+		*errstr = "is negative (expected a whole number)";
+		return -1;
+	}
+	for (p = s; *p; p++) {
+		unsigned d;
+
+		if (!isdigit((unsigned char)*p)) {
+			*errstr = "is not a whole number";
+			return -1;
+		}
+		d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			*errstr = "is too large";
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Shortest exact text for a duration: "100ms", "10s", "15m", "1d". */
+static void
+fmt_duration(char *buf, size_t size, double s)
+{
+	static const struct { const char *u; double mult; } units[] = {
+		{ "d", 86400 }, { "h", 3600 }, { "m", 60 }, { "s", 1 }, { "ms", 0.001 },
+	};
+	size_t i;
+
+	if (s == 0) {
+		snprintf(buf, size, "0");
+		return;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		double q = s / units[i].mult;
+
+		if (q >= 1 && fabs(q - round(q)) < 1e-9) {
+			snprintf(buf, size, "%.0f%s", round(q), units[i].u);
+			return;
+		}
+	}
+	snprintf(buf, size, "%gs", s);
+}
+
+static void
+fmt_size(char *buf, size_t size, uint64_t b)
+{
+	if (b != 0 && b % (1u << 30) == 0)
+		snprintf(buf, size, "%lluGiB", (unsigned long long)(b >> 30));
+	else if (b != 0 && b % (1u << 20) == 0)
+		snprintf(buf, size, "%lluMiB", (unsigned long long)(b >> 20));
+	else if (b != 0 && b % (1u << 10) == 0)
+		snprintf(buf, size, "%lluKiB", (unsigned long long)(b >> 10));
+	else
+		snprintf(buf, size, "%lluB", (unsigned long long)b);
+}
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+void
+cfg_error_add(struct cfg_errors *errs, const char *file, int line, const char *fmt, ...)
+{
+	struct buf b = { 0 };
+	va_list ap;
+
+	if (line > 0)
+		buf_printf(&b, "%s:%d: ", file ? file : "(config)", line);
+	else
+		buf_printf(&b, "%s: ", file ? file : "(config)");
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (errs->n == errs->cap) {
+		errs->cap = errs->cap ? errs->cap * 2 : 8;
+		errs->msgs = xreallocarray(errs->msgs, errs->cap, sizeof(*errs->msgs));
+	}
+	errs->msgs[errs->n++] = buf_steal(&b);
+}
+
+void
+cfg_errors_clear(struct cfg_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = errs->cap = 0;
+}
+
+/* ---- the parser -------------------------------------------------------------------------- */
+
+/*
+ * Every file is read into memory and classified line by line exactly as inih will see it,
+ * so that every syntax error (which inih reports only as "the first bad line") gets its own
+ * file:line, and over-long lines never reach inih to be split. inih then tokenizes the key
+ * lines (comments, trimming, continuation lines); the handler only collects them. Finally
+ * the lines are walked in order: section headers, keys and includes, so that an include is
+ * read exactly where it stands.
+ */
+
+enum lkind { L_BLANK, L_SECTION, L_KEY, L_CONT, L_NOEQ, L_NOBRACKET, L_LONG, L_NUL };
+
+struct line {
+	unsigned char kind;
+	unsigned char cut;  /* an inline comment was removed from this line */
+	unsigned char seen; /* inih called the handler for it */
+	char *section;      /* L_SECTION: the text between the brackets; L_SECTION with junk: NULL */
+	size_t len;         /* L_LONG: length */
+};
+
+struct item {
+	int line;
+	char *key, *value;
+	int cut;
+};
+
+struct ctx;
+
+struct file {
+	struct ctx *ctx;
+	const char *name; /* interned */
+	char *dir;        /* directory for relative includes, NULL = working directory */
+	int depth;
+	dev_t dev;
+	ino_t ino;
+	struct file *parent;
+	const char *data;
+	size_t len;
+	struct line *lines; /* lines[1..nlines] */
+	int nlines;
+	struct item *items;
+	size_t nitems, capitems;
+	/* reader state */
+	size_t pos;
+	int rline;
+	int at_bol;
+	int internal; /* an internal mismatch was reported */
+	/* walk state */
+	enum sect sect;
+	struct cfg_probe *probe;
+	size_t probe_idx;
+};
+
+struct ctx {
+	struct cfg *cfg;
+	struct cfg_errors *errs;
+};
+
+static void
+set_ini_options(void)
+{
+	ini_use_stack = 0;
+	ini_allow_realloc = 1;
+	ini_max_line = 4096;
+	ini_allow_multiline = 1;
+	ini_allow_bom = 1;
+	ini_allow_inline_comments = 1;
+	ini_stop_on_first_error = 0;
+	ini_allow_no_value = 0;
+}
+
+/* inih's find_chars_or_comment: the first of chars, or a ';' after whitespace. */
+static const char *
+find_chars_or_comment(const char *s, const char *end, const char *chars)
+{
+	int was_space = 0;
+
+	while (s < end && (chars == NULL || strchr(chars, *s) == NULL) &&
+	    !(was_space && *s == ';')) {
+		was_space = isspace((unsigned char)*s);
+		s++;
+	}
+	return s;
+}
+
+/* Classify lines[1..nlines] of f the way inih r55 will parse them. */
+static void
+classify(struct file *f)
+{
+	const char *p = f->data, *end = f->data + f->len;
+	int n = 0, prev_name = 0, i;
+
+	for (const char *q = p; q < end; q++)
+		if (*q == '\n')
+			n++;
+	if (f->len > 0 && end[-1] != '\n')
+		n++;
+	f->nlines = n;
+	f->lines = xcalloc((size_t)n + 1, sizeof(*f->lines));
+	for (i = 1; i <= n; i++) {
+		struct line *l = &f->lines[i];
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *s = p, *e;
+
+		size_t raw = (size_t)(le - p);
+
+		if (raw > 0 && le[-1] == '\r')
+			raw--;
+		if (raw > CFG_MAX_LINE) {
+			l->kind = L_LONG;
+			l->len = raw;
+		} else if (memchr(p, '\0', (size_t)(le - p)) != NULL) {
+			l->kind = L_NUL;
+		}
+		if (l->kind == L_LONG || l->kind == L_NUL) {
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		if (i == 1 && le - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+			s += 3;
+		e = le;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		{
+			const char *line_start = s;
+
+			while (s < e && isspace((unsigned char)*s))
+				s++;
+			if (s == e || *s == ';' || *s == '#') {
+				l->kind = L_BLANK;
+			} else if (prev_name && s > line_start) {
+				l->kind = L_CONT;
+				l->cut = find_chars_or_comment(s, e, NULL) < e;
+			} else if (*s == '[') {
+				const char *r = find_chars_or_comment(s + 1, e, "]");
+
+				if (r < e && *r == ']') {
+					const char *t = r + 1;
+
+					l->kind = L_SECTION;
+					while (t < e && isspace((unsigned char)*t))
+						t++;
+					/* anything after ']' must be a comment */
+					if (t == e || (*t == ';' && t > r + 1))
+						l->section = xstrndup(s + 1, (size_t)(r - s - 1));
+					prev_name = 0;
+				} else {
+					l->kind = L_NOBRACKET;
+				}
+			} else {
+				const char *r = find_chars_or_comment(s, e, "=:");
+
+				if (r < e && (*r == '=' || *r == ':')) {
+					const char *ne = r;
+
+					l->kind = L_KEY;
+					while (ne > s && isspace((unsigned char)ne[-1]))
+						ne--;
+					prev_name = ne > s;
+					l->cut = find_chars_or_comment(r + 1, e, NULL) < e;
+				} else {
+					l->kind = L_NOEQ;
+				}
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* fgets-style reader over the file in memory; lines that are errors are served empty. */
+static char *
+reader(char *dst, int num, void *stream)
+{
+	struct file *f = stream;
+	size_t n = 0, max;
+
+	if (f->pos >= f->len || num < 2)
+		return NULL;
+	if (f->at_bol) {
+		f->rline++;
+		f->at_bol = 0;
+		if (f->rline <= f->nlines &&
+		    (f->lines[f->rline].kind == L_LONG || f->lines[f->rline].kind == L_NUL)) {
+			const char *nl = memchr(f->data + f->pos, '\n', f->len - f->pos);
+
+			f->pos = nl ? (size_t)(nl - f->data) + 1 : f->len;
+			f->at_bol = 1;
+			dst[0] = '\n';
+			dst[1] = '\0';
+			return dst;
+		}
+	}
+	max = (size_t)num - 1;
+	while (n < max && f->pos < f->len) {
+		char c = f->data[f->pos++];
+
+		dst[n++] = c;
+		if (c == '\n') {
+			f->at_bol = 1;
+			break;
+		}
+	}
+	dst[n] = '\0';
+	return dst;
+}
+
+static void
+internal_error(struct file *f, int line, const char *what)
+{
+	if (!f->internal)
+		cfg_error_add(f->ctx->errs, f->name, line, "internal error: %s", what);
+	f->internal = 1;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value, int lineno)
+{
+	struct file *f = user;
+	struct line *l;
+
+	(void)section;
+	if (lineno != f->rline || lineno < 1 || lineno > f->nlines) {
+		internal_error(f, f->rline, "inih reported a different line number");
+		return 1;
+	}
+	l = &f->lines[lineno];
+	l->seen = 1;
+	if (value == NULL)
+		value = "";
+	if (l->kind == L_KEY) {
+		struct item *it;
+
+		if (f->nitems == f->capitems) {
+			f->capitems = f->capitems ? f->capitems * 2 : 16;
+			f->items = xreallocarray(f->items, f->capitems, sizeof(*f->items));
+		}
+		it = &f->items[f->nitems++];
+		it->line = lineno;
+		it->key = xstrdup(name);
+		it->value = xstrdup(value);
+		it->cut = l->cut;
+	} else if (l->kind == L_CONT && f->nitems > 0) {
+		struct item *it = &f->items[f->nitems - 1];
+		char *v = *it->value ? xasprintf("%s %s", it->value, value) : xstrdup(value);
+
+		free(it->value);
+		it->value = v;
+		it->cut |= l->cut;
+	} else {
+		internal_error(f, lineno, "inih saw a key where none was expected");
+	}
+	return 1;
+}
+
+static const char *
+intern(struct cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nfiles; i++)
+		if (strcmp(cfg->files[i], name) == 0)
+			return cfg->files[i];
+	cfg->files = xreallocarray(cfg->files, cfg->nfiles + 1, sizeof(*cfg->files));
+	cfg->files[cfg->nfiles] = xstrdup(name);
+	return cfg->files[cfg->nfiles++];
+}
+
+static void parse_buffer(struct file *f);
+
+/* Section display name for messages: "[http]", "[probe cpu]". */
+static const char *
+sect_label(struct file *f, char *buf, size_t size)
+{
+	if (f->sect == S_PROBE)
+		snprintf(buf, size, "[probe %s]", f->probe->name);
+	else
+		snprintf(buf, size, "[%s]", sect_names[f->sect]);
+	return buf;
+}
+
+static int
+valid_probe_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			return 0;
+	return 1;
+}
+
+static void
+open_section(struct file *f, int line, const char *raw)
+{
+	struct cfg *cfg = f->ctx->cfg;
+	char *t = xstrdup(raw), *w, *e, *rest;
+	size_t i;
+
+	f->sect = S_INVALID;
+	f->probe = NULL;
+	for (w = t; isspace((unsigned char)*w); w++)
+		;
+	e = w + strlen(w);
+	while (e > w && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	for (rest = w; *rest && !isspace((unsigned char)*rest); rest++)
+		;
+	if (*rest) {
+		*rest++ = '\0';
+		while (isspace((unsigned char)*rest))
+			rest++;
+	}
+	if (strcmp(w, "probe") == 0) {
+		if (*rest == '\0') {
+			cfg_error_add(f->ctx->errs, f->name, line,
+			    "[probe] needs a name: [probe NAME]");
+			goto out;
+		}
+		if (!valid_probe_name(rest)) {
+			cfg_error_add(f->ctx->errs, f->name, line,
+			    "[probe %s]: invalid probe name (use letters, digits, '_', '.' and '-')",
+			    rest);
+			goto out;
+		}
+		for (i = 0; i < cfg->nprobes; i++) {
+			if (strcmp(cfg->probes[i].name, rest) == 0) {
+				cfg_error_add(f->ctx->errs, f->name, line,
+				    "[probe %s] is already defined at %s:%d", rest,
+				    cfg->probes[i].file, cfg->probes[i].line);
+				goto out;
+			}
+		}
+		cfg->probes = xreallocarray(cfg->probes, cfg->nprobes + 1, sizeof(*cfg->probes));
+		f->probe_idx = cfg->nprobes;
+		f->probe = &cfg->probes[cfg->nprobes++];
+		memset(f->probe, 0, sizeof(*f->probe));
+		f->probe->name = xstrdup(rest);
+		f->probe->file = f->name;
+		f->probe->line = line;
+		f->sect = S_PROBE;
+		goto out;
+	}
+	if (*rest == '\0') {
+		for (i = S_REEVE; i <= S_STORE; i++) {
+			if (strcmp(w, sect_names[i]) == 0) {
+				f->sect = (enum sect)i;
+				goto out;
+			}
+		}
+	}
+	cfg_error_add(f->ctx->errs, f->name, line,
+	    "unknown section [%s] (expected [reeve], [http], [store] or [probe NAME])", raw);
+out:
+	free(t);
+}
+
+static const struct key *
+find_key(enum sect s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect == s && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+has_glob_chars(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_file(struct ctx *ctx, const char *path, struct file *parent, int line);
+
+static void
+do_include(struct file *f, int line, const char *pattern)
+{
+	struct cfg_errors *errs = f->ctx->errs;
+	struct buf b = { 0 };
+	glob_t g;
+	size_t i;
+	int rc;
+
+	if (*pattern == '\0') {
+		cfg_error_add(errs, f->name, line, "include: empty value (expected a file or a glob)");
+		return;
+	}
+	if (f->depth >= CFG_MAX_DEPTH) {
+		cfg_error_add(errs, f->name, line,
+		    "include: nested more than %d levels deep (an include cycle?)", CFG_MAX_DEPTH);
+		return;
+	}
+	/* A relative pattern is relative to the including file; its directory is quoted. */
+	if (*pattern != '/' && f->dir != NULL) {
+		const char *d;
+
+		for (d = f->dir; *d; d++) {
+			if (strchr("*?[\\", *d) != NULL)
+				buf_putc(&b, '\\');
+			buf_putc(&b, *d);
+		}
+		buf_putc(&b, '/');
+	}
+	buf_puts(&b, pattern);
+	if (!has_glob_chars(pattern)) {
+		/* a plain path: read it (the file may not exist: that is an error) */
+		char *path = xstrdup(b.data);
+		char *src, *dst;
+
+		for (src = dst = path; *src; src++) { /* undo the quoting of the directory */
+			if (*src == '\\' && src[1] != '\0')
+				src++;
+			*dst++ = *src;
+		}
+		*dst = '\0';
+		load_file(f->ctx, path, f, line);
+		free(path);
+		buf_free(&b);
+		return;
+	}
+	rc = glob(b.data, 0, NULL, &g);
+	buf_free(&b);
+	if (rc == GLOB_NOMATCH)
+		return;
+	if (rc != 0) {
+		cfg_error_add(errs, f->name, line, "include: cannot expand \"%s\"%s", pattern,
+		    rc == GLOB_NOSPACE ? ": out of memory" : ": read error");
+		return;
+	}
+	qsort(g.gl_pathv, g.gl_pathc, sizeof(*g.gl_pathv), cmp_str);
+	for (i = 0; i < g.gl_pathc; i++)
+		load_file(f->ctx, g.gl_pathv[i], f, line);
+	globfree(&g);
+}
+
+static struct cfg_loc *
+key_loc(struct file *f, const struct key *k)
+{
+	if (k->sect == S_PROBE) {
+		if (strcmp(k->name, "type") == 0)
+			return &f->probe->loc_type;
+		if (strcmp(k->name, "interval") == 0)
+			return &f->probe->loc_interval;
+		return &f->probe->loc_timeout;
+	}
+	return &f->ctx->cfg->locs[k - keys];
+}
+
+/*
+ * Parse value for key k and store it at base + k->off. label names the key in messages;
+ * file NULL is used for the built-in defaults, whose errors are programmer errors.
+ */
+static int
+set_value(struct ctx *ctx, const struct key *k, void *base, const char *value,
+    const char *label, const char *file, int line)
+{
+	char *dst = (char *)base + k->off;
+	const char *errstr = NULL;
+	char lo[32], hi[32];
+	double d;
+	uint64_t u;
+	int b;
+	size_t i;
+
+	switch (k->type) {
+	case K_STRING:
+	case K_LISTEN:
+	case K_RRDCACHED:
+		if (*value == '\0' && (k->flags & F_EMPTY_NULL)) {
+			free(*(char **)dst);
+			*(char **)dst = NULL;
+			return 0;
+		}
+		if (*value == '\0') {
+			errstr = "is empty";
+			break;
+		}
+		if (k->type == K_LISTEN && cfg_parse_listen(value, NULL, NULL, &errstr) == -1)
+			break;
+		if (k->type == K_RRDCACHED && parse_rrdcached(value, &errstr) == -1)
+			break;
+		free(*(char **)dst);
+		*(char **)dst = xstrdup(value);
+		return 0;
+	case K_DURATION:
+		if (cfg_parse_duration(value, &d, &errstr) == -1)
+			break;
+		if (d < k->min || d > k->max) {
+			fmt_duration(lo, sizeof(lo), k->min);
+			fmt_duration(hi, sizeof(hi), k->max);
+			cfg_error_add(ctx->errs, file, line, "%s: \"%s\" is out of range (%s to %s)",
+			    label, value, lo, hi);
+			return -1;
+		}
+		*(double *)dst = d;
+		return 0;
+	case K_SIZE:
+		if (cfg_parse_size(value, &u, &errstr) == -1)
+			break;
+		if ((double)u < k->min || (double)u > k->max) {
+			fmt_size(lo, sizeof(lo), (uint64_t)k->min);
+			fmt_size(hi, sizeof(hi), (uint64_t)k->max);
+			cfg_error_add(ctx->errs, file, line, "%s: \"%s\" is out of range (%s to %s)",
+			    label, value, lo, hi);
+			return -1;
+		}
+		*(uint64_t *)dst = u;
+		return 0;
+	case K_UINT:
+	case K_U64:
+		if (parse_uint(value, &u, &errstr) == -1)
+			break;
+		if ((double)u < k->min || (double)u > k->max) {
+			cfg_error_add(ctx->errs, file, line,
+			    "%s: \"%s\" is out of range (%.0f to %.0f)", label, value, k->min, k->max);
+			return -1;
+		}
+		if (k->type == K_UINT)
+			*(unsigned *)dst = (unsigned)u;
+		else
+			*(uint64_t *)dst = u;
+		return 0;
+	case K_BOOL:
+		if (cfg_parse_bool(value, &b, &errstr) == -1)
+			break;
+		*(int *)dst = b;
+		return 0;
+	case K_ENUM:
+		for (i = 0; k->choices[i] != NULL; i++) {
+			if (strcmp(value, k->choices[i]) == 0) {
+				if (k->flags & F_ENUM_STR) {
+					free(*(char **)dst);
+					*(char **)dst = xstrdup(value);
+				} else {
+					*(int *)dst = (int)i;
+				}
+				return 0;
+			}
+		}
+		{
+			struct buf c = { 0 };
+
+			for (i = 0; k->choices[i] != NULL; i++)
+				buf_printf(&c, "%s%s", i == 0 ? "" : k->choices[i + 1] ? ", " : " or ",
+				    k->choices[i]);
+			cfg_error_add(ctx->errs, file, line, "%s: \"%s\" is not one of %s", label,
+			    value, c.data);
+			buf_free(&c);
+		}
+		return -1;
+	case K_INCLUDE:
+		return 0;
+	}
+	cfg_error_add(ctx->errs, file, line, "%s: \"%s\" %s", label, value, errstr);
+	return -1;
+}
+
+static void
+handle_key(struct file *f, struct item *it)
+{
+	struct cfg_errors *errs = f->ctx->errs;
+	const struct key *k;
+	struct cfg_loc *loc;
+	char sl[128], label[192];
+	char *value = it->value;
+	size_t n;
+
+	if (f->sect == S_INVALID)
+		return; /* the section header was reported */
+	if (strcmp(it->key, "include") == 0 && (f->sect == S_NONE || f->sect == S_REEVE)) {
+		do_include(f, it->line, value);
+		return;
+	}
+	if (f->sect == S_PROBE)
+		f->probe = &f->ctx->cfg->probes[f->probe_idx];
+	if (f->sect == S_NONE) {
+		cfg_error_add(errs, f->name, it->line,
+		    "key '%s' is outside of any section (put it under [reeve], [http], [store] "
+		    "or [probe NAME])", it->key);
+		return;
+	}
+	sect_label(f, sl, sizeof(sl));
+	snprintf(label, sizeof(label), "%s %s", sl, it->key);
+	n = strlen(value);
+	if (it->cut && value[0] == '"' && (n < 2 || value[n - 1] != '"')) {
+		cfg_error_add(errs, f->name, it->line,
+		    "%s: the value was cut at \" ;\": an inline comment starts at whitespace "
+		    "followed by ';', even inside quotes", label);
+		return;
+	}
+	if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+		memmove(value, value + 1, n - 2);
+		value[n - 2] = '\0';
+	}
+	if (strcmp(it->key, "include") == 0) {
+		cfg_error_add(errs, f->name, it->line,
+		    "%s: include is only allowed in [reeve] or before the first section", label);
+		return;
+	}
+	k = find_key(f->sect, it->key);
+	if (k == NULL && f->sect == S_PROBE) {
+		struct cfg_probe *p = f->probe;
+		struct cfg_probe_opt *o;
+
+		p->opts = xreallocarray(p->opts, p->nopts + 1, sizeof(*p->opts));
+		o = &p->opts[p->nopts++];
+		o->key = xstrdup(it->key);
+		o->value = xstrdup(value);
+		o->file = f->name;
+		o->line = it->line;
+		o->used = 0;
+		return;
+	}
+	if (k == NULL) {
+		struct buf c = { 0 };
+		size_t i;
+
+		for (i = 0; i < NKEYS; i++)
+			if (keys[i].sect == f->sect && keys[i].type != K_INCLUDE)
+				buf_printf(&c, "%s%s", c.len ? ", " : "", keys[i].name);
+		cfg_error_add(errs, f->name, it->line, "%s unknown key '%s' (expected one of: %s)",
+		    sl, it->key, c.data);
+		buf_free(&c);
+		return;
+	}
+	loc = key_loc(f, k);
+	if (loc->file != NULL) {
+		cfg_error_add(errs, f->name, it->line, "%s key '%s' already set at %s:%d", sl,
+		    it->key, loc->file, loc->line);
+		return;
+	}
+	loc->file = f->name;
+	loc->line = it->line;
+	set_value(f->ctx, k, f->sect == S_PROBE ? (void *)f->probe : (void *)f->ctx->cfg, value,
+	    label, f->name, it->line);
+}
+
+/* Parse f->data: classify, tokenize with inih, then walk the lines in order. */
+static void
+parse_buffer(struct file *f)
+{
+	struct cfg_errors *errs = f->ctx->errs;
+	size_t next = 0;
+	int i, rc;
+
+	classify(f);
+	f->pos = 0;
+	f->rline = 0;
+	f->at_bol = 1;
+	set_ini_options();
+	rc = ini_parse_stream(reader, f, handler, f);
+	if (rc == -2)
+		cfg_error_add(errs, f->name, 0, "out of memory while parsing");
+	f->sect = S_NONE;
+	for (i = 1; i <= f->nlines; i++) {
+		struct line *l = &f->lines[i];
+
+		switch (l->kind) {
+		case L_LONG:
+			cfg_error_add(errs, f->name, i, "line is %zu characters long (at most %d)",
+			    l->len, CFG_MAX_LINE);
+			break;
+		case L_NUL:
+			cfg_error_add(errs, f->name, i, "line contains a NUL byte");
+			break;
+		case L_NOEQ:
+			cfg_error_add(errs, f->name, i,
+			    "expected 'key = value', a [section] header or a comment");
+			break;
+		case L_NOBRACKET:
+			cfg_error_add(errs, f->name, i, "section header without a closing ']'");
+			break;
+		case L_SECTION:
+			if (l->section == NULL) {
+				cfg_error_add(errs, f->name, i,
+				    "unexpected text after ']' of a section header");
+				f->sect = S_INVALID;
+			} else {
+				open_section(f, i, l->section);
+			}
+			break;
+		case L_KEY:
+			if (!l->seen || next >= f->nitems || f->items[next].line != i) {
+				internal_error(f, i, "inih did not report this line");
+				break;
+			}
+			handle_key(f, &f->items[next++]);
+			break;
+		case L_CONT:
+			if (!l->seen)
+				internal_error(f, i, "inih did not report this line");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+file_free(struct file *f)
+{
+	size_t j;
+	int i;
+
+	for (i = 1; i <= f->nlines; i++)
+		free(f->lines[i].section);
+	free(f->lines);
+	for (j = 0; j < f->nitems; j++) {
+		free(f->items[j].key);
+		free(f->items[j].value);
+	}
+	free(f->items);
+	free(f->dir);
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return NULL;
+	if (slash == path)
+		return xstrdup("");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* Read path into memory and parse it; parent/line say where it was included (NULL: main). */
+static void
+load_file(struct ctx *ctx, const char *path, struct file *parent, int line)
+{
+	/* errors about the file itself point at the include line, or at the file */
+	const char *ef = parent ? parent->name : path;
+	int el = parent ? line : 0;
+	const char *prefix = parent ? "include: " : "";
+	struct file f = { 0 };
+	struct stat st;
+	char *data = NULL;
+	size_t got = 0;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		cfg_error_add(ctx->errs, ef, el, "%scannot open \"%s\": %s", prefix, path,
+		    strerror(errno));
+		return;
+	}
+	if (fstat(fileno(fp), &st) == -1) {
+		cfg_error_add(ctx->errs, ef, el, "%scannot stat \"%s\": %s", prefix, path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cfg_error_add(ctx->errs, ef, el, "%s\"%s\" is not a regular file", prefix, path);
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > CFG_MAX_FILE) {
+		cfg_error_add(ctx->errs, ef, el, "%s\"%s\" is larger than 16MiB", prefix, path);
+		goto out;
+	}
+	for (struct file *a = parent; a != NULL; a = a->parent) {
+		if (a->dev == st.st_dev && a->ino == st.st_ino) {
+			cfg_error_add(ctx->errs, ef, el, "include: \"%s\" includes itself (an include cycle)",
+			    path);
+			goto out;
+		}
+	}
+	data = xmalloc((size_t)st.st_size + 1);
+	got = fread(data, 1, (size_t)st.st_size + 1, fp);
+	if (ferror(fp) || got > (size_t)st.st_size) {
+		cfg_error_add(ctx->errs, ef, el, "%scannot read \"%s\"%s", prefix, path,
+		    ferror(fp) ? ": read error" : ": it grew while being read");
+		goto out;
+	}
+	f.ctx = ctx;
+	f.name = intern(ctx->cfg, path);
+	f.dir = dir_of(path);
+	f.depth = parent ? parent->depth + 1 : 0;
+	f.dev = st.st_dev;
+	f.ino = st.st_ino;
+	f.parent = parent;
+	f.data = data;
+	f.len = got;
+	parse_buffer(&f);
+	file_free(&f);
+out:
+	free(data);
+	fclose(fp);
+}
+
+/* Defaults from the table, parsed like values; then the computed ones after loading. */
+static struct cfg *
+cfg_new_defaults(struct ctx *ctx)
+{
+	struct cfg *cfg = xcalloc(1, sizeof(*cfg));
+	size_t i;
+
+	cfg->locs = xcalloc(NKEYS, sizeof(*cfg->locs));
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect != S_PROBE && keys[i].def != NULL)
+			set_value(ctx, &keys[i], cfg, keys[i].def, keys[i].name, "(defaults)", 0);
+	return cfg;
+}
+
+static void
+finish(struct ctx *ctx)
+{
+	struct cfg *cfg = ctx->cfg;
+	char a[32], b[32];
+	size_t i;
+
+	if (cfg->hostname == NULL) {
+		char hn[HOST_NAME_MAX + 1] = "";
+
+		if (gethostname(hn, sizeof(hn)) == 0)
+			hn[sizeof(hn) - 1] = '\0';
+		if (hn[0] == '\0')
+			cfg_error_add(ctx->errs, cfg->nfiles ? cfg->files[0] : NULL, 0,
+			    "[reeve] hostname is not set and the system host name is unknown");
+		else
+			cfg->hostname = xstrdup(hn);
+	}
+	for (i = 0; i < cfg->nprobes; i++) {
+		struct cfg_probe *p = &cfg->probes[i];
+
+		if (p->loc_type.file == NULL)
+			cfg_error_add(ctx->errs, p->file, p->line, "[probe %s]: missing key 'type'",
+			    p->name);
+		if (p->loc_interval.file == NULL)
+			p->interval = cfg->interval;
+		if (p->loc_timeout.file == NULL) {
+			p->timeout = p->interval < 10 ? p->interval : 10;
+		} else if (p->timeout > p->interval) {
+			fmt_duration(a, sizeof(a), p->timeout);
+			fmt_duration(b, sizeof(b), p->interval);
+			cfg_error_add(ctx->errs, p->loc_timeout.file, p->loc_timeout.line,
+			    "[probe %s] timeout: %s is longer than the interval %s%s (it must be at "
+			    "most the interval)", p->name, a, b,
+			    p->loc_interval.file ? "" : " (from [reeve] interval)");
+		}
+	}
+}
+
+static struct cfg *
+load(const char *path, const char *text, const char *name, struct cfg_errors *errs)
+{
+	struct ctx ctx = { NULL, errs };
+	size_t before = errs->n;
+
+	ctx.cfg = cfg_new_defaults(&ctx);
+	if (path != NULL) {
+		load_file(&ctx, path, NULL, 0);
+	} else {
+		struct file f = { 0 };
+
+		f.ctx = &ctx;
+		f.name = intern(ctx.cfg, name);
+		f.data = text;
+		f.len = strlen(text);
+		parse_buffer(&f);
+		file_free(&f);
+	}
+	finish(&ctx);
+	if (errs->n != before) {
+		cfg_free(ctx.cfg);
+		return NULL;
+	}
+	return ctx.cfg;
+}
+
+struct cfg *
+cfg_load(const char *path, struct cfg_errors *errs)
+{
+	return load(path, NULL, NULL, errs);
+}
+
+struct cfg *
+cfg_load_string(const char *text, const char *name, struct cfg_errors *errs)
+{
+	return load(NULL, text, name, errs);
+}
+
+const struct cfg_loc *
+cfg_where(const struct cfg *cfg, const char *section, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect != S_PROBE && keys[i].type != K_INCLUDE &&
+		    strcmp(sect_names[keys[i].sect], section) == 0 && strcmp(keys[i].name, key) == 0)
+			return &cfg->locs[i];
+	return NULL;
+}
+
+void
+cfg_free(struct cfg *cfg)
+{
+	size_t i, j;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (k->sect == S_PROBE)
+			continue;
+		if (k->type == K_STRING || k->type == K_LISTEN || k->type == K_RRDCACHED ||
+		    (k->type == K_ENUM && (k->flags & F_ENUM_STR)))
+			free(*(char **)((char *)cfg + k->off));
+	}
+	for (i = 0; i < cfg->nprobes; i++) {
+		struct cfg_probe *p = &cfg->probes[i];
+
+		free(p->name);
+		free(p->type);
+		for (j = 0; j < p->nopts; j++) {
+			free(p->opts[j].key);
+			free(p->opts[j].value);
+		}
+		free(p->opts);
+	}
+	free(cfg->probes);
+	for (i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	free(cfg->locs);
+	free(cfg);
+}

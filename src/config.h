@@ -11,6 +11,12 @@ struct cfg_errors {
 	size_t n, cap;
 };
 
+/* Where a value was set: file is interned in struct cfg (borrowed), NULL when defaulted. */
+struct cfg_loc {
+	const char *file;
+	int line;
+};
+
 /* One probe-specific key of a [probe NAME] section, kept as text for the probe to parse. */
 struct cfg_probe_opt {
 	char *key;
@@ -30,6 +36,8 @@ struct cfg_probe {
 	size_t nopts;
 	const char *file; /* where the section header is */
 	int line;
+	/* where type, interval and timeout were set (file NULL when defaulted) */
+	struct cfg_loc loc_type, loc_interval, loc_timeout;
 };
 
 /* The whole configuration. All strings are owned by the struct; cfg_free frees them. */
@@ -61,6 +69,8 @@ struct cfg {
 
 	char **files; /* every file read, interned; cfg_probe_opt.file etc. point here */
 	size_t nfiles;
+
+	struct cfg_loc *locs; /* private: one per key of the table in config.c; use cfg_where */
 };
 
 /*
@@ -75,6 +85,14 @@ struct cfg *cfg_load(const char *path, struct cfg_errors *errs);
  * messages as the file name, and relative includes resolve against the working directory.
  */
 struct cfg *cfg_load_string(const char *text, const char *name, struct cfg_errors *errs);
+
+/*
+ * Where a key of [reeve], [http] or [store] was set, e.g. cfg_where(cfg, "http", "listen"),
+ * so that later modules can point at the line of a value they reject. Returns a pointer
+ * into cfg (borrowed) whose file is NULL when the default is in use, or NULL when there is
+ * no such key. Probe keys: see struct cfg_probe.
+ */
+const struct cfg_loc *cfg_where(const struct cfg *cfg, const char *section, const char *key);
 
 /* Free a cfg; cfg_free(NULL) is a no-op. */
 void cfg_free(struct cfg *cfg);
@@ -99,13 +117,19 @@ int cfg_parse_duration(const char *s, double *seconds, const char **errstr);
  */
 int cfg_parse_size(const char *s, uint64_t *bytes, const char **errstr);
 
+/* Booleans: yes/no, true/false, on/off, 1/0 (any case). Returns 0 or -1. */
+int cfg_parse_bool(const char *s, int *out, const char **errstr);
+
 /*
- * Listen addresses: "host:port" or "[ipv6]:port", port 1..65535. Sets *host (new string,
- * without brackets) and *port, returns 0, or -1 with *errstr set.
+ * Listen addresses: "host:port" (a host name or IPv4 address) or "[ipv6]:port", port
+ * 1..65535. Sets *host to a new string without brackets (the caller frees it) and *port,
+ * returns 0; or returns -1 with *errstr set and *host untouched. host and port may be NULL.
  */
 int cfg_parse_listen(const char *s, char **host, unsigned *port, const char **errstr);
 
-/* Booleans: yes/no, true/false, on/off, 1/0. Returns 0 or -1. */
-int cfg_parse_bool(const char *s, int *out, const char **errstr);
+/*
+ * The errstr of the cfg_parse_* functions is a static phrase that follows the quoted
+ * value in a message, e.g. "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)".
+ */
 
 #endif /* REEVE_CONFIG_H */
