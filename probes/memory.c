@@ -1,0 +1,380 @@
+/* memory.c: the memory probe: RAM and swap usage from /proc/meminfo. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <reeve-probe.h>
+
+#ifdef REEVE_TESTING
+#define REEVE_STATIC
+#else
+#define REEVE_STATIC static
+#endif
+
+#define PFILE_INITIAL 4096
+#define PFILE_MAX (64u << 20)	/* no /proc file we read is anywhere near this */
+
+/* A /proc file kept open and re-read from offset 0 into a buffer that grows as needed. */
+struct pfile {
+	int fd;
+	char *buf;	/* len bytes read, then a NUL */
+	size_t cap;	/* bytes buf can hold before its NUL */
+	size_t len;
+	char path[PATH_MAX];
+};
+
+/* root and path joined into dst; a root of "/" (or "") adds nothing. */
+static int
+join_path(char *dst, size_t dstlen, const char *root, const char *path)
+{
+	size_t rl = strlen(root);
+	int n;
+
+	while (rl > 0 && root[rl - 1] == '/')
+		rl--;
+	n = snprintf(dst, dstlen, "%.*s%s", (int)rl, root, path);
+	if (n < 0 || (size_t)n >= dstlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pfile_open(struct pfile *f, const char *root, const char *path)
+{
+	f->fd = -1;
+	f->buf = NULL;
+	f->cap = f->len = 0;
+	if (join_path(f->path, sizeof(f->path), root, path) == -1)
+		return -1;
+	if ((f->buf = malloc(PFILE_INITIAL + 1)) == NULL)
+		return -1;
+	f->cap = PFILE_INITIAL;
+	if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) == -1) {
+		free(f->buf);
+		f->buf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the whole file again; a read that fills the buffer is retried with a larger one. */
+static int
+pfile_read(struct pfile *f)
+{
+	ssize_t n;
+	char *nb;
+
+	for (;;) {
+		n = pread(f->fd, f->buf, f->cap, 0);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if ((size_t)n < f->cap)
+			break;
+		if (f->cap >= PFILE_MAX) {
+			errno = EFBIG;
+			return -1;
+		}
+		if ((nb = realloc(f->buf, f->cap * 2 + 1)) == NULL)
+			return -1;
+		f->buf = nb;
+		f->cap *= 2;
+	}
+	f->len = (size_t)n;
+	f->buf[f->len] = '\0';
+	return 0;
+}
+
+static void
+pfile_close(struct pfile *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+	free(f->buf);
+	f->buf = NULL;
+}
+
+/*
+ * The next complete line of [*p, end) without its '\n', or NULL. A last line without '\n'
+ * is a truncated read and is never returned, so a value cut in half is never parsed.
+ */
+static const char *
+next_line(const char **p, const char *end, const char **eol)
+{
+	const char *s = *p, *nl;
+
+	if (s >= end || (nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+		return NULL;
+	*eol = nl;
+	*p = nl + 1;
+	return s;
+}
+
+/* The next blank-separated field of [*p, end), or NULL at the end. */
+static const char *
+next_field(const char **p, const char *end, size_t *flen)
+{
+	const char *s = *p, *e;
+
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s == end) {
+		*p = s;
+		return NULL;
+	}
+	for (e = s; e < end && *e != ' ' && *e != '\t'; e++)
+		;
+	*p = e;
+	*flen = (size_t)(e - s);
+	return s;
+}
+
+/* A decimal unsigned 64-bit number filling exactly [s, s + n); -1 if not, or too large. */
+static int
+parse_u64(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0, d;
+	size_t i;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		d = (uint64_t)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The common `root` option: a directory prefixed to every /proc and /sys path. */
+static const char *
+opt_root(struct reeve_probe_config *cfg, const struct reeve_host *host)
+{
+	const char *v, *last = NULL;
+	size_t i;
+
+	for (i = 0; (v = host->opt_get(cfg, "root", i)) != NULL; i++)
+		last = v;
+	if (last == NULL || *last == '\0')
+		return "/";
+	return last;
+}
+
+/* The /proc/meminfo lines read, each with the metric it becomes (same order). */
+enum {
+	MEM_TOTAL, MEM_FREE, MEM_AVAILABLE, MEM_BUFFERS, MEM_CACHED, MEM_SHMEM,
+	MEM_SWAP_TOTAL, MEM_SWAP_FREE, MEM_SWAP_CACHED, MEM_ACTIVE, MEM_INACTIVE,
+	MEM_DIRTY, MEM_WRITEBACK, MEM_ANON, MEM_MAPPED, MEM_SLAB, MEM_SRECLAIMABLE,
+	MEM_SUNRECLAIM, MEM_PAGE_TABLES, MEM_COMMIT_LIMIT, MEM_COMMITTED_AS,
+	MEM_HUGE_TOTAL, MEM_HUGE_FREE, MEM_HUGE_SIZE,
+	MEM_NKEYS
+};
+
+static const char *const mem_keys[MEM_NKEYS] = {
+	"MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "Shmem",
+	"SwapTotal", "SwapFree", "SwapCached", "Active", "Inactive",
+	"Dirty", "Writeback", "AnonPages", "Mapped", "Slab", "SReclaimable",
+	"SUnreclaim", "PageTables", "CommitLimit", "Committed_AS",
+	"HugePages_Total", "HugePages_Free", "Hugepagesize"
+};
+
+static const struct reeve_metric mem_metrics[MEM_NKEYS] = {
+	{ "memory_total_bytes", "Usable RAM (MemTotal).", REEVE_GAUGE },
+	{ "memory_free_bytes", "RAM not used at all (MemFree).", REEVE_GAUGE },
+	{ "memory_available_bytes",
+	    "RAM available for new programs without swapping (MemAvailable, estimated on old kernels).",
+	    REEVE_GAUGE },
+	{ "memory_buffers_bytes", "Block device buffers (Buffers).", REEVE_GAUGE },
+	{ "memory_cached_bytes", "Page cache, without swap cache (Cached).", REEVE_GAUGE },
+	{ "memory_shared_bytes", "Shared memory and tmpfs (Shmem).", REEVE_GAUGE },
+	{ "swap_total_bytes", "Swap space (SwapTotal).", REEVE_GAUGE },
+	{ "swap_free_bytes", "Unused swap space (SwapFree).", REEVE_GAUGE },
+	{ "swap_cached_bytes", "Memory swapped out and back in, still in swap (SwapCached).",
+	    REEVE_GAUGE },
+	{ "memory_active_bytes", "Memory used recently (Active).", REEVE_GAUGE },
+	{ "memory_inactive_bytes", "Memory not used recently, reclaimable first (Inactive).",
+	    REEVE_GAUGE },
+	{ "memory_dirty_bytes", "Memory waiting to be written back to disk (Dirty).", REEVE_GAUGE },
+	{ "memory_writeback_bytes", "Memory being written back to disk (Writeback).",
+	    REEVE_GAUGE },
+	{ "memory_anon_bytes", "Anonymous pages mapped into user space (AnonPages).",
+	    REEVE_GAUGE },
+	{ "memory_mapped_bytes", "Files mapped into memory (Mapped).", REEVE_GAUGE },
+	{ "memory_slab_bytes", "Kernel slab caches (Slab).", REEVE_GAUGE },
+	{ "memory_slab_reclaimable_bytes", "Reclaimable part of the slab (SReclaimable).",
+	    REEVE_GAUGE },
+	{ "memory_slab_unreclaimable_bytes", "Unreclaimable part of the slab (SUnreclaim).",
+	    REEVE_GAUGE },
+	{ "memory_page_tables_bytes", "Page tables (PageTables).", REEVE_GAUGE },
+	{ "memory_commit_limit_bytes", "Memory that can be allocated under strict overcommit (CommitLimit).",
+	    REEVE_GAUGE },
+	{ "memory_committed_bytes", "Memory allocated by all processes (Committed_AS).",
+	    REEVE_GAUGE },
+	{ "memory_hugepages", "Huge pages in the pool (HugePages_Total).", REEVE_GAUGE },
+	{ "memory_hugepages_free", "Huge pages not allocated (HugePages_Free).", REEVE_GAUGE },
+	{ "memory_hugepage_size_bytes", "Size of a huge page (Hugepagesize).", REEVE_GAUGE },
+};
+
+static const struct reeve_metric m_used = {
+	"memory_used_bytes", "RAM in use: memory_total_bytes - memory_available_bytes.",
+	REEVE_GAUGE
+};
+static const struct reeve_metric m_swap_used = {
+	"swap_used_bytes", "Swap in use: swap_total_bytes - swap_free_bytes.", REEVE_GAUGE
+};
+
+REEVE_STATIC int parse_meminfo(const char *buf, size_t len, const char *const *keys,
+    size_t nkeys, uint64_t *vals, unsigned char *found);
+
+struct memory_state {
+	const struct reeve_host *host;
+	struct pfile meminfo;
+	int warned_estimate;
+};
+
+/*
+ * Parse /proc/meminfo: for each complete "Key: value [kB]" line whose key is keys[i],
+ * vals[i] receives the value, in bytes when the unit is kB, and found[i] is set to 1.
+ * Returns the number of keys found.
+ */
+REEVE_STATIC int
+parse_meminfo(const char *buf, size_t len, const char *const *keys, size_t nkeys,
+    uint64_t *vals, unsigned char *found)
+{
+	const char *p = buf, *end = buf + len, *line, *eol, *colon, *f, *unit;
+	size_t klen, flen, ulen, i;
+	uint64_t v;
+	int n = 0;
+
+	memset(found, 0, nkeys);
+	while ((line = next_line(&p, end, &eol)) != NULL) {
+		if ((colon = memchr(line, ':', (size_t)(eol - line))) == NULL)
+			continue;
+		klen = (size_t)(colon - line);
+		for (i = 0; i < nkeys; i++)
+			if (!found[i] && strncmp(keys[i], line, klen) == 0 && keys[i][klen] == '\0')
+				break;
+		if (i == nkeys)
+			continue;
+		line = colon + 1;
+		if ((f = next_field(&line, eol, &flen)) == NULL || parse_u64(f, flen, &v) == -1)
+			continue;
+		if ((unit = next_field(&line, eol, &ulen)) != NULL) {
+			if (ulen != 2 || memcmp(unit, "kB", 2) != 0 || v > UINT64_MAX / 1024)
+				continue;
+			v *= 1024;
+		}
+		if (next_field(&line, eol, &flen) != NULL)
+			continue;
+		vals[i] = v;
+		found[i] = 1;
+		n++;
+	}
+	return n;
+}
+
+static int
+memory_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
+{
+	struct memory_state *st = state;
+	uint64_t v[MEM_NKEYS];
+	unsigned char found[MEM_NKEYS];
+	size_t i;
+
+	if (pfile_read(&st->meminfo) == -1) {
+		snprintf(err, errlen, "read %s: %s", st->meminfo.path, strerror(errno));
+		return -1;
+	}
+	parse_meminfo(st->meminfo.buf, st->meminfo.len, mem_keys, MEM_NKEYS, v, found);
+	if (!found[MEM_TOTAL] || !found[MEM_FREE]) {
+		snprintf(err, errlen, "%s: no MemTotal or MemFree line", st->meminfo.path);
+		return -1;
+	}
+	if (!found[MEM_AVAILABLE]) {
+		/* before Linux 3.14: a rough estimate, as free(1) did */
+		v[MEM_AVAILABLE] = v[MEM_FREE];
+		if (found[MEM_CACHED])
+			v[MEM_AVAILABLE] += v[MEM_CACHED];
+		if (found[MEM_BUFFERS])
+			v[MEM_AVAILABLE] += v[MEM_BUFFERS];
+		found[MEM_AVAILABLE] = 1;
+		if (!st->warned_estimate) {
+			st->host->log(REEVE_LOG_INFO, "%s has no MemAvailable (kernel before 3.14): "
+			    "memory_available_bytes is estimated as free + cached + buffers",
+			    st->meminfo.path);
+			st->warned_estimate = 1;
+		}
+	}
+	for (i = 0; i < MEM_NKEYS; i++)
+		if (found[i])
+			st->host->emit(em, &mem_metrics[i], NULL, 0, (double)v[i]);
+	st->host->emit(em, &m_used, NULL, 0, v[MEM_TOTAL] > v[MEM_AVAILABLE] ?
+	    (double)(v[MEM_TOTAL] - v[MEM_AVAILABLE]) : 0);
+	if (found[MEM_SWAP_TOTAL] && found[MEM_SWAP_FREE])
+		st->host->emit(em, &m_swap_used, NULL, 0, v[MEM_SWAP_TOTAL] > v[MEM_SWAP_FREE] ?
+		    (double)(v[MEM_SWAP_TOTAL] - v[MEM_SWAP_FREE]) : 0);
+	return 0;
+}
+
+static void
+memory_destroy(void *state)
+{
+	struct memory_state *st = state;
+
+	if (st == NULL)
+		return;
+	pfile_close(&st->meminfo);
+	free(st);
+}
+
+static int
+memory_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **state)
+{
+	struct memory_state *st;
+	const char *root = opt_root(cfg, host);
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		host->config_error(cfg, NULL, "out of memory");
+		return -1;
+	}
+	st->host = host;
+	if (pfile_open(&st->meminfo, root, "/proc/meminfo") == -1) {
+		host->config_error(cfg, "root", "cannot open %s: %s", st->meminfo.path,
+		    strerror(errno));
+		free(st);
+		return -1;
+	}
+	*state = st;
+	return 0;
+}
+
+static const struct reeve_probe probe = {
+	.abi_version = REEVE_PROBE_ABI_VERSION,
+	.size = sizeof(struct reeve_probe),
+	.name = "memory",
+	.description = "RAM and swap usage (/proc/meminfo)",
+	.init = memory_init,
+	.collect = memory_collect,
+	.destroy = memory_destroy,
+};
+
+/* reeve_probe_entry: the memory probe's description; static storage, never freed. */
+const struct reeve_probe *
+reeve_probe_entry(void)
+{
+	return &probe;
+}
