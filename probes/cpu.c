@@ -350,8 +350,8 @@ cpu_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	st->em = em;
 	st->have_total = 0;
 	ncpu = parse_stat(st->stat.buf, st->stat.len, emit_cpu, st, misc, &have);
-	st->em = NULL;
 	if (ncpu == -1) {
+		st->em = NULL;
 		snprintf(err, errlen, "%s: no cpu line", st->stat.path);
 		return -1;
 	}
@@ -361,6 +361,7 @@ cpu_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 			st->host->emit(em, &m_misc[i], NULL, 0, (double)misc[i]);
 	if (st->have_prev)
 		emit_ratios(st);
+	st->em = NULL;
 	memcpy(st->prev, st->total, sizeof(st->prev));
 	st->have_prev = 1;
 	return 0;
