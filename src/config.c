@@ -380,7 +380,7 @@ cfg_parse_listen(const char *s, char **host, unsigned *port, const char **errstr
 	return 0;
 }
 
-/* rrdcached addresses as librrd takes them: unix:/abs/path, /abs/path or host[:port]. */
+/* rrdcached addresses as librrd takes them: unix:PATH, an absolute PATH or host[:port]. */
 static int
 parse_rrdcached(const char *s, const char **errstr)
 {
@@ -747,7 +747,14 @@ handler(void *user, const char *section, const char *name, const char *value, in
 		it->cut = l->cut;
 	} else if (l->kind == L_CONT && f->nitems > 0) {
 		struct item *it = &f->items[f->nitems - 1];
-		char *v = *it->value ? xasprintf("%s %s", it->value, value) : xstrdup(value);
+		const char *ce = find_chars_or_comment(value, value + strlen(value), NULL);
+		char *v;
+
+		/* inih r55 keeps inline comments on continuation lines; later releases drop them */
+		while (ce > value && isspace((unsigned char)ce[-1]))
+			ce--;
+		v = *it->value ? xasprintf("%s %.*s", it->value, (int)(ce - value), value) :
+		    xstrndup(value, (size_t)(ce - value));
 
 		free(it->value);
 		it->value = v;
@@ -1182,6 +1189,7 @@ parse_buffer(struct file *f)
 			break;
 		case L_NOBRACKET:
 			cfg_error_add(errs, f->name, i, "section header without a closing ']'");
+			f->sect = S_INVALID; /* its keys would only repeat the error */
 			break;
 		case L_SECTION:
 			if (l->section == NULL) {
@@ -1346,9 +1354,9 @@ finish(struct ctx *ctx)
 			fmt_duration(a, sizeof(a), p->timeout);
 			fmt_duration(b, sizeof(b), p->interval);
 			cfg_error_add(ctx->errs, p->loc_timeout.file, p->loc_timeout.line,
-			    "[probe %s] timeout: %s is longer than the interval %s%s (it must be at "
-			    "most the interval)", p->name, a, b,
-			    p->loc_interval.file ? "" : " (from [reeve] interval)");
+			    "[probe %s] timeout: %s is longer than the interval (%s%s); a timeout "
+			    "must be at most the interval", p->name, a, b,
+			    p->loc_interval.file ? "" : ", from [reeve] interval");
 		}
 	}
 }
