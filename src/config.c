@@ -23,7 +23,7 @@
 #include "util.h"
 
 #ifndef PROBEDIR
-#define PROBEDIR "/usr/local/lib/reeve/probes"
+#error "PROBEDIR (the installed probe directory) must be defined by the build"
 #endif
 
 #define CFG_MAX_LINE 4000            /* characters per line, without the newline */
@@ -571,6 +571,8 @@ set_ini_options(void)
 	ini_allow_multiline = 1;
 	ini_allow_bom = 1;
 	ini_allow_inline_comments = 1;
+	ini_inline_comment_prefixes = ";";  /* classify() assumes exactly these */
+	ini_start_comment_prefixes = ";#";
 	ini_stop_on_first_error = 0;
 	ini_allow_no_value = 0;
 }
