@@ -23,7 +23,7 @@
 #include "util.h"
 
 #ifndef PROBEDIR
-#define PROBEDIR "/usr/local/lib/reeve/probes"
+#error "PROBEDIR (the installed probe directory) must be defined by the build"
 #endif
 
 #define CFG_MAX_LINE 4000            /* characters per line, without the newline */
@@ -380,7 +380,7 @@ cfg_parse_listen(const char *s, char **host, unsigned *port, const char **errstr
 	return 0;
 }
 
-/* rrdcached addresses as librrd takes them: unix:/abs/path, /abs/path or host[:port]. */
+/* rrdcached addresses as librrd takes them: unix:PATH, an absolute PATH or host[:port]. */
 static int
 parse_rrdcached(const char *s, const char **errstr)
 {
@@ -571,6 +571,8 @@ set_ini_options(void)
 	ini_allow_multiline = 1;
 	ini_allow_bom = 1;
 	ini_allow_inline_comments = 1;
+	ini_inline_comment_prefixes = ";";  /* classify() assumes exactly these */
+	ini_start_comment_prefixes = ";#";
 	ini_stop_on_first_error = 0;
 	ini_allow_no_value = 0;
 }
@@ -747,7 +749,14 @@ handler(void *user, const char *section, const char *name, const char *value, in
 		it->cut = l->cut;
 	} else if (l->kind == L_CONT && f->nitems > 0) {
 		struct item *it = &f->items[f->nitems - 1];
-		char *v = *it->value ? xasprintf("%s %s", it->value, value) : xstrdup(value);
+		const char *ce = find_chars_or_comment(value, value + strlen(value), NULL);
+		char *v;
+
+		/* inih r55 keeps inline comments on continuation lines; later releases drop them */
+		while (ce > value && isspace((unsigned char)ce[-1]))
+			ce--;
+		v = *it->value ? xasprintf("%s %.*s", it->value, (int)(ce - value), value) :
+		    xstrndup(value, (size_t)(ce - value));
 
 		free(it->value);
 		it->value = v;
@@ -1182,6 +1191,7 @@ parse_buffer(struct file *f)
 			break;
 		case L_NOBRACKET:
 			cfg_error_add(errs, f->name, i, "section header without a closing ']'");
+			f->sect = S_INVALID; /* its keys would only repeat the error */
 			break;
 		case L_SECTION:
 			if (l->section == NULL) {
@@ -1346,9 +1356,9 @@ finish(struct ctx *ctx)
 			fmt_duration(a, sizeof(a), p->timeout);
 			fmt_duration(b, sizeof(b), p->interval);
 			cfg_error_add(ctx->errs, p->loc_timeout.file, p->loc_timeout.line,
-			    "[probe %s] timeout: %s is longer than the interval %s%s (it must be at "
-			    "most the interval)", p->name, a, b,
-			    p->loc_interval.file ? "" : " (from [reeve] interval)");
+			    "[probe %s] timeout: %s is longer than the interval (%s%s); a timeout "
+			    "must be at most the interval", p->name, a, b,
+			    p->loc_interval.file ? "" : ", from [reeve] interval");
 		}
 	}
 }

@@ -105,6 +105,9 @@ void cfg_error_add(struct cfg_errors *errs, const char *file, int line, const ch
 void cfg_errors_clear(struct cfg_errors *errs);
 
 /*
+ * Value parsers. Their errstr is a static phrase that follows the quoted value in a
+ * message, e.g. "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)".
+ *
  * Durations: a number followed by a unit, ms s m h d w ("500ms", "10s", "1.5h", "7d");
  * "0" alone is accepted. Sets *seconds, returns 0, or -1 with *errstr set to a static
  * message. Bare numbers other than 0 are rejected as ambiguous.
@@ -126,10 +129,5 @@ int cfg_parse_bool(const char *s, int *out, const char **errstr);
  * returns 0; or returns -1 with *errstr set and *host untouched. host and port may be NULL.
  */
 int cfg_parse_listen(const char *s, char **host, unsigned *port, const char **errstr);
-
-/*
- * The errstr of the cfg_parse_* functions is a static phrase that follows the quoted
- * value in a message, e.g. "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)".
- */
 
 #endif /* REEVE_CONFIG_H */

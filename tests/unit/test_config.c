@@ -1,0 +1,698 @@
+/* test_config.c: unit tests of config.c: value syntax, defaults, includes and every error text. */
+#include <limits.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "log.h"
+
+/* The tests run in $TEST_DATA/config so that file names in messages are short. */
+static char example[PATH_MAX];
+
+static int
+setup(void **state)
+{
+	const char *td = getenv("TEST_DATA");
+
+	(void)state;
+	if (td == NULL) {
+		fprintf(stderr, "TEST_DATA is not set\n");
+		return -1;
+	}
+	snprintf(example, sizeof(example), "%s/../../etc/reeve.conf", td);
+	if (chdir(td) == -1 || chdir("config") == -1) {
+		perror("chdir $TEST_DATA/config");
+		return -1;
+	}
+	return 0;
+}
+
+/* Print errs so that a failing test shows what the user would have seen. */
+static void
+dump(const struct cfg_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		print_message("# error: %s\n", errs->msgs[i]);
+}
+
+/* Load path (or text when path is NULL) and assert it fails with exactly these errors. */
+static void
+expect_errors(const char *path, const char *text, const char *const *want)
+{
+	struct cfg_errors errs = { 0 };
+	struct cfg *cfg;
+	size_t n = 0, i;
+
+	cfg = path ? cfg_load(path, &errs) : cfg_load_string(text, "s.conf", &errs);
+	while (want[n] != NULL)
+		n++;
+	if (errs.n != n)
+		dump(&errs);
+	assert_null(cfg);
+	assert_int_equal(errs.n, n);
+	for (i = 0; i < n; i++)
+		assert_string_equal(errs.msgs[i], want[i]);
+	cfg_errors_clear(&errs);
+	assert_int_equal(errs.n, 0);
+}
+
+static struct cfg *
+load_ok(const char *path, const char *text)
+{
+	struct cfg_errors errs = { 0 };
+	struct cfg *cfg;
+
+	cfg = path ? cfg_load(path, &errs) : cfg_load_string(text, "s.conf", &errs);
+	dump(&errs);
+	assert_int_equal(errs.n, 0);
+	assert_non_null(cfg);
+	cfg_errors_clear(&errs);
+	return cfg;
+}
+
+static const struct cfg_probe *
+probe(const struct cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nprobes; i++)
+		if (strcmp(cfg->probes[i].name, name) == 0)
+			return &cfg->probes[i];
+	fail_msg("no probe %s", name);
+	return NULL;
+}
+
+/* ---- value parsers ---------------------------------------------------------------------- */
+
+static void
+test_duration(void **state)
+{
+	static const struct { const char *s; double v; } good[] = {
+		{ "0", 0 }, { "0s", 0 }, { "500ms", 0.5 }, { "10s", 10 }, { "1.5m", 90 },
+		{ "1h", 3600 }, { "7d", 7 * 86400 }, { "2w", 14 * 86400 }, { "0.25s", 0.25 },
+		{ "100ms", 0.1 },
+	};
+	static const struct { const char *s, *err; } bad[] = {
+		{ "", "is empty (expected a duration such as 10s)" },
+		{ "10", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ "1.5", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ "10 s", "is not a duration (write the unit right after the number: 10s)" },
+		{ "-5s", "is negative (a duration is 0 or more)" },
+		{ "1e400s", "has an unknown unit (use ms, s, m, h, d or w)" },
+		{ "nan", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ "inf", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ "infs", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ "+5s", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ " 5s", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ "s", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ ".5s", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ "1.s", "is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)" },
+		{ "0x10s", "has an unknown unit (use ms, s, m, h, d or w)" },
+		{ "5x", "has an unknown unit (use ms, s, m, h, d or w)" },
+		{ "10S", "has an unknown unit (use ms, s, m, h, d or w)" },
+		{ "10ss", "has an unknown unit (use ms, s, m, h, d or w)" },
+		{ "5s ", "has an unknown unit (use ms, s, m, h, d or w)" },
+		{ "101y", "has an unknown unit (use ms, s, m, h, d or w)" },
+		{ "5300w", "is too large (at most 100 years)" },
+		{ "99999999999999999999999999999999999999999999999999999999999999999999h",
+		  "is too large" },
+		{ "99999999999999999999999999999999999999999999999999.0h",
+		  "is too large (at most 100 years)" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *err = NULL;
+		double v = -1;
+
+		if (cfg_parse_duration(good[i].s, &v, &err) != 0)
+			fail_msg("\"%s\" rejected: %s", good[i].s, err);
+		assert_true(fabs(v - good[i].v) < 1e-9);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *err = NULL;
+		double v = -1;
+
+		if (cfg_parse_duration(bad[i].s, &v, &err) != -1)
+			fail_msg("\"%s\" accepted as %g", bad[i].s, v);
+		assert_true(v == -1);
+		assert_string_equal(err, bad[i].err);
+	}
+}
+
+static void
+test_size(void **state)
+{
+	static const struct { const char *s; uint64_t v; } good[] = {
+		{ "0", 0 }, { "0B", 0 }, { "512B", 512 }, { "64KiB", 65536 },
+		{ "10MiB", 10485760 }, { "1GiB", 1073741824 }, { "2TiB", 2199023255552ull },
+		{ "10kB", 10000 }, { "5MB", 5000000 }, { "3GB", 3000000000ull },
+		{ "18446744073709551615B", UINT64_MAX },
+		{ "16777215TiB", 16777215ull << 40 },
+	};
+	static const struct { const char *s, *err; } bad[] = {
+		{ "", "is empty (expected a size such as 64KiB)" },
+		{ "64", "is not a size (use a whole number and a unit: 512B, 64KiB, 10MiB, 1GiB)" },
+		{ "1.5MiB", "is not a size (use a whole number and a unit: 512B, 64KiB, 10MiB, 1GiB)" },
+		{ "KiB", "is not a size (use a whole number and a unit: 512B, 64KiB, 10MiB, 1GiB)" },
+		{ "-1KiB", "is negative (a size is 0 or more)" },
+		{ "64 KiB", "is not a size (write the unit right after the number: 64KiB)" },
+		{ "64kib", "has an unknown unit (use B, KiB, MiB, GiB, TiB, kB, MB, GB or TB)" },
+		{ "64K", "has an unknown unit (use B, KiB, MiB, GiB, TiB, kB, MB, GB or TB)" },
+		{ "1e3B", "has an unknown unit (use B, KiB, MiB, GiB, TiB, kB, MB, GB or TB)" },
+		{ "18446744073709551616B", "is too large" },
+		{ "16777216TiB", "is too large" },
+		{ "17179869184GiB", "is too large" },
+		{ "99999999999999999999999999KiB", "is too large" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *err = NULL;
+		uint64_t v = 1;
+
+		if (cfg_parse_size(good[i].s, &v, &err) != 0)
+			fail_msg("\"%s\" rejected: %s", good[i].s, err);
+		assert_true(v == good[i].v);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *err = NULL;
+		uint64_t v = 1;
+
+		if (cfg_parse_size(bad[i].s, &v, &err) != -1)
+			fail_msg("\"%s\" accepted", bad[i].s);
+		assert_true(v == 1);
+		assert_string_equal(err, bad[i].err);
+	}
+}
+
+static void
+test_bool(void **state)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", "YES", "True" };
+	static const char *const no[] = { "no", "false", "off", "0", "No", "OFF" };
+	static const char *const bad[] = { "", "y", "2", "yes ", "enabled", "-1" };
+	const char *err;
+	size_t i;
+	int v;
+
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		v = -1;
+		assert_int_equal(cfg_parse_bool(yes[i], &v, &err), 0);
+		assert_int_equal(v, 1);
+		v = -1;
+		assert_int_equal(cfg_parse_bool(no[i], &v, &err), 0);
+		assert_int_equal(v, 0);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		v = -1;
+		assert_int_equal(cfg_parse_bool(bad[i], &v, &err), -1);
+		assert_int_equal(v, -1);
+		assert_string_equal(err, "is not a boolean (use yes or no)");
+	}
+}
+
+static void
+test_listen(void **state)
+{
+	static const struct { const char *s, *host; unsigned port; } good[] = {
+		{ "127.0.0.1:9180", "127.0.0.1", 9180 }, { "[::1]:80", "::1", 80 },
+		{ "localhost:65535", "localhost", 65535 }, { "0.0.0.0:1", "0.0.0.0", 1 },
+		{ "[::]:9180", "::", 9180 }, { "[fe80::1%eth0]:9180", "fe80::1%eth0", 9180 },
+		{ "web-01.example.com:8080", "web-01.example.com", 8080 },
+	};
+	static const struct { const char *s, *err; } bad[] = {
+		{ "", "is empty (expected host:port, e.g. 127.0.0.1:9180 or [::1]:9180)" },
+		{ "127.0.0.1", "has no port (expected host:port, e.g. 127.0.0.1:9180)" },
+		{ "127.0.0.1:0", "has an invalid port (expected 1 to 65535)" },
+		{ "127.0.0.1:65536", "has an invalid port (expected 1 to 65535)" },
+		{ "127.0.0.1:99999999999", "has an invalid port (expected 1 to 65535)" },
+		{ "127.0.0.1:-1", "has an invalid port (expected 1 to 65535)" },
+		{ "127.0.0.1:+80", "has an invalid port (expected 1 to 65535)" },
+		{ "127.0.0.1:http", "has an invalid port (expected 1 to 65535)" },
+		{ "127.0.0.1:", "has an invalid port (expected 1 to 65535)" },
+		{ ":9180", "has an invalid host (expected a host name, an IPv4 address or "
+		  "[IPv6 address])" },
+		{ "a b:80", "has an invalid host (expected a host name, an IPv4 address or "
+		  "[IPv6 address])" },
+		{ "::1:9180", "looks like an IPv6 address: put it in brackets, e.g. [::1]:9180" },
+		{ "[::1]", "has no port (expected host:port, e.g. 127.0.0.1:9180)" },
+		{ "[::1]9180", "has text after ']' (expected [IPv6 address]:port)" },
+		{ "[zz]:80", "is not a valid [IPv6 address]:port" },
+		{ "[]:80", "is not a valid [IPv6 address]:port" },
+		{ "[::1:80", "is not a valid [IPv6 address]:port" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *err = NULL;
+		char *host = NULL;
+		unsigned port = 0;
+
+		if (cfg_parse_listen(good[i].s, &host, &port, &err) != 0)
+			fail_msg("\"%s\" rejected: %s", good[i].s, err);
+		assert_string_equal(host, good[i].host);
+		assert_int_equal(port, good[i].port);
+		free(host);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *err = NULL;
+		char *host = NULL;
+		unsigned port = 7;
+
+		if (cfg_parse_listen(bad[i].s, &host, &port, &err) != -1)
+			fail_msg("\"%s\" accepted", bad[i].s);
+		assert_null(host);
+		assert_int_equal(port, 7);
+		assert_string_equal(err, bad[i].err);
+	}
+}
+
+/* ---- whole files that load ---------------------------------------------------------------- */
+
+static void
+test_defaults(void **state)
+{
+	struct cfg *cfg = load_ok(NULL, "; nothing but a comment\n");
+	char hn[HOST_NAME_MAX + 1] = "";
+
+	(void)state;
+	assert_int_equal(gethostname(hn, sizeof(hn)), 0);
+	assert_string_equal(cfg->data_dir, "reeve-data");
+	assert_true(cfg->interval == 10);
+	assert_string_equal(cfg->hostname, hn);
+	assert_string_equal(cfg->plugin_dir, PROBEDIR);
+	assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
+	assert_string_equal(cfg->log_target, "stderr");
+	assert_true(cfg->memory_window == 900);
+	assert_string_equal(cfg->listen, "127.0.0.1:9180");
+	assert_null(cfg->token);
+	assert_true(cfg->http_timeout == 30);
+	assert_int_equal(cfg->max_connections, 256);
+	assert_int_equal(cfg->max_per_ip, 32);
+	assert_true(cfg->memory_limit == 65536);
+	assert_int_equal(cfg->http_threads, 2);
+	assert_null(cfg->rrdcached);
+	assert_string_equal(cfg->preset, "default");
+	assert_true(cfg->queue_size == 100000);
+	assert_true(cfg->flush_timeout == 10);
+	assert_int_equal(cfg->nprobes, 0);
+	assert_int_equal(cfg->nfiles, 1);
+	assert_string_equal(cfg->files[0], "s.conf");
+	assert_null(cfg_where(cfg, "http", "listen")->file);
+	assert_int_equal(cfg_where(cfg, "http", "listen")->line, 0);
+	assert_null(cfg_where(cfg, "http", "nonsense"));
+	assert_null(cfg_where(cfg, "reeve", "include"));
+	cfg_free(cfg);
+	cfg_free(NULL);
+}
+
+static void
+test_example(void **state)
+{
+	static const char *const names[] = { "cpu", "memory", "load", "disk", "filesystem",
+		"network", "process", "uptime" };
+	struct cfg *cfg = load_ok(example, NULL);
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cfg->nprobes, 8);
+	for (i = 0; i < 8; i++) {
+		assert_string_equal(cfg->probes[i].name, names[i]);
+		assert_string_equal(cfg->probes[i].type, names[i]);
+		assert_int_equal(cfg->probes[i].nopts, 0);
+	}
+	assert_true(probe(cfg, "cpu")->interval == 10);
+	assert_true(probe(cfg, "cpu")->timeout == 10);
+	assert_true(probe(cfg, "uptime")->interval == 60);
+	assert_true(probe(cfg, "uptime")->timeout == 10);
+	assert_int_equal(probe(cfg, "uptime")->loc_interval.line, 70);
+	assert_string_equal(cfg->listen, "127.0.0.1:9180");
+	assert_string_equal(cfg->preset, "default");
+	assert_int_equal(cfg_where(cfg, "http", "listen")->line, 24);
+	cfg_free(cfg);
+}
+
+static void
+test_full(void **state)
+{
+	struct cfg *cfg = load_ok("good/full.conf", NULL);
+	const struct cfg_probe *p;
+
+	(void)state;
+	assert_string_equal(cfg->data_dir, "/var/lib/reeve");
+	assert_true(cfg->interval == 30);
+	assert_string_equal(cfg->hostname, "web01");
+	assert_string_equal(cfg->plugin_dir, "/opt/a:/opt/b");
+	assert_int_equal(cfg->log_level, LOG_LEVEL_DEBUG);
+	assert_string_equal(cfg->log_target, "syslog");
+	assert_true(cfg->memory_window == 3600);
+	assert_string_equal(cfg->listen, "[::1]:9999");
+	assert_string_equal(cfg->token, "a b c");
+	assert_true(cfg->http_timeout == 60);
+	assert_int_equal(cfg->max_connections, 1000);
+	assert_int_equal(cfg->max_per_ip, 10);
+	assert_true(cfg->memory_limit == 1048576);
+	assert_int_equal(cfg->http_threads, 4);
+	assert_string_equal(cfg->rrdcached, "unix:/run/rrdcached.sock");
+	assert_string_equal(cfg->preset, "long");
+	assert_true(cfg->queue_size == 5000);
+	assert_true(cfg->flush_timeout == 0);
+	assert_string_equal(cfg_where(cfg, "store", "flush_timeout")->file, "good/full.conf");
+	assert_int_equal(cfg_where(cfg, "store", "flush_timeout")->line, 24);
+
+	assert_int_equal(cfg->nprobes, 3);
+	p = probe(cfg, "web");
+	assert_string_equal(p->type, "http");
+	assert_string_equal(p->file, "good/full.conf");
+	assert_int_equal(p->line, 26);
+	assert_true(p->interval == 5);
+	assert_true(p->timeout == 5); /* min(interval, 10s) */
+	assert_null(p->loc_timeout.file);
+	assert_int_equal(p->loc_type.line, 27);
+	assert_int_equal(p->nopts, 3);
+	assert_string_equal(p->opts[0].key, "url");
+	assert_string_equal(p->opts[0].value, "http://localhost/?a=1;b=2");
+	assert_int_equal(p->opts[0].line, 29);
+	assert_string_equal(p->opts[0].file, "good/full.conf");
+	assert_string_equal(p->opts[1].key, "header");
+	assert_string_equal(p->opts[1].value, "X-A: 1");
+	assert_int_equal(p->opts[1].line, 30);
+	assert_string_equal(p->opts[2].key, "header");
+	assert_string_equal(p->opts[2].value, "X-B: 2");
+	assert_int_equal(p->opts[2].line, 31);
+	p = probe(cfg, "fast");
+	assert_string_equal(p->type, "cpu"); /* "type: cpu" */
+	assert_true(p->interval == 2);
+	assert_true(p->timeout == 0.5);
+	assert_int_equal(p->loc_timeout.line, 35);
+	p = probe(cfg, "slow");
+	assert_true(p->interval == 3600);
+	assert_true(p->timeout == 10);
+	cfg_free(cfg);
+}
+
+static void
+test_multiline(void **state)
+{
+	struct cfg *cfg = load_ok("good/multiline.conf", NULL);
+	const struct cfg_probe *p = probe(cfg, "web");
+
+	(void)state;
+	assert_int_equal(p->nopts, 2);
+	assert_string_equal(p->opts[0].key, "headers");
+	assert_string_equal(p->opts[0].value, "X-A: 1 X-B: 2 X-C: 3 X-D: 4");
+	assert_int_equal(p->opts[0].line, 3);
+	assert_string_equal(p->opts[1].key, "url");
+	assert_int_equal(p->opts[1].line, 8);
+	assert_string_equal(cfg->token, "abc def"); /* joined, then unquoted */
+	assert_int_equal(cfg_where(cfg, "http", "token")->line, 10);
+	assert_int_equal(cfg->http_threads, 3);
+	assert_int_equal(cfg_where(cfg, "http", "threads")->line, 13);
+	cfg_free(cfg);
+}
+
+static void
+test_syntax_details(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	/* BOM, CRLF, an indented key right after a header is a key, not a continuation */
+	cfg = load_ok(NULL, "\xEF\xBB\xBF[reeve]\r\n  interval = 5s\r\n"
+	    "data_dir = \"\"x\"\"\r\n[store]\nrrdcached =\n");
+	assert_true(cfg->interval == 5);
+	assert_string_equal(cfg->data_dir, "\"x\"");
+	assert_null(cfg->rrdcached);
+	assert_int_equal(cfg_where(cfg, "reeve", "interval")->line, 2);
+	cfg_free(cfg);
+
+	/* rrdcached forms */
+	cfg = load_ok(NULL, "[store]\nrrdcached = /run/r.sock\n");
+	assert_string_equal(cfg->rrdcached, "/run/r.sock");
+	cfg_free(cfg);
+	cfg = load_ok(NULL, "[store]\nrrdcached = localhost:42217\n");
+	cfg_free(cfg);
+	cfg = load_ok(NULL, "[store]\nrrdcached = [::1]\n");
+	cfg_free(cfg);
+
+	/* a probe timeout follows a short [reeve] interval set after the probe */
+	cfg = load_ok(NULL, "[probe a]\ntype = cpu\n[reeve]\ninterval = 3s\n");
+	assert_true(probe(cfg, "a")->interval == 3);
+	assert_true(probe(cfg, "a")->timeout == 3);
+	cfg_free(cfg);
+
+	/* a 4000-character line is accepted */
+	{
+		char *text = malloc(4100);
+
+		assert_non_null(text);
+		memcpy(text, "[probe a]\ntype = cpu\nk = ", 25);
+		memset(text + 25, 'v', 4000 - 4);
+		memcpy(text + 25 + 3996, "\n", 2);
+		cfg = load_ok(NULL, text);
+		assert_int_equal(strlen(probe(cfg, "a")->opts[0].value), 3996);
+		cfg_free(cfg);
+		free(text);
+	}
+}
+
+/* ---- includes ----------------------------------------------------------------------------- */
+
+static void
+test_include_glob(void **state)
+{
+	struct cfg *cfg = load_ok("include/main.conf", NULL);
+
+	(void)state;
+	assert_int_equal(cfg->nprobes, 3);
+	assert_string_equal(cfg->probes[0].name, "first");
+	assert_string_equal(cfg->probes[0].file, "include/conf.d/10-first.conf");
+	assert_int_equal(cfg->probes[0].line, 3);
+	assert_true(cfg->probes[0].interval == 60);
+	assert_string_equal(cfg->probes[1].name, "second");
+	assert_true(cfg->probes[1].interval == 20); /* [reeve] interval set after the include */
+	assert_string_equal(cfg->probes[2].name, "main");
+	assert_int_equal(cfg->http_threads, 3);
+	assert_string_equal(cfg_where(cfg, "http", "threads")->file, "include/conf.d/10-first.conf");
+	assert_int_equal(cfg_where(cfg, "http", "threads")->line, 2);
+	assert_int_equal(cfg->nfiles, 3);
+	assert_string_equal(cfg->files[0], "include/main.conf");
+	assert_string_equal(cfg->files[1], "include/conf.d/10-first.conf");
+	assert_string_equal(cfg->files[2], "include/conf.d/20-second.conf");
+	cfg_free(cfg);
+
+	cfg = load_ok("include/empty-glob.conf", NULL);
+	assert_true(cfg->interval == 5);
+	assert_int_equal(cfg->nfiles, 1);
+	cfg_free(cfg);
+
+	/* from memory, relative includes resolve against the working directory */
+	cfg = load_ok(NULL, "include = include/conf.d/1*.conf\n");
+	assert_int_equal(cfg->nprobes, 1);
+	assert_int_equal(cfg->http_threads, 3);
+	cfg_free(cfg);
+}
+
+static void
+test_include_errors(void **state)
+{
+	static const char *const missing[] = {
+		"include/missing.conf:2: include: cannot open \"include/no-such-file.conf\": "
+		"No such file or directory",
+		NULL
+	};
+	static const char *const depth[] = {
+		"include/depth/8.conf:1: include: nested more than 8 levels deep (an include cycle?)",
+		NULL
+	};
+	static const char *const self[] = {
+		"include/self.conf:1: include: \"include/self.conf\" includes itself (an include cycle)",
+		NULL
+	};
+	static const char *const child[] = {
+		"include/children/a.conf:1: key 'data_dir' is outside of any section (put it under "
+		"[reeve], [http], [store] or [probe NAME])",
+		"include/children/a.conf:3: [reeve] key 'interval' already set at "
+		"include/bad-child.conf:2",
+		"include/children/a.conf:5: [http] include: include is only allowed in [reeve] or "
+		"before the first section",
+		NULL
+	};
+	static const char *const main_missing[] = {
+		"no-such.conf: cannot open \"no-such.conf\": No such file or directory",
+		NULL
+	};
+	static const char *const dir[] = {
+		"s.conf:1: include: \"include/conf.d\" is not a regular file",
+		NULL
+	};
+
+	(void)state;
+	expect_errors("include/missing.conf", NULL, missing);
+	expect_errors("include/depth/0.conf", NULL, depth);
+	expect_errors("include/self.conf", NULL, self);
+	expect_errors("include/bad-child.conf", NULL, child);
+	expect_errors("no-such.conf", NULL, main_missing);
+	expect_errors(NULL, "include = include/conf.d\n", dir);
+}
+
+/* ---- files with errors: each its own test, the exact messages a user sees ------------------- */
+
+struct bad_case {
+	const char *path;
+	const char *text;
+	const char *want[8];
+};
+
+static void
+test_bad(void **state)
+{
+	const struct bad_case *c = *state;
+
+	expect_errors(c->path, c->text, c->want);
+}
+
+static const struct bad_case bad_cases[] = {
+	{ "bad/unknown-section.conf", NULL, {
+		"bad/unknown-section.conf:5: unknown section [metrics] (expected [reeve], [http], "
+		"[store] or [probe NAME])", NULL } },
+	{ "bad/unknown-key.conf", NULL, {
+		"bad/unknown-key.conf:3: [http] unknown key 'port' (expected one of: listen, token, "
+		"timeout, max_connections, max_per_ip, memory_limit, threads)", NULL } },
+	{ "bad/duration.conf", NULL, {
+		"bad/duration.conf:5: [http] timeout: \"10\" is not a duration (use a unit: 500ms, "
+		"10s, 5m, 1h, 7d)", NULL } },
+	{ "bad/size.conf", NULL, {
+		"bad/size.conf:2: [http] memory_limit: \"64K\" has an unknown unit (use B, KiB, MiB, "
+		"GiB, TiB, kB, MB, GB or TB)", NULL } },
+	{ "bad/bounds.conf", NULL, {
+		"bad/bounds.conf:2: [reeve] interval: \"500ms\" is out of range (1s to 1d)",
+		"bad/bounds.conf:3: [reeve] memory_window: \"2d\" is out of range (0 to 1d)",
+		"bad/bounds.conf:5: [http] max_connections: \"0\" is out of range (1 to 65535)",
+		"bad/bounds.conf:6: [http] threads: \"65\" is out of range (1 to 64)",
+		"bad/bounds.conf:7: [http] memory_limit: \"1KiB\" is out of range (4KiB to 16MiB)",
+		"bad/bounds.conf:9: [store] queue_size: \"99\" is out of range (100 to 100000000)",
+		NULL } },
+	{ "bad/duplicate-key.conf", NULL, {
+		"bad/duplicate-key.conf:8: [http] key 'listen' already set at "
+		"bad/duplicate-key.conf:2",
+		"bad/duplicate-key.conf:11: [probe cpu] key 'type' already set at "
+		"bad/duplicate-key.conf:10", NULL } },
+	{ "bad/duplicate-probe.conf", NULL, {
+		"bad/duplicate-probe.conf:4: [probe cpu] is already defined at "
+		"bad/duplicate-probe.conf:1", NULL } },
+	{ "bad/probe-no-type.conf", NULL, {
+		"bad/probe-no-type.conf:1: [probe web]: missing key 'type'", NULL } },
+	{ "bad/timeout.conf", NULL, {
+		"bad/timeout.conf:5: [probe a] timeout: 6s is longer than the interval (5s, from "
+		"[reeve] interval); a timeout must be at most the interval",
+		"bad/timeout.conf:9: [probe b] timeout: 2m is longer than the interval (1m); a "
+		"timeout must be at most the interval", NULL } },
+	{ "bad/no-equals.conf", NULL, {
+		"bad/no-equals.conf:2: expected 'key = value', a [section] header or a comment",
+		NULL } },
+	{ "bad/header.conf", NULL, {
+		"bad/header.conf:1: section header without a closing ']'",
+		"bad/header.conf:3: unexpected text after ']' of a section header", NULL } },
+	{ "bad/long-line.conf", NULL, {
+		"bad/long-line.conf:4: line is 5000 characters long (at most 4000)",
+		"bad/long-line.conf:5: line is 4001 characters long (at most 4000)",
+		"bad/long-line.conf:6: expected 'key = value', a [section] header or a comment",
+		"bad/long-line.conf:7: [probe x] interval: \"1\" is not a duration (use a unit: "
+		"500ms, 10s, 5m, 1h, 7d)", NULL } },
+	{ "bad/several.conf", NULL, {
+		"bad/several.conf:2: [reeve] interval: \"10\" is not a duration (use a unit: 500ms, "
+		"10s, 5m, 1h, 7d)",
+		"bad/several.conf:3: [reeve] log_level: \"verbose\" is not one of error, warning, "
+		"info or debug",
+		"bad/several.conf:5: [http] listen: \"localhost\" has no port (expected host:port, "
+		"e.g. 127.0.0.1:9180)",
+		"bad/several.conf:8: [store] preset: \"huge\" is not one of default, compact or long",
+		"bad/several.conf:9: [store] rrdcached: \"unix:relative\" needs an absolute socket "
+		"path (unix:/path/to/rrdcached.sock)",
+		"bad/several.conf:10: [probe bad name]: invalid probe name (use letters, digits, "
+		"'_', '.' and '-')",
+		"bad/several.conf:14: [probe ok] timeout: \"\" is empty (expected a duration such "
+		"as 10s)", NULL } },
+	{ "bad/nul.conf", NULL, {
+		"bad/nul.conf:3: line contains a NUL byte",
+		"bad/nul.conf:4: [reeve] log_level: \"loud\" is not one of error, warning, info or "
+		"debug", NULL } },
+	{ NULL, "[reeve]\ndata_dir =\nhostname = \"\"\n", {
+		"s.conf:2: [reeve] data_dir: \"\" is empty",
+		"s.conf:3: [reeve] hostname: \"\" is empty", NULL } },
+	{ NULL, "[http]\ntoken = \"a b ; c\"\n", {
+		"s.conf:2: [http] token: the value was cut at \" ;\": an inline comment starts at "
+		"whitespace followed by ';', even inside quotes", NULL } },
+	{ NULL, "[probe]\ntype = x\n[probe a b]\n[ probe  c ]\ntype = cpu\n[Reeve]\n", {
+		"s.conf:1: [probe] needs a name: [probe NAME]",
+		"s.conf:3: [probe a b]: invalid probe name (use letters, digits, '_', '.' and '-')",
+		"s.conf:6: unknown section [Reeve] (expected [reeve], [http], [store] or "
+		"[probe NAME])", NULL } },
+	{ NULL, "[probe a]\ntype = cpu\ninclude = x.conf\ninterval = 1d1h\ntimeout = 50ms\n", {
+		"s.conf:3: [probe a] include: include is only allowed in [reeve] or before the first "
+		"section",
+		"s.conf:4: [probe a] interval: \"1d1h\" has an unknown unit (use ms, s, m, h, d or w)",
+		"s.conf:5: [probe a] timeout: \"50ms\" is out of range (100ms to 1h)", NULL } },
+	{ NULL, "interval = 5s\n= 3\n[store]\nqueue_size = -1\nflush_timeout = 2h\n", {
+		"s.conf:1: key 'interval' is outside of any section (put it under [reeve], [http], "
+		"[store] or [probe NAME])",
+		"s.conf:2: key '' is outside of any section (put it under [reeve], [http], [store] "
+		"or [probe NAME])",
+		"s.conf:4: [store] queue_size: \"-1\" is negative (expected a whole number)",
+		"s.conf:5: [store] flush_timeout: \"2h\" is out of range (0 to 1h)", NULL } },
+	{ NULL, "[http]\nlisten = ::1:80\nmax_per_ip = 1x\nlisten = 127.0.0.1:80\n", {
+		"s.conf:2: [http] listen: \"::1:80\" looks like an IPv6 address: put it in brackets, "
+		"e.g. [::1]:9180",
+		"s.conf:3: [http] max_per_ip: \"1x\" is not a whole number",
+		"s.conf:4: [http] key 'listen' already set at s.conf:2", NULL } },
+};
+
+int
+main(void)
+{
+	struct CMUnitTest tests[64] = {
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_bool),
+		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_multiline),
+		cmocka_unit_test(test_syntax_details),
+		cmocka_unit_test(test_include_glob),
+		cmocka_unit_test(test_include_errors),
+	};
+	static char names[sizeof(bad_cases) / sizeof(bad_cases[0])][96];
+	size_t n = 11, i;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		if (bad_cases[i].path != NULL)
+			snprintf(names[i], sizeof(names[i]), "errors: %s", bad_cases[i].path);
+		else
+			snprintf(names[i], sizeof(names[i]), "errors: inline case %zu", i);
+		tests[n].name = names[i];
+		tests[n].test_func = test_bad;
+		tests[n].initial_state = (void *)&bad_cases[i];
+		n++;
+	}
+	return _cmocka_run_group_tests("config", tests, n, setup, NULL);
+}
