@@ -1321,6 +1321,11 @@ cfg_new_defaults(struct ctx *ctx)
 	for (i = 0; i < NKEYS; i++)
 		if (keys[i].sect != S_PROBE && keys[i].def != NULL)
 			set_value(ctx, &keys[i], cfg, keys[i].def, keys[i].name, "(defaults)", 0);
+	/* REEVE_PLUGIN_DIR replaces the built-in probe directory (for running from a build tree) */
+	if (getenv("REEVE_PLUGIN_DIR") && *getenv("REEVE_PLUGIN_DIR")) {
+		free(cfg->plugin_dir);
+		cfg->plugin_dir = xstrdup(getenv("REEVE_PLUGIN_DIR"));
+	}
 	return cfg;
 }
 

@@ -305,7 +305,9 @@ plugin_create_all(const struct cfg *cfg, struct cfg_errors *errs,
 
 		probe = module_load(cfg->plugin_dir, sec->type, msg, sizeof(msg));
 		if (probe == NULL) {
-			cfg_error_add(errs, sec->file, sec->line, "[probe %s]: %s", sec->name, msg);
+			cfg_error_add(errs, sec->loc_type.file ? sec->loc_type.file : sec->file,
+			    sec->loc_type.file ? sec->loc_type.line : sec->line, "[probe %s] type: %s",
+			    sec->name, msg);
 			continue;
 		}
 		log_set_prefix(NULL);
