@@ -314,7 +314,7 @@ emit_cpu(void *arg, long cpu, const uint64_t *ticks)
 
 /* The usage ratios from the change of the total line; negative changes count as 0. */
 static void
-emit_ratios(struct cpu_state *st)
+emit_ratios(struct cpu_state *st, struct reeve_emitter *em)
 {
 	struct reeve_label label;
 	double delta[CPU_NMODES], sum = 0;
@@ -330,7 +330,7 @@ emit_ratios(struct cpu_state *st)
 	label.name = "mode";
 	for (i = 0; i < CPU_NMODES; i++) {
 		label.value = mode_names[i];
-		st->host->emit(st->em, &m_ratio, &label, 1, delta[i] / sum);
+		st->host->emit(em, &m_ratio, &label, 1, delta[i] / sum);
 	}
 }
 
@@ -350,8 +350,8 @@ cpu_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	st->em = em;
 	st->have_total = 0;
 	ncpu = parse_stat(st->stat.buf, st->stat.len, emit_cpu, st, misc, &have);
+	st->em = NULL;
 	if (ncpu == -1) {
-		st->em = NULL;
 		snprintf(err, errlen, "%s: no cpu line", st->stat.path);
 		return -1;
 	}
@@ -360,8 +360,7 @@ cpu_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		if (have & (1u << i))
 			st->host->emit(em, &m_misc[i], NULL, 0, (double)misc[i]);
 	if (st->have_prev)
-		emit_ratios(st);
-	st->em = NULL;
+		emit_ratios(st, em);
 	memcpy(st->prev, st->total, sizeof(st->prev));
 	st->have_prev = 1;
 	return 0;

@@ -283,3 +283,25 @@ ptest_log_count(void)
 {
 	return nlogs;
 }
+
+/* ptest_slurp: see probe_test_host.h. */
+char *
+ptest_slurp(const char *kernel, const char *rel, size_t *len)
+{
+	char path[4096], *buf;
+	FILE *f;
+	long sz;
+
+	snprintf(path, sizeof(path), "%s/%s", ptest_root(kernel), rel);
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == -1 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) == -1 ||
+	    (buf = malloc((size_t)sz + 1)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	*len = fread(buf, 1, (size_t)sz, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}

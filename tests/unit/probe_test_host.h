@@ -64,6 +64,12 @@ size_t ptest_count(const struct reeve_emitter *em, const char *name);
 /* ptest_root: "$TEST_DATA/proc/<kernel>" in buf (static storage, overwritten by each call). */
 const char *ptest_root(const char *kernel);
 
+/*
+ * ptest_slurp: the content of $TEST_DATA/proc/<kernel>/<rel> (NUL-terminated, *len bytes
+ * before the NUL), or NULL. The caller frees it.
+ */
+char *ptest_slurp(const char *kernel, const char *rel, size_t *len);
+
 /* ptest_log_count: lines logged through the host since the program started. */
 size_t ptest_log_count(void);
 
