@@ -1114,7 +1114,8 @@ handle_key(struct file *f, struct item *it)
 		memmove(value, value + 1, n - 2);
 		value[n - 2] = '\0';
 	}
-	if (strcmp(it->key, "include") == 0) {
+	/* in [probe NAME], include is the probe's own key (e.g. a device filter) */
+	if (strcmp(it->key, "include") == 0 && f->sect != S_PROBE) {
 		cfg_error_add(errs, f->name, it->line,
 		    "%s: include is only allowed in [reeve] or before the first section", label);
 		return;

@@ -37,7 +37,7 @@ check "the RRD step is the probe interval" -- bash -c "rrdtool info '$rrd/load1.
 first=$(rrd_last "$rrd/load1.rrd")
 check "history advances: lastupdate moves on every round" -- wait_for 10 rrd_last_ge "$rrd/load1.rrd" $((first + 2))
 check "the stored value is the served value" -- bash -c "v=\$(rrdtool lastupdate '$rrd/memory_total_bytes.rrd' | awk 'NR==3{print \$2}'); m=\$(curl -sf http://127.0.0.1:$port/metrics | awk '\$1==\"memory_total_bytes\"{print \$2}'); [ -n \"\$m\" ] && awk -v a=\"\$v\" -v b=\"\$m\" 'BEGIN{exit !(a==b)}'"
-check "filesystem series exist for /" -- bash -c "ls '$rrd/filesystem_size_bytes/' | grep -q 'mountpoint'"
+check "filesystem series exist for /, path-encoded" -- bash -c "find '$rrd/filesystem_size_bytes/' -path '*/mountpoint=%2F.rrd' | grep -q ."
 
 metrics "$port" > "$T_DIR/metrics.txt"
 check "/metrics passes promtool check metrics" -- bash -c "promtool check metrics < '$T_DIR/metrics.txt'"
@@ -52,12 +52,15 @@ check "/metrics has reeve's own metrics" -- bash -c "grep -q '^reeve_probe_up{pr
 	grep -q '^reeve_store_queue_depth ' '$T_DIR/metrics.txt' && grep -q '^reeve_probe_duration_seconds{probe=\"disk\"} ' '$T_DIR/metrics.txt'"
 check "HELP and TYPE appear once per family" -- bash -c "[ -z \"\$(grep '^# TYPE' '$T_DIR/metrics.txt' | awk '{print \$3}' | sort | uniq -d)\" ]"
 check "/metrics is served with the 0.0.4 content type" -- bash -c "curl -sfI http://127.0.0.1:$port/metrics | grep -qi 'content-type: text/plain; version=0.0.4'"
+# the self probe reports request and render counts once a second: compare over 50 requests
+q1=$(metric_value "$port" reeve_http_requests_total)
 r1=$(metric_value "$port" reeve_http_metrics_renders_total)
-for i in 1 2 3 4 5 6 7 8 9 10; do metrics "$port" >/dev/null; done
+for i in $(seq 50); do metrics "$port" >/dev/null; done
+wait_for 5 bash -c "[ \$(curl -sf http://127.0.0.1:$port/metrics | awk '\$1==\"reeve_http_requests_total\"{print \$2}') -ge $((q1 + 50)) ]"
+q2=$(metric_value "$port" reeve_http_requests_total)
 r2=$(metric_value "$port" reeve_http_metrics_renders_total)
-req=$(metric_value "$port" reeve_http_requests_total)
-diag "renders $r1 -> $r2 over 10 requests"
-check "/metrics is not re-rendered per request" -- test $((r2 - r1)) -lt 10
+diag "requests $q1 -> $q2, renders $r1 -> $r2"
+check "/metrics is not re-rendered per request" -- test $((q2 - q1)) -ge 50 -a $((r2 - r1)) -lt $(((q2 - q1) / 2))
 
 check "unknown paths get a JSON 404" -- bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/nope)\" = 404 ] && curl -s http://127.0.0.1:$port/nope | grep -q '\"error\"'"
 check "POST /metrics gets 405" -- bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 http://127.0.0.1:$port/metrics)\" = 405 ]"

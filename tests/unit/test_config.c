@@ -646,9 +646,7 @@ static const struct bad_case bad_cases[] = {
 		"s.conf:3: [probe a b]: invalid probe name (use letters, digits, '_', '.' and '-')",
 		"s.conf:6: unknown section [Reeve] (expected [reeve], [http], [store] or "
 		"[probe NAME])", NULL } },
-	{ NULL, "[probe a]\ntype = cpu\ninclude = x.conf\ninterval = 1d1h\ntimeout = 50ms\n", {
-		"s.conf:3: [probe a] include: include is only allowed in [reeve] or before the first "
-		"section",
+	{ NULL, "[probe a]\ntype = cpu\nselect = x\ninterval = 1d1h\ntimeout = 50ms\n", {
 		"s.conf:4: [probe a] interval: \"1d1h\" has an unknown unit (use ms, s, m, h, d or w)",
 		"s.conf:5: [probe a] timeout: \"50ms\" is out of range (100ms to 1h)", NULL } },
 	{ NULL, "interval = 5s\n= 3\n[store]\nqueue_size = -1\nflush_timeout = 2h\n", {
