@@ -107,6 +107,8 @@ SELF_METRIC(m_files, "reeve_store_files", REEVE_GAUGE, "RRD files known to the s
 SELF_METRIC(m_series, "reeve_series", REEVE_GAUGE, "Series in the in-memory registry");
 SELF_METRIC(m_conflicts, "reeve_registry_type_conflicts_total", REEVE_COUNTER,
     "Samples dropped because their metric was seen before with another type");
+SELF_METRIC(m_unstorable, "reeve_series_unstorable", REEVE_GAUGE,
+    "Series not stored in RRD files because a label value is too long for a file name");
 SELF_METRIC(m_workers, "reeve_workers", REEVE_GAUGE, "Threads in the probe worker pool");
 SELF_METRIC(m_http, "reeve_http_requests_total", REEVE_COUNTER, "HTTP requests answered");
 SELF_METRIC(m_http_err, "reeve_http_errors_total", REEVE_COUNTER, "HTTP requests answered with an error");
@@ -168,6 +170,7 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	h->emit(em, &m_series, NULL, 0, (double)reg_series_count(d->reg));
 	reg_unlock(d->reg);
 	h->emit(em, &m_conflicts, NULL, 0, (double)reg_type_conflicts(d->reg));
+	h->emit(em, &m_unstorable, NULL, 0, (double)reg_unstorable(d->reg));
 	h->emit(em, &m_workers, NULL, 0, ss.workers);
 	h->emit(em, &m_http, NULL, 0, (double)hs.requests);
 	h->emit(em, &m_http_err, NULL, 0, (double)hs.errors);

@@ -360,7 +360,7 @@ series_store(struct registry *r, struct reg_series *s, struct reg_owner *o)
 		static struct log_limit lim;
 		unsigned long dropped;
 
-		r->unstorable++;
+		__atomic_add_fetch(&r->unstorable, 1, __ATOMIC_RELAXED);
 		if (log_limit_allow(&lim, 60, &dropped))
 			log_warnx("series %s is not stored: %s", s->key, err);
 	}
@@ -461,6 +461,12 @@ unsigned long
 reg_type_conflicts(struct registry *r)
 {
 	return __atomic_load_n(&r->type_conflicts, __ATOMIC_RELAXED);
+}
+
+unsigned long
+reg_unstorable(struct registry *r)
+{
+	return __atomic_load_n(&r->unstorable, __ATOMIC_RELAXED);
 }
 
 int

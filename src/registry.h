@@ -106,6 +106,8 @@ struct reg_family **reg_families(struct registry *r, size_t *n);
 size_t reg_series_count(struct registry *r);
 /* Counters, readable without the lock. */
 unsigned long reg_type_conflicts(struct registry *r);
+/* Series that cannot be stored (a label value too long for a file name). */
+unsigned long reg_unstorable(struct registry *r);
 
 /* The i-th newest point of a series' window (0 = latest); returns 0, or -1 past the end. */
 int reg_series_point(const struct reg_series *s, size_t i, double *ts, double *value);
