@@ -1,4 +1,6 @@
 /* test_process.c: unit tests of the process probe on recorded /proc/PID samples. */
+#include <sys/stat.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -244,6 +246,31 @@ test_live(void **unused)
 }
 
 static void
+test_vanished(void **unused)
+{
+	char dir[] = "/tmp/reeve-proc-XXXXXX", proc[64], pid[80], err[256];
+	const char *kv[] = { "root", dir, "group", "any .", NULL };
+	struct reeve_emitter em = { 0 };
+	void *st;
+
+	/* a process that exited between readdir() and the read of its stat: skipped quietly */
+	assert_non_null(mkdtemp(dir));
+	snprintf(proc, sizeof(proc), "%s/proc", dir);
+	snprintf(pid, sizeof(pid), "%s/123", proc);
+	assert_int_equal(mkdir(proc, 0700), 0);
+	assert_int_equal(mkdir(pid, 0700), 0);
+	st = start(kv);
+	assert_int_equal(reeve_probe_entry()->collect(st, &em, err, sizeof(err)), 0);
+	assert_true(value(&em, "processes", "state=sleeping") == 0);
+	assert_true(value(&em, "process_group_count", "group=any") == 0);
+	reeve_probe_entry()->destroy(st);
+	ptest_emitter_free(&em);
+	rmdir(pid);
+	rmdir(proc);
+	rmdir(dir);
+}
+
+static void
 expect_error(const char *const *kv, const char *want)
 {
 	struct reeve_probe_config cfg;
@@ -283,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_collect_groups),
 		cmocka_unit_test(test_collect_cmdline),
 		cmocka_unit_test(test_live),
+		cmocka_unit_test(test_vanished),
 		cmocka_unit_test(test_bad_options),
 	};
 
