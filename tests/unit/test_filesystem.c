@@ -255,6 +255,7 @@ test_table_change(void **unused)
 	const char *kv[] = { "root", dir, NULL };
 	struct reeve_emitter em = { 0 };
 	void *st;
+	size_t logs;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(proc, sizeof(proc), "%s/proc", dir);
@@ -262,13 +263,19 @@ test_table_change(void **unused)
 	snprintf(mi, sizeof(mi), "%s/mountinfo", self);
 	assert_int_equal(mkdir(proc, 0700), 0);
 	assert_int_equal(mkdir(self, 0700), 0);
-	write_file(mi, "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n");
+	write_file(mi, "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
+	    "3 1 8:3 / /nonexistent/reeve rw - ext4 /dev/sda3 rw\n");
 	st = start(kv);
+	logs = ptest_log_count();
 	collect(st, &em);
 	assert_int_equal(ptest_count(&em, "filesystem_size_bytes"), 1);
-	write_file(mi, "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 8:2 / /tmp rw - ext4 /dev/sda2 rw\n");
+	assert_int_equal(ptest_log_count(), logs + 1);
+	write_file(mi, "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n2 1 8:2 / /tmp rw - ext4 /dev/sda2 rw\n"
+	    "3 1 8:3 / /nonexistent/reeve rw - ext4 /dev/sda3 rw\n");
 	collect(st, &em);
 	assert_int_equal(ptest_count(&em, "filesystem_size_bytes"), 2);
+	/* the failing mount was already logged: a new table does not log it again */
+	assert_int_equal(ptest_log_count(), logs + 1);
 	assert_non_null(ptest_find(&em, "filesystem_size_bytes",
 	    "device=/dev/sda2,fstype=ext4,mountpoint=/tmp"));
 	reeve_probe_entry()->destroy(st);
