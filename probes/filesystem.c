@@ -246,6 +246,7 @@ struct mount {
 	char *fstype;
 	int ro;
 	int warned;	/* statvfs failure already logged */
+	size_t seq;	/* position in the mount table */
 };
 
 struct filesystem_state {
@@ -259,10 +260,11 @@ struct filesystem_state {
 	struct filter fstype_exclude;
 	struct filter mount_include;
 	struct filter mount_exclude;
-	struct mount *mounts;		/* the mounts to report, one per mountpoint */
+	struct mount *mounts;		/* the mounts to report, one per mountpoint, sorted */
 	size_t nmounts;
 	size_t cap;
 	int failed;			/* out of memory while building the table */
+	int stale;			/* the last refresh failed: read the table again */
 };
 
 /*
@@ -394,42 +396,76 @@ static void
 add_mount(void *arg, const char *device, const char *mountpoint, const char *fstype, int ro)
 {
 	struct filesystem_state *st = arg;
-	struct mount *m = NULL, *nm;
-	size_t i, ncap;
+	struct mount *m, *nm;
+	size_t ncap;
 
 	if (!filter_pass(&st->fstype_include, &st->fstype_exclude, fstype) ||
 	    !filter_pass(&st->mount_include, &st->mount_exclude, mountpoint))
 		return;
-	/* a mountpoint mounted over again: only the last (the visible) mount counts */
-	for (i = 0; i < st->nmounts; i++)
-		if (strcmp(st->mounts[i].mountpoint, mountpoint) == 0) {
-			m = &st->mounts[i];
-			mount_clear(m);
-			break;
+	if (st->nmounts == st->cap) {
+		ncap = st->cap ? st->cap * 2 : 16;
+		if ((nm = realloc(st->mounts, ncap * sizeof(*nm))) == NULL) {
+			st->failed = 1;
+			return;
 		}
-	if (m == NULL) {
-		if (st->nmounts == st->cap) {
-			ncap = st->cap ? st->cap * 2 : 16;
-			if ((nm = realloc(st->mounts, ncap * sizeof(*nm))) == NULL) {
-				st->failed = 1;
-				return;
-			}
-			st->mounts = nm;
-			st->cap = ncap;
-		}
-		m = &st->mounts[st->nmounts++];
-		memset(m, 0, sizeof(*m));
+		st->mounts = nm;
+		st->cap = ncap;
 	}
+	m = &st->mounts[st->nmounts];
 	m->device = strdup(device);
 	m->mountpoint = strdup(mountpoint);
 	m->fstype = strdup(fstype);
 	m->ro = ro;
+	m->warned = 0;
+	m->seq = st->nmounts;
 	if (m->device == NULL || m->mountpoint == NULL || m->fstype == NULL) {
 		mount_clear(m);
-		st->nmounts--;
-		if (m != &st->mounts[st->nmounts])
-			*m = st->mounts[st->nmounts];
 		st->failed = 1;
+		return;
+	}
+	st->nmounts++;
+}
+
+static int
+mount_cmp(const void *a, const void *b)
+{
+	const struct mount *ma = a, *mb = b;
+	int c = strcmp(ma->mountpoint, mb->mountpoint);
+
+	if (c != 0)
+		return c;
+	return ma->seq < mb->seq ? -1 : ma->seq > mb->seq;
+}
+
+/*
+ * Sort the new table by mountpoint, keep only the last mount of a mountpoint mounted over
+ * again (the visible one), and carry the "already logged" marks over from the old table,
+ * sorted the same way: O(n log n) even with the thousands of mounts of a container host.
+ */
+static void
+settle_mounts(struct filesystem_state *st, const struct mount *old, size_t nold)
+{
+	size_t i, n = 0, j = 0;
+	int c;
+
+	qsort(st->mounts, st->nmounts, sizeof(*st->mounts), mount_cmp);
+	for (i = 0; i < st->nmounts; i++) {
+		if (i + 1 < st->nmounts &&
+		    strcmp(st->mounts[i].mountpoint, st->mounts[i + 1].mountpoint) == 0) {
+			mount_clear(&st->mounts[i]);
+			continue;
+		}
+		st->mounts[n++] = st->mounts[i];
+	}
+	st->nmounts = n;
+	for (i = 0; i < n && j < nold; ) {
+		c = strcmp(st->mounts[i].mountpoint, old[j].mountpoint);
+		if (c == 0)
+			st->mounts[i++].warned = old[j++].warned;
+		else if (c < 0)
+			i++;
+		else
+			j++;
 	}
 }
 
@@ -449,7 +485,7 @@ refresh_mounts(struct filesystem_state *st, int force)
 {
 	struct pollfd pfd;
 	struct mount *old = st->mounts;
-	size_t nold = st->nmounts, i, j;
+	size_t nold = st->nmounts;
 	char *copy;
 
 	if (!force && st->pollable) {
@@ -481,12 +517,7 @@ refresh_mounts(struct filesystem_state *st, int force)
 		parse_mountinfo(st->table.buf, st->table.len, add_mount, st);
 	else
 		parse_mounts(st->table.buf, st->table.len, add_mount, st);
-	for (i = 0; i < st->nmounts; i++)
-		for (j = 0; j < nold; j++)
-			if (strcmp(st->mounts[i].mountpoint, old[j].mountpoint) == 0) {
-				st->mounts[i].warned = old[j].warned;
-				break;
-			}
+	settle_mounts(st, old, nold);
 	free_mounts(old, nold);
 	if (st->failed) {
 		/* a partial table must not look current: read it again next time */
@@ -508,10 +539,13 @@ filesystem_collect(void *state, struct reeve_emitter *em, char *err, size_t errl
 	double frsize;
 	size_t i;
 
-	if (refresh_mounts(st, st->failed) == -1) {
+	if (refresh_mounts(st, st->stale) == -1) {
+		/* poll() reports a change once: without this it would never be read */
+		st->stale = 1;
 		snprintf(err, errlen, "read %s: %s", st->table.path, strerror(errno));
 		return -1;
 	}
+	st->stale = 0;
 	labels[0].name = "device";
 	labels[1].name = "fstype";
 	labels[2].name = "mountpoint";

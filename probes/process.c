@@ -371,8 +371,10 @@ process_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		st->groups[i].count = st->groups[i].ticks = st->groups[i].rss_pages =
 		    st->groups[i].fds = 0;
 	rewinddir(st->dir);
-	errno = 0;
-	while ((de = readdir(st->dir)) != NULL) {
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(st->dir)) == NULL)
+			break;
 		if (!all_digits(de->d_name))
 			continue;
 		/* a process may exit at any point from here on: then it is just skipped */
@@ -385,7 +387,6 @@ process_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		nthreads += threads;
 		if (st->ngroups > 0)
 			account_groups(st, dfd, de->d_name, comm, ticks, rss);
-		errno = 0;
 	}
 	if (errno != 0) {
 		snprintf(err, errlen, "readdir %s: %s", st->procdir, strerror(errno));

@@ -208,6 +208,8 @@ struct uptime_state {
 	const struct reeve_host *host;
 	struct pfile uptime;
 	struct pfile stat;
+	uint64_t btime;		/* from /proc/stat, read again only when it may have moved */
+	int have_btime;
 };
 
 /* Parse /proc/uptime ("1505.02 2957.32\n") into *uptime. Returns 0 or -1. */
@@ -245,7 +247,7 @@ static int
 uptime_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 {
 	struct uptime_state *st = state;
-	double up;
+	double up, est;
 	uint64_t btime;
 
 	if (pfile_read(&st->uptime) == -1) {
@@ -257,14 +259,24 @@ uptime_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		return -1;
 	}
 	st->host->emit(em, &m_uptime, NULL, 0, up);
-	if (pfile_read(&st->stat) == -1) {
-		snprintf(err, errlen, "read %s: %s", st->stat.path, strerror(errno));
-		return -1;
+	/*
+	 * btime only moves when the wall clock is set: read /proc/stat (the costly part of this
+	 * probe) again only when now - uptime no longer matches the boot time known.
+	 */
+	est = st->host->now() - up;
+	if (!st->have_btime || est < (double)st->btime - 2 || est > (double)st->btime + 2) {
+		if (pfile_read(&st->stat) == -1) {
+			snprintf(err, errlen, "read %s: %s", st->stat.path, strerror(errno));
+			return -1;
+		}
+		if (parse_btime(st->stat.buf, st->stat.len, &btime) == -1) {
+			snprintf(err, errlen, "%s: no btime line", st->stat.path);
+			return -1;
+		}
+		st->btime = btime;
+		st->have_btime = 1;
 	}
-	if (parse_btime(st->stat.buf, st->stat.len, &btime) == -1) {
-		snprintf(err, errlen, "%s: no btime line", st->stat.path);
-		return -1;
-	}
+	btime = st->btime;
 	st->host->emit(em, &m_boot, NULL, 0, (double)btime);
 	return 0;
 }

@@ -292,7 +292,8 @@ ptest_slurp(const char *kernel, const char *rel, size_t *len)
 	FILE *f;
 	long sz;
 
-	snprintf(path, sizeof(path), "%s/%s", ptest_root(kernel), rel);
+	if (snprintf(path, sizeof(path), "%s/%s", ptest_root(kernel), rel) >= (int)sizeof(path))
+		return NULL;
 	if ((f = fopen(path, "rb")) == NULL)
 		return NULL;
 	if (fseek(f, 0, SEEK_END) == -1 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) == -1 ||

@@ -223,6 +223,45 @@ test_usage_ratio(void **unused)
 }
 
 static void
+test_many_cpus(void **unused)
+{
+	char dir[] = "/tmp/reeve-cpu-XXXXXX", proc[64], stat[80], err[256], line[128];
+	const char *kv[] = { "root", dir, NULL };
+	const struct reeve_probe *p = reeve_probe_entry();
+	struct reeve_probe_config cfg;
+	struct reeve_emitter em = { 0 };
+	FILE *f;
+	void *st = NULL;
+	int i;
+
+	/* 512 cpus: /proc/stat is larger than the first read buffer, which must grow */
+	assert_non_null(mkdtemp(dir));
+	snprintf(proc, sizeof(proc), "%s/proc", dir);
+	snprintf(stat, sizeof(stat), "%s/stat", proc);
+	assert_int_equal(mkdir(proc, 0700), 0);
+	assert_non_null(f = fopen(stat, "w"));
+	fputs("cpu  512 0 0 0 0 0 0 0 0 0\n", f);
+	for (i = 0; i < 512; i++) {
+		snprintf(line, sizeof(line), "cpu%d %d 0 0 123456789 0 0 0 0 0 0\n", i, i);
+		fputs(line, f);
+	}
+	fputs("ctxt 42\n", f);
+	assert_int_equal(fclose(f), 0);
+	ptest_config(&cfg, kv);
+	assert_int_equal(p->init(&cfg, ptest_host(), &st), 0);
+	assert_int_equal(p->collect(st, &em, err, sizeof(err)), 0);
+	assert_true(ptest_find(&em, "cpu_count", "")->value == 512);
+	assert_true(ptest_find(&em, "context_switches_total", "")->value == 42);
+	assert_true(ptest_find(&em, "cpu_seconds_total", "cpu=511,mode=user")->value ==
+	    511 / (double)sysconf(_SC_CLK_TCK));
+	p->destroy(st);
+	ptest_emitter_free(&em);
+	unlink(stat);
+	rmdir(proc);
+	rmdir(dir);
+}
+
+static void
 test_bad_root(void **unused)
 {
 	const char *kv[] = { "root", "/nonexistent/reeve", NULL };
@@ -245,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_truncated_and_garbage),
 		cmocka_unit_test(test_collect),
 		cmocka_unit_test(test_usage_ratio),
+		cmocka_unit_test(test_many_cpus),
 		cmocka_unit_test(test_bad_root),
 	};
 

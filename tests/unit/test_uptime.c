@@ -1,4 +1,6 @@
 /* test_uptime.c: unit tests of the uptime probe on recorded /proc samples. */
+#include <sys/stat.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -75,6 +78,60 @@ test_collect(void **unused)
 }
 
 static void
+write_file(const char *dir, const char *name, const char *content)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/proc/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	assert_true(fputs(content, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_btime_cached(void **unused)
+{
+	char dir[] = "/tmp/reeve-uptime-XXXXXX", path[128], err[256];
+	const char *kv[] = { "root", dir, NULL };
+	const struct reeve_probe *p = reeve_probe_entry();
+	struct reeve_probe_config cfg;
+	struct reeve_emitter em = { 0 };
+	void *st = NULL;
+
+	/* the test host's clock says 1700000000 */
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/proc", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	write_file(dir, "uptime", "1000.00 1500.00\n");
+	write_file(dir, "stat", "cpu  1 2 3 4\nbtime 1699999000\n");
+	ptest_config(&cfg, kv);
+	assert_int_equal(p->init(&cfg, ptest_host(), &st), 0);
+	assert_int_equal(p->collect(st, &em, err, sizeof(err)), 0);
+	assert_true(ptest_find(&em, "boot_time_seconds", "")->value == 1699999000);
+	/* consistent with the clock: /proc/stat is not read again */
+	write_file(dir, "stat", "cpu  1 2 3 4\nbtime 5\n");
+	ptest_emitter_reset(&em);
+	assert_int_equal(p->collect(st, &em, err, sizeof(err)), 0);
+	assert_true(ptest_find(&em, "boot_time_seconds", "")->value == 1699999000);
+	/* the clock was set: now - uptime moved, so btime is read again */
+	write_file(dir, "uptime", "3000.00 1500.00\n");
+	ptest_emitter_reset(&em);
+	assert_int_equal(p->collect(st, &em, err, sizeof(err)), 0);
+	assert_true(ptest_find(&em, "boot_time_seconds", "")->value == 5);
+	assert_true(ptest_find(&em, "uptime_seconds", "")->value == 3000);
+	p->destroy(st);
+	ptest_emitter_free(&em);
+	snprintf(path, sizeof(path), "%s/proc/uptime", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/proc/stat", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/proc", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+static void
 test_bad_root(void **unused)
 {
 	const char *kv[] = { "root", "/nonexistent", NULL };
@@ -93,6 +150,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_collect),
+		cmocka_unit_test(test_btime_cached),
 		cmocka_unit_test(test_bad_root),
 	};
 
