@@ -210,7 +210,7 @@ static const struct reeve_metric m_ratio = {
 	REEVE_GAUGE
 };
 static const struct reeve_metric m_count = {
-	"cpu_count", "Number of online cpus.", REEVE_GAUGE
+	"cpus_online", "Number of online cpus.", REEVE_GAUGE
 };
 static const struct reeve_metric m_misc[STAT_BTIME] = {
 	{ "context_switches_total", "Context switches since boot.", REEVE_COUNTER },

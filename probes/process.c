@@ -134,7 +134,7 @@ static const struct reeve_metric m_threads = {
 	"processes_threads", "Threads of all processes.", REEVE_GAUGE
 };
 static const struct reeve_metric m_group_count = {
-	"process_group_count", "Processes matching the group.", REEVE_GAUGE
+	"process_group_processes", "Processes matching the group.", REEVE_GAUGE
 };
 static const struct reeve_metric m_group_cpu = {
 	"process_group_cpu_seconds_total",

@@ -342,7 +342,7 @@ test_example(void **state)
 	assert_true(probe(cfg, "cpu")->timeout == 10);
 	assert_true(probe(cfg, "uptime")->interval == 60);
 	assert_true(probe(cfg, "uptime")->timeout == 10);
-	assert_int_equal(probe(cfg, "uptime")->loc_interval.line, 70);
+	assert_int_equal(probe(cfg, "uptime")->loc_interval.line, 85); /* etc/reeve.conf: "interval = 1m" */
 	assert_string_equal(cfg->listen, "127.0.0.1:9180");
 	assert_string_equal(cfg->preset, "default");
 	assert_int_equal(cfg_where(cfg, "http", "listen")->line, 24);

@@ -148,7 +148,7 @@ test_collect(void **unused)
 	assert_non_null(s);
 	assert_true(s->value == 15.0 / (double)sysconf(_SC_CLK_TCK));
 	assert_null(ptest_find(&em, "cpu_seconds_total", "cpu=0,mode=guest"));
-	s = ptest_find(&em, "cpu_count", "");
+	s = ptest_find(&em, "cpus_online", "");
 	assert_non_null(s);
 	assert_true(s->value == 4);
 	s = ptest_find(&em, "context_switches_total", "");
@@ -250,7 +250,7 @@ test_many_cpus(void **unused)
 	ptest_config(&cfg, kv);
 	assert_int_equal(p->init(&cfg, ptest_host(), &st), 0);
 	assert_int_equal(p->collect(st, &em, err, sizeof(err)), 0);
-	assert_true(ptest_find(&em, "cpu_count", "")->value == 512);
+	assert_true(ptest_find(&em, "cpus_online", "")->value == 512);
 	assert_true(ptest_find(&em, "context_switches_total", "")->value == 42);
 	assert_true(ptest_find(&em, "cpu_seconds_total", "cpu=511,mode=user")->value ==
 	    511 / (double)sysconf(_SC_CLK_TCK));

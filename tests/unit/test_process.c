@@ -185,7 +185,7 @@ test_collect_groups(void **unused)
 		assert_true(value(&em, "processes", "state=idle") == 0);
 		assert_true(value(&em, "processes", "state=other") == 0);
 		assert_true(value(&em, "processes_threads", "") == 8);
-		assert_true(value(&em, "process_group_count", "group=sshd") == 2);
+		assert_true(value(&em, "process_group_processes", "group=sshd") == 2);
 		assert_true(value(&em, "process_group_cpu_seconds_total", "group=sshd") ==
 		    300 / tck);
 		assert_int_equal(ptest_find(&em, "process_group_cpu_seconds_total",
@@ -193,10 +193,10 @@ test_collect_groups(void **unused)
 		assert_true(value(&em, "process_group_resident_bytes", "group=sshd") ==
 		    2000 * page);
 		assert_true(value(&em, "process_group_open_fds", "group=sshd") == 6);
-		assert_true(value(&em, "process_group_count", "group=weird") == 1);
+		assert_true(value(&em, "process_group_processes", "group=weird") == 1);
 		assert_true(value(&em, "process_group_open_fds", "group=weird") == 0);
 		/* a group without processes still reports */
-		assert_true(value(&em, "process_group_count", "group=none") == 0);
+		assert_true(value(&em, "process_group_processes", "group=none") == 0);
 		assert_true(value(&em, "process_group_cpu_seconds_total", "group=none") == 0);
 		assert_true(value(&em, "process_group_resident_bytes", "group=none") == 0);
 		assert_true(value(&em, "process_group_open_fds", "group=none") == 0);
@@ -218,13 +218,13 @@ test_collect_cmdline(void **unused)
 	kv[1] = ptest_root("3.10.0");
 	st = start(kv);
 	assert_int_equal(reeve_probe_entry()->collect(st, &em, err, sizeof(err)), 0);
-	assert_true(value(&em, "process_group_count", "group=daemon") == 1);
+	assert_true(value(&em, "process_group_processes", "group=daemon") == 1);
 	assert_true(value(&em, "process_group_open_fds", "group=daemon") == 4);
-	assert_true(value(&em, "process_group_count", "group=priv") == 1);
+	assert_true(value(&em, "process_group_processes", "group=priv") == 1);
 	/* no command line (a zombie, a kernel thread): the name is matched instead */
-	assert_true(value(&em, "process_group_count", "group=defunct") == 1);
+	assert_true(value(&em, "process_group_processes", "group=defunct") == 1);
 	/* "sshd: alice [priv]" is not "sshd" */
-	assert_true(value(&em, "process_group_count", "group=sshd") == 0);
+	assert_true(value(&em, "process_group_processes", "group=sshd") == 0);
 	reeve_probe_entry()->destroy(st);
 	ptest_emitter_free(&em);
 }
@@ -239,7 +239,7 @@ test_live(void **unused)
 
 	/* the real /proc: at least this test program is there */
 	assert_int_equal(reeve_probe_entry()->collect(st, &em, err, sizeof(err)), 0);
-	assert_true(value(&em, "process_group_count", "group=all") >= 1);
+	assert_true(value(&em, "process_group_processes", "group=all") >= 1);
 	assert_true(value(&em, "process_group_open_fds", "group=all") >= 3);
 	reeve_probe_entry()->destroy(st);
 	ptest_emitter_free(&em);
@@ -262,7 +262,7 @@ test_vanished(void **unused)
 	st = start(kv);
 	assert_int_equal(reeve_probe_entry()->collect(st, &em, err, sizeof(err)), 0);
 	assert_true(value(&em, "processes", "state=sleeping") == 0);
-	assert_true(value(&em, "process_group_count", "group=any") == 0);
+	assert_true(value(&em, "process_group_processes", "group=any") == 0);
 	reeve_probe_entry()->destroy(st);
 	ptest_emitter_free(&em);
 	rmdir(pid);
