@@ -213,6 +213,8 @@ reg_owner_free(struct registry *r, struct reg_owner *o)
 		return;
 	pthread_rwlock_wrlock(&r->lock);
 	for (size_t i = 0; i < o->nseries; i++) {
+		if (o->series[i]->owner != o)
+			continue; /* a newer owner (after a reload) reports it now */
 		o->series[i]->owner = NULL;
 		o->series[i]->stale = 1;
 	}
