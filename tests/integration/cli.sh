@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cli.sh: the reeve command line: version, help, unknown commands and options, check.
 . "$TEST_LIB"
-plan 13
+plan 15
 
 out=$("$REEVE" version); rc=$?
 check "reeve version prints the version" -- test "$rc" = 0 -a "${out#reeve }" != "$out"
@@ -54,5 +54,10 @@ check "probe errors carry file:line: bad regex, unknown module, unknown probe ke
 	grep -q '^$T_DIR/bad.conf:6: .*include' <<<\"\$0\" &&
 	grep -q '^$T_DIR/bad.conf:9: .*nosuchprobe' <<<\"\$0\" &&
 	grep -q '^$T_DIR/bad.conf:13: .*frequency' <<<\"\$0\"" "$out"
+diag "$out"
+out=$("$REEVE" run -c "$T_DIR/bad.conf" 2>&1); rc=$?
+check "reeve run with a bad config exits 1 with the same errors, starting nothing" -- bash -c "[ $rc = 1 ] && grep -q '^$T_DIR/bad.conf:13: .*frequency' <<<\"\$0\" && [ ! -d '$T_DIR/reeve-data' ]" "$out"
+out=$("$REEVE" check -c "$T_DIR/missing.conf" 2>&1); rc=$?
+check "a missing config file is an error naming it" -- bash -c "[ $rc = 1 ] && grep -q 'missing.conf' <<<\"\$0\"" "$out"
 diag "$out"
 t_done
