@@ -300,8 +300,9 @@ plugin_create_all(const struct cfg *cfg, struct cfg_errors *errs,
 		const struct cfg_probe *sec = &cfg->probes[i];
 		struct reeve_probe_config pc = { sec, errs, 0 };
 		const struct reeve_probe *probe;
-		char msg[1024];
+		char msg[1024], prefix[300];
 		void *state = NULL;
+		int rc;
 
 		probe = module_load(cfg->plugin_dir, sec->type, msg, sizeof(msg));
 		if (probe == NULL) {
@@ -310,8 +311,12 @@ plugin_create_all(const struct cfg *cfg, struct cfg_errors *errs,
 			    sec->name, msg);
 			continue;
 		}
+		/* the probe's own log lines during init carry its name too */
+		snprintf(prefix, sizeof(prefix), "probe %s: ", sec->name);
+		log_set_prefix(prefix);
+		rc = probe->init(&pc, &host, &state);
 		log_set_prefix(NULL);
-		if (probe->init(&pc, &host, &state) != 0) {
+		if (rc != 0) {
 			if (!pc.failed)
 				cfg_error_add(errs, sec->file, sec->line,
 				    "[probe %s]: the %s probe refused its configuration", sec->name, sec->type);
