@@ -341,6 +341,15 @@ store_file_path(const struct store_file *f)
 	return f->abs;
 }
 
+/* 1 if rel ends in ".rrd" and six more characters: a temporary file of rrd_create. */
+static int
+partial_create(const char *rel)
+{
+	size_t n = strlen(rel);
+
+	return n > 10 && strncmp(rel + n - 10, ".rrd", 4) == 0 && strchr(rel + n - 6, '/') == NULL;
+}
+
 /* nftw cannot take an argument: the store being scanned at start-up (main thread only). */
 static struct store *scanning;
 
@@ -363,8 +372,12 @@ scan_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 		free(r);
 		free(name);
 		store_labels_free(labels, n);
-	} else if (strstr(rel, ".tmp") == NULL) {
-		log_warnx("%s: not a series file of reeve, ignored", path);
+	} else if (partial_create(rel)) {
+		/* librrd creates "x.rrd" as "x.rrdXXXXXX" and renames it: a crash left this one */
+		if (unlink(path) == 0)
+			log_info("store: removed %s, left by an interrupted create", path);
+	} else {
+		log_warnx("store: %s is not a series file of reeve, ignored", path);
 	}
 	return 0;
 }
