@@ -337,10 +337,14 @@ out:
 	/* stop intake first (HTTP, probes), then write out what is queued */
 	http_free(d.http);
 	if (d.sched && sched_free(d.sched, d.cfg->flush_timeout / 2) > 0) {
-		/* a probe thread is stuck: flush what is queued and exit without freeing */
+		/*
+		 * A probe thread is stuck inside a module: write out what is queued, then leave
+		 * at once. Freeing (or exit handlers) could pull memory from under that thread.
+		 */
 		store_sync(d.store);
 		log_info("stopped");
-		return status;
+		fflush(NULL);
+		_exit(status);
 	}
 	store_free(d.store, d.cfg->flush_timeout);
 	reg_free(d.reg);

@@ -89,7 +89,8 @@ store_path_encode(const char *name, const struct reeve_label *labels, size_t n)
 		return NULL;
 	buf_puts(&b, name);
 	sorted = xcalloc(n ? n : 1, sizeof(*sorted));
-	memcpy(sorted, labels, n * sizeof(*labels));
+	if (n)
+		memcpy(sorted, labels, n * sizeof(*labels));
 	qsort(sorted, n, sizeof(*sorted), label_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (!util_valid_label_name(sorted[i].name) || (i && !strcmp(sorted[i].name, sorted[i - 1].name)))
