@@ -1,7 +1,5 @@
 /* cpu.c: the cpu probe: per-cpu time by mode, usage ratios and scheduler counters from /proc/stat. */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,169 +8,7 @@
 
 #include <reeve-probe.h>
 
-#ifdef REEVE_TESTING
-#define REEVE_STATIC
-#else
-#define REEVE_STATIC static
-#endif
-
-#define PFILE_INITIAL 4096
-#define PFILE_MAX (64u << 20)	/* no /proc file we read is anywhere near this */
-
-/* A /proc file kept open and re-read from offset 0 into a buffer that grows as needed. */
-struct pfile {
-	int fd;
-	char *buf;	/* len bytes read, then a NUL */
-	size_t cap;	/* bytes buf can hold before its NUL */
-	size_t len;
-	char path[PATH_MAX];
-};
-
-/* root and path joined into dst; a root of "/" (or "") adds nothing. */
-static int
-join_path(char *dst, size_t dstlen, const char *root, const char *path)
-{
-	size_t rl = strlen(root);
-	int n;
-
-	while (rl > 0 && root[rl - 1] == '/')
-		rl--;
-	n = snprintf(dst, dstlen, "%.*s%s", (int)rl, root, path);
-	if (n < 0 || (size_t)n >= dstlen) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-static int
-pfile_open(struct pfile *f, const char *root, const char *path)
-{
-	f->fd = -1;
-	f->buf = NULL;
-	f->cap = f->len = 0;
-	if (join_path(f->path, sizeof(f->path), root, path) == -1)
-		return -1;
-	if ((f->buf = malloc(PFILE_INITIAL + 1)) == NULL)
-		return -1;
-	f->cap = PFILE_INITIAL;
-	if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) == -1) {
-		free(f->buf);
-		f->buf = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* Read the whole file again; a read that fills the buffer is retried with a larger one. */
-static int
-pfile_read(struct pfile *f)
-{
-	ssize_t n;
-	char *nb;
-
-	for (;;) {
-		n = pread(f->fd, f->buf, f->cap, 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if ((size_t)n < f->cap)
-			break;
-		if (f->cap >= PFILE_MAX) {
-			errno = EFBIG;
-			return -1;
-		}
-		if ((nb = realloc(f->buf, f->cap * 2 + 1)) == NULL)
-			return -1;
-		f->buf = nb;
-		f->cap *= 2;
-	}
-	f->len = (size_t)n;
-	f->buf[f->len] = '\0';
-	return 0;
-}
-
-static void
-pfile_close(struct pfile *f)
-{
-	if (f->fd != -1)
-		close(f->fd);
-	f->fd = -1;
-	free(f->buf);
-	f->buf = NULL;
-}
-
-/*
- * The next complete line of [*p, end) without its '\n', or NULL. A last line without '\n'
- * is a truncated read and is never returned, so a value cut in half is never parsed.
- */
-static const char *
-next_line(const char **p, const char *end, const char **eol)
-{
-	const char *s = *p, *nl;
-
-	if (s >= end || (nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-		return NULL;
-	*eol = nl;
-	*p = nl + 1;
-	return s;
-}
-
-/* The next blank-separated field of [*p, end), or NULL at the end. */
-static const char *
-next_field(const char **p, const char *end, size_t *flen)
-{
-	const char *s = *p, *e;
-
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	if (s == end) {
-		*p = s;
-		return NULL;
-	}
-	for (e = s; e < end && *e != ' ' && *e != '\t'; e++)
-		;
-	*p = e;
-	*flen = (size_t)(e - s);
-	return s;
-}
-
-/* A decimal unsigned 64-bit number filling exactly [s, s + n); -1 if not, or too large. */
-static int
-parse_u64(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t v = 0, d;
-	size_t i;
-
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		d = (uint64_t)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-/* The common `root` option: a directory prefixed to every /proc and /sys path. */
-static const char *
-opt_root(struct reeve_probe_config *cfg, const struct reeve_host *host)
-{
-	const char *v, *last = NULL;
-	size_t i;
-
-	for (i = 0; (v = host->opt_get(cfg, "root", i)) != NULL; i++)
-		last = v;
-	if (last == NULL || *last == '\0')
-		return "/";
-	return last;
-}
+#include "proc.h"
 
 #define CPU_NMODES 8	/* user nice system idle iowait irq softirq steal */
 
@@ -222,7 +58,7 @@ static const struct reeve_metric m_misc[STAT_BTIME] = {
 
 struct cpu_state {
 	const struct reeve_host *host;
-	struct pfile stat;
+	struct proc_file stat;
 	double tck;			/* clock ticks per second */
 	uint64_t total[CPU_NMODES];	/* the "cpu" line of this collect */
 	uint64_t prev[CPU_NMODES];	/* ... and of the previous one */
@@ -248,21 +84,21 @@ parse_stat(const char *buf, size_t len, cpu_line_fn fn, void *arg, uint64_t *mis
 	long cpu;
 
 	*have = 0;
-	while ((line = next_line(&p, end, &eol)) != NULL) {
-		if ((f = next_field(&line, eol, &flen)) == NULL)
+	while ((line = proc_next_line(&p, end, &eol)) != NULL) {
+		if ((f = proc_next_field(&line, eol, &flen)) == NULL)
 			continue;
 		if (flen >= 3 && memcmp(f, "cpu", 3) == 0) {
 			if (flen == 3)
 				cpu = -1;
-			else if (parse_u64(f + 3, flen - 3, &v) == 0 && v <= INT32_MAX)
+			else if (proc_parse_u64(f + 3, flen - 3, &v) == 0 && v <= INT32_MAX)
 				cpu = (long)v;
 			else
 				continue;
 			memset(ticks, 0, sizeof(ticks));
 			for (n = 0; n < CPU_NMODES; n++) {
-				if ((f = next_field(&line, eol, &flen)) == NULL)
+				if ((f = proc_next_field(&line, eol, &flen)) == NULL)
 					break;
-				if (parse_u64(f, flen, &ticks[n]) == -1)
+				if (proc_parse_u64(f, flen, &ticks[n]) == -1)
 					break;
 			}
 			if (n < 4 || (f != NULL && n < CPU_NMODES))
@@ -278,8 +114,8 @@ parse_stat(const char *buf, size_t len, cpu_line_fn fn, void *arg, uint64_t *mis
 			if (flen != strlen(misc_names[i]) || memcmp(f, misc_names[i], flen) != 0)
 				continue;
 			/* intr is followed by per-irq counts: only its first number is read */
-			if ((f = next_field(&line, eol, &flen)) != NULL &&
-			    parse_u64(f, flen, &v) == 0) {
+			if ((f = proc_next_field(&line, eol, &flen)) != NULL &&
+			    proc_parse_u64(f, flen, &v) == 0) {
 				misc[i] = v;
 				*have |= 1u << i;
 			}
@@ -343,7 +179,7 @@ cpu_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	int ncpu;
 	size_t i;
 
-	if (pfile_read(&st->stat) == -1) {
+	if (proc_file_read(&st->stat) == -1) {
 		snprintf(err, errlen, "read %s: %s", st->stat.path, strerror(errno));
 		return -1;
 	}
@@ -373,7 +209,7 @@ cpu_destroy(void *state)
 
 	if (st == NULL)
 		return;
-	pfile_close(&st->stat);
+	proc_file_close(&st->stat);
 	free(st);
 }
 
@@ -381,7 +217,7 @@ static int
 cpu_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **state)
 {
 	struct cpu_state *st;
-	const char *root = opt_root(cfg, host);
+	const char *root = proc_opt_root(cfg, host);
 	long tck;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -391,7 +227,7 @@ cpu_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **s
 	st->host = host;
 	tck = sysconf(_SC_CLK_TCK);
 	st->tck = tck > 0 ? (double)tck : 100.0;
-	if (pfile_open(&st->stat, root, "/proc/stat") == -1) {
+	if (proc_file_open(&st->stat, root, "/proc/stat") == -1) {
 		host->config_error(cfg, "root", "cannot open %s: %s", st->stat.path,
 		    strerror(errno));
 		free(st);

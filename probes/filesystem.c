@@ -3,210 +3,17 @@
 #include <sys/statvfs.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <reeve-probe.h>
 
-#ifdef REEVE_TESTING
-#define REEVE_STATIC
-#else
-#define REEVE_STATIC static
-#endif
-
-#define PFILE_INITIAL 4096
-#define PFILE_MAX (64u << 20)	/* no /proc file we read is anywhere near this */
-
-/* A /proc file kept open and re-read from offset 0 into a buffer that grows as needed. */
-struct pfile {
-	int fd;
-	char *buf;	/* len bytes read, then a NUL */
-	size_t cap;	/* bytes buf can hold before its NUL */
-	size_t len;
-	char path[PATH_MAX];
-};
-
-/* root and path joined into dst; a root of "/" (or "") adds nothing. */
-static int
-join_path(char *dst, size_t dstlen, const char *root, const char *path)
-{
-	size_t rl = strlen(root);
-	int n;
-
-	while (rl > 0 && root[rl - 1] == '/')
-		rl--;
-	n = snprintf(dst, dstlen, "%.*s%s", (int)rl, root, path);
-	if (n < 0 || (size_t)n >= dstlen) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-static int
-pfile_open(struct pfile *f, const char *root, const char *path)
-{
-	f->fd = -1;
-	f->buf = NULL;
-	f->cap = f->len = 0;
-	if (join_path(f->path, sizeof(f->path), root, path) == -1)
-		return -1;
-	if ((f->buf = malloc(PFILE_INITIAL + 1)) == NULL)
-		return -1;
-	f->cap = PFILE_INITIAL;
-	if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) == -1) {
-		free(f->buf);
-		f->buf = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* Read the whole file again; a read that fills the buffer is retried with a larger one. */
-static int
-pfile_read(struct pfile *f)
-{
-	ssize_t n;
-	char *nb;
-
-	for (;;) {
-		n = pread(f->fd, f->buf, f->cap, 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if ((size_t)n < f->cap)
-			break;
-		if (f->cap >= PFILE_MAX) {
-			errno = EFBIG;
-			return -1;
-		}
-		if ((nb = realloc(f->buf, f->cap * 2 + 1)) == NULL)
-			return -1;
-		f->buf = nb;
-		f->cap *= 2;
-	}
-	f->len = (size_t)n;
-	f->buf[f->len] = '\0';
-	return 0;
-}
-
-static void
-pfile_close(struct pfile *f)
-{
-	if (f->fd != -1)
-		close(f->fd);
-	f->fd = -1;
-	free(f->buf);
-	f->buf = NULL;
-}
-
-/*
- * The next complete line of [*p, end) without its '\n', or NULL. A last line without '\n'
- * is a truncated read and is never returned, so a value cut in half is never parsed.
- */
-static const char *
-next_line(const char **p, const char *end, const char **eol)
-{
-	const char *s = *p, *nl;
-
-	if (s >= end || (nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-		return NULL;
-	*eol = nl;
-	*p = nl + 1;
-	return s;
-}
-
-/* The next blank-separated field of [*p, end), or NULL at the end. */
-static const char *
-next_field(const char **p, const char *end, size_t *flen)
-{
-	const char *s = *p, *e;
-
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	if (s == end) {
-		*p = s;
-		return NULL;
-	}
-	for (e = s; e < end && *e != ' ' && *e != '\t'; e++)
-		;
-	*p = e;
-	*flen = (size_t)(e - s);
-	return s;
-}
-
-/* The common `root` option: a directory prefixed to every /proc and /sys path. */
-static const char *
-opt_root(struct reeve_probe_config *cfg, const struct reeve_host *host)
-{
-	const char *v, *last = NULL;
-	size_t i;
-
-	for (i = 0; (v = host->opt_get(cfg, "root", i)) != NULL; i++)
-		last = v;
-	if (last == NULL || *last == '\0')
-		return "/";
-	return last;
-}
-
-/* An optional regex option: its last value, else def; "" or no default means no filter. */
-struct filter {
-	regex_t re;
-	int set;
-};
-
-static int
-filter_init(struct filter *f, struct reeve_probe_config *cfg, const struct reeve_host *host,
-    const char *key, const char *def)
-{
-	const char *v, *last = NULL;
-	char msg[256];
-	size_t i;
-	int rc;
-
-	f->set = 0;
-	for (i = 0; (v = host->opt_get(cfg, key, i)) != NULL; i++)
-		last = v;
-	if (last == NULL)
-		last = def;
-	if (last == NULL || *last == '\0')
-		return 0;
-	if ((rc = regcomp(&f->re, last, REG_EXTENDED | REG_NOSUB)) != 0) {
-		regerror(rc, &f->re, msg, sizeof(msg));
-		host->config_error(cfg, key, "invalid regular expression '%s': %s", last, msg);
-		return -1;
-	}
-	f->set = 1;
-	return 0;
-}
-
-static void
-filter_free(struct filter *f)
-{
-	if (f->set)
-		regfree(&f->re);
-	f->set = 0;
-}
-
-/* Whether name passes an include filter (none: everything) and an exclude filter. */
-static int
-filter_pass(const struct filter *inc, const struct filter *exc, const char *name)
-{
-	if (inc->set && regexec(&inc->re, name, 0, NULL, 0) != 0)
-		return 0;
-	if (exc->set && regexec(&exc->re, name, 0, NULL, 0) == 0)
-		return 0;
-	return 1;
-}
+#include "filter.h"
+#include "proc.h"
 
 #define FS_FSTYPE_EXCLUDE_DEFAULT "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|" \
 	"devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|" \
@@ -251,7 +58,7 @@ struct mount {
 
 struct filesystem_state {
 	const struct reeve_host *host;
-	struct pfile table;		/* mountinfo, or mounts on kernels without it */
+	struct proc_file table;		/* mountinfo, or mounts on kernels without it */
 	int mountinfo;			/* table is mountinfo */
 	int pollable;			/* procfs: poll() reports changes; else compare content */
 	char *last;			/* the content parsed last, when not pollable */
@@ -340,21 +147,21 @@ parse_mountinfo(const char *buf, size_t len, mount_fn fn, void *arg)
 	size_t flen, mplen, optslen, fslen, devlen, i;
 	int n = 0, ro;
 
-	while ((line = next_line(&p, end, &eol)) != NULL) {
+	while ((line = proc_next_line(&p, end, &eol)) != NULL) {
 		for (i = 0; i < 4; i++)		/* id, parent, major:minor, root */
-			if ((f = next_field(&line, eol, &flen)) == NULL)
+			if ((f = proc_next_field(&line, eol, &flen)) == NULL)
 				break;
-		if (i < 4 || (mp = next_field(&line, eol, &mplen)) == NULL ||
-		    (opts = next_field(&line, eol, &optslen)) == NULL)
+		if (i < 4 || (mp = proc_next_field(&line, eol, &mplen)) == NULL ||
+		    (opts = proc_next_field(&line, eol, &optslen)) == NULL)
 			continue;
-		while ((f = next_field(&line, eol, &flen)) != NULL)
+		while ((f = proc_next_field(&line, eol, &flen)) != NULL)
 			if (flen == 1 && f[0] == '-')
 				break;
-		if (f == NULL || (fs = next_field(&line, eol, &fslen)) == NULL ||
-		    (dev = next_field(&line, eol, &devlen)) == NULL)
+		if (f == NULL || (fs = proc_next_field(&line, eol, &fslen)) == NULL ||
+		    (dev = proc_next_field(&line, eol, &devlen)) == NULL)
 			continue;
 		ro = has_ro(opts, optslen);
-		if ((f = next_field(&line, eol, &flen)) != NULL && has_ro(f, flen))
+		if ((f = proc_next_field(&line, eol, &flen)) != NULL && has_ro(f, flen))
 			ro = 1;
 		if (decode_call(fn, arg, dev, devlen, mp, mplen, fs, fslen, ro) == 0)
 			n++;
@@ -370,11 +177,11 @@ parse_mounts(const char *buf, size_t len, mount_fn fn, void *arg)
 	size_t devlen, mplen, fslen, optslen;
 	int n = 0;
 
-	while ((line = next_line(&p, end, &eol)) != NULL) {
-		if ((dev = next_field(&line, eol, &devlen)) == NULL ||
-		    (mp = next_field(&line, eol, &mplen)) == NULL ||
-		    (fs = next_field(&line, eol, &fslen)) == NULL ||
-		    (opts = next_field(&line, eol, &optslen)) == NULL)
+	while ((line = proc_next_line(&p, end, &eol)) != NULL) {
+		if ((dev = proc_next_field(&line, eol, &devlen)) == NULL ||
+		    (mp = proc_next_field(&line, eol, &mplen)) == NULL ||
+		    (fs = proc_next_field(&line, eol, &fslen)) == NULL ||
+		    (opts = proc_next_field(&line, eol, &optslen)) == NULL)
 			continue;
 		if (decode_call(fn, arg, dev, devlen, mp, mplen, fs, fslen,
 		    has_ro(opts, optslen)) == 0)
@@ -497,7 +304,7 @@ refresh_mounts(struct filesystem_state *st, int force)
 		if ((pfd.revents & (POLLPRI | POLLERR)) == 0)
 			return 0;
 	}
-	if (pfile_read(&st->table) == -1)
+	if (proc_file_read(&st->table) == -1)
 		return -1;
 	if (!force && !st->pollable && st->last != NULL && st->lastlen == st->table.len &&
 	    memcmp(st->last, st->table.buf, st->lastlen) == 0)
@@ -580,7 +387,7 @@ filesystem_destroy(void *state)
 
 	if (st == NULL)
 		return;
-	pfile_close(&st->table);
+	proc_file_close(&st->table);
 	free(st->last);
 	filter_free(&st->fstype_include);
 	filter_free(&st->fstype_exclude);
@@ -594,7 +401,7 @@ static int
 filesystem_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **state)
 {
 	struct filesystem_state *st;
-	const char *root = opt_root(cfg, host);
+	const char *root = proc_opt_root(cfg, host);
 	struct stat sb;
 	int rc = 0;
 
@@ -615,9 +422,9 @@ filesystem_init(struct reeve_probe_config *cfg, const struct reeve_host *host, v
 	    FS_MOUNT_EXCLUDE_DEFAULT) == -1)
 		rc = -1;
 	st->mountinfo = 1;
-	if (pfile_open(&st->table, root, "/proc/self/mountinfo") == -1) {
+	if (proc_file_open(&st->table, root, "/proc/self/mountinfo") == -1) {
 		st->mountinfo = 0;
-		if (pfile_open(&st->table, root, "/proc/mounts") == -1) {
+		if (proc_file_open(&st->table, root, "/proc/mounts") == -1) {
 			host->config_error(cfg, "root", "cannot open %s: %s", st->table.path,
 			    strerror(errno));
 			rc = -1;

@@ -1,198 +1,13 @@
 /* load.c: the load probe: load averages and the number of threads from /proc/loadavg. */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <reeve-probe.h>
 
-#ifdef REEVE_TESTING
-#define REEVE_STATIC
-#else
-#define REEVE_STATIC static
-#endif
-
-#define PFILE_INITIAL 4096
-#define PFILE_MAX (64u << 20)	/* no /proc file we read is anywhere near this */
-
-/* A /proc file kept open and re-read from offset 0 into a buffer that grows as needed. */
-struct pfile {
-	int fd;
-	char *buf;	/* len bytes read, then a NUL */
-	size_t cap;	/* bytes buf can hold before its NUL */
-	size_t len;
-	char path[PATH_MAX];
-};
-
-/* root and path joined into dst; a root of "/" (or "") adds nothing. */
-static int
-join_path(char *dst, size_t dstlen, const char *root, const char *path)
-{
-	size_t rl = strlen(root);
-	int n;
-
-	while (rl > 0 && root[rl - 1] == '/')
-		rl--;
-	n = snprintf(dst, dstlen, "%.*s%s", (int)rl, root, path);
-	if (n < 0 || (size_t)n >= dstlen) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-static int
-pfile_open(struct pfile *f, const char *root, const char *path)
-{
-	f->fd = -1;
-	f->buf = NULL;
-	f->cap = f->len = 0;
-	if (join_path(f->path, sizeof(f->path), root, path) == -1)
-		return -1;
-	if ((f->buf = malloc(PFILE_INITIAL + 1)) == NULL)
-		return -1;
-	f->cap = PFILE_INITIAL;
-	if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) == -1) {
-		free(f->buf);
-		f->buf = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* Read the whole file again; a read that fills the buffer is retried with a larger one. */
-static int
-pfile_read(struct pfile *f)
-{
-	ssize_t n;
-	char *nb;
-
-	for (;;) {
-		n = pread(f->fd, f->buf, f->cap, 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if ((size_t)n < f->cap)
-			break;
-		if (f->cap >= PFILE_MAX) {
-			errno = EFBIG;
-			return -1;
-		}
-		if ((nb = realloc(f->buf, f->cap * 2 + 1)) == NULL)
-			return -1;
-		f->buf = nb;
-		f->cap *= 2;
-	}
-	f->len = (size_t)n;
-	f->buf[f->len] = '\0';
-	return 0;
-}
-
-static void
-pfile_close(struct pfile *f)
-{
-	if (f->fd != -1)
-		close(f->fd);
-	f->fd = -1;
-	free(f->buf);
-	f->buf = NULL;
-}
-
-/*
- * The next complete line of [*p, end) without its '\n', or NULL. A last line without '\n'
- * is a truncated read and is never returned, so a value cut in half is never parsed.
- */
-static const char *
-next_line(const char **p, const char *end, const char **eol)
-{
-	const char *s = *p, *nl;
-
-	if (s >= end || (nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-		return NULL;
-	*eol = nl;
-	*p = nl + 1;
-	return s;
-}
-
-/* The next blank-separated field of [*p, end), or NULL at the end. */
-static const char *
-next_field(const char **p, const char *end, size_t *flen)
-{
-	const char *s = *p, *e;
-
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	if (s == end) {
-		*p = s;
-		return NULL;
-	}
-	for (e = s; e < end && *e != ' ' && *e != '\t'; e++)
-		;
-	*p = e;
-	*flen = (size_t)(e - s);
-	return s;
-}
-
-/* A decimal unsigned 64-bit number filling exactly [s, s + n); -1 if not, or too large. */
-static int
-parse_u64(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t v = 0, d;
-	size_t i;
-
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		d = (uint64_t)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-/* A finite non-negative decimal number filling exactly [s, s + n); -1 if not. */
-static int
-parse_double(const char *s, size_t n, double *out)
-{
-	char tmp[64], *end;
-	double d;
-
-	if (n == 0 || n >= sizeof(tmp) || s[0] < '0' || s[0] > '9')
-		return -1;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	errno = 0;
-	d = strtod(tmp, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(d) || d < 0)
-		return -1;
-	*out = d;
-	return 0;
-}
-
-/* The common `root` option: a directory prefixed to every /proc and /sys path. */
-static const char *
-opt_root(struct reeve_probe_config *cfg, const struct reeve_host *host)
-{
-	const char *v, *last = NULL;
-	size_t i;
-
-	for (i = 0; (v = host->opt_get(cfg, "root", i)) != NULL; i++)
-		last = v;
-	if (last == NULL || *last == '\0')
-		return "/";
-	return last;
-}
+#include "proc.h"
 
 static const struct reeve_metric m_load[3] = {
 	{ "load1", "Load average over 1 minute.", REEVE_GAUGE },
@@ -208,7 +23,7 @@ REEVE_STATIC int parse_loadavg(const char *buf, size_t len, double *load, uint64
 
 struct load_state {
 	const struct reeve_host *host;
-	struct pfile loadavg;
+	struct proc_file loadavg;
 };
 
 /*
@@ -221,16 +36,16 @@ parse_loadavg(const char *buf, size_t len, double *load, uint64_t *runnable, uin
 	const char *p = buf, *end = buf + len, *line, *eol, *f, *slash;
 	size_t flen, i;
 
-	if ((line = next_line(&p, end, &eol)) == NULL)
+	if ((line = proc_next_line(&p, end, &eol)) == NULL)
 		return -1;
 	for (i = 0; i < 3; i++)
-		if ((f = next_field(&line, eol, &flen)) == NULL ||
-		    parse_double(f, flen, &load[i]) == -1)
+		if ((f = proc_next_field(&line, eol, &flen)) == NULL ||
+		    proc_parse_double(f, flen, &load[i]) == -1)
 			return -1;
-	if ((f = next_field(&line, eol, &flen)) == NULL ||
+	if ((f = proc_next_field(&line, eol, &flen)) == NULL ||
 	    (slash = memchr(f, '/', flen)) == NULL ||
-	    parse_u64(f, (size_t)(slash - f), runnable) == -1 ||
-	    parse_u64(slash + 1, flen - (size_t)(slash - f) - 1, threads) == -1)
+	    proc_parse_u64(f, (size_t)(slash - f), runnable) == -1 ||
+	    proc_parse_u64(slash + 1, flen - (size_t)(slash - f) - 1, threads) == -1)
 		return -1;
 	return 0;
 }
@@ -243,7 +58,7 @@ load_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	uint64_t runnable, threads;
 	size_t i;
 
-	if (pfile_read(&st->loadavg) == -1) {
+	if (proc_file_read(&st->loadavg) == -1) {
 		snprintf(err, errlen, "read %s: %s", st->loadavg.path, strerror(errno));
 		return -1;
 	}
@@ -264,7 +79,7 @@ load_destroy(void *state)
 
 	if (st == NULL)
 		return;
-	pfile_close(&st->loadavg);
+	proc_file_close(&st->loadavg);
 	free(st);
 }
 
@@ -272,14 +87,14 @@ static int
 load_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **state)
 {
 	struct load_state *st;
-	const char *root = opt_root(cfg, host);
+	const char *root = proc_opt_root(cfg, host);
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		host->config_error(cfg, NULL, "out of memory");
 		return -1;
 	}
 	st->host = host;
-	if (pfile_open(&st->loadavg, root, "/proc/loadavg") == -1) {
+	if (proc_file_open(&st->loadavg, root, "/proc/loadavg") == -1) {
 		host->config_error(cfg, "root", "cannot open %s: %s", st->loadavg.path,
 		    strerror(errno));
 		free(st);

@@ -15,98 +15,7 @@
 
 #include <reeve-probe.h>
 
-#ifdef REEVE_TESTING
-#define REEVE_STATIC
-#else
-#define REEVE_STATIC static
-#endif
-
-/* root and path joined into dst; a root of "/" (or "") adds nothing. */
-static int
-join_path(char *dst, size_t dstlen, const char *root, const char *path)
-{
-	size_t rl = strlen(root);
-	int n;
-
-	while (rl > 0 && root[rl - 1] == '/')
-		rl--;
-	n = snprintf(dst, dstlen, "%.*s%s", (int)rl, root, path);
-	if (n < 0 || (size_t)n >= dstlen) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The next complete line of [*p, end) without its '\n', or NULL. A last line without '\n'
- * is a truncated read and is never returned, so a value cut in half is never parsed.
- */
-static const char *
-next_line(const char **p, const char *end, const char **eol)
-{
-	const char *s = *p, *nl;
-
-	if (s >= end || (nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-		return NULL;
-	*eol = nl;
-	*p = nl + 1;
-	return s;
-}
-
-/* The next blank-separated field of [*p, end), or NULL at the end. */
-static const char *
-next_field(const char **p, const char *end, size_t *flen)
-{
-	const char *s = *p, *e;
-
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	if (s == end) {
-		*p = s;
-		return NULL;
-	}
-	for (e = s; e < end && *e != ' ' && *e != '\t'; e++)
-		;
-	*p = e;
-	*flen = (size_t)(e - s);
-	return s;
-}
-
-/* A decimal unsigned 64-bit number filling exactly [s, s + n); -1 if not, or too large. */
-static int
-parse_u64(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t v = 0, d;
-	size_t i;
-
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		d = (uint64_t)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-/* The common `root` option: a directory prefixed to every /proc and /sys path. */
-static const char *
-opt_root(struct reeve_probe_config *cfg, const struct reeve_host *host)
-{
-	const char *v, *last = NULL;
-	size_t i;
-
-	for (i = 0; (v = host->opt_get(cfg, "root", i)) != NULL; i++)
-		last = v;
-	if (last == NULL || *last == '\0')
-		return "/";
-	return last;
-}
+#include "proc.h"
 
 #define PROC_STAT_MAX 4096	/* /proc/PID/stat is about 300 bytes, at most ~1100 */
 #define PROC_CMDLINE_MAX 4096	/* groups match the first 4 KiB of a command line */
@@ -212,23 +121,23 @@ parse_pid_stat(const char *buf, size_t len, char *comm, size_t commlen, char *st
 	    (close = memrchr(open, ')', len - (size_t)(open - buf))) == NULL)
 		return -1;
 	p = close + 1;
-	if (next_line(&p, buf + len, &eol) == NULL)
+	if (proc_next_line(&p, buf + len, &eol) == NULL)
 		return -1;
 	p = close + 1;
-	if ((f = next_field(&p, eol, &flen)) == NULL || flen != 1)
+	if ((f = proc_next_field(&p, eol, &flen)) == NULL || flen != 1)
 		return -1;
 	*state = f[0];
 	/* after the state: ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
 	 * cmajflt utime(11) stime(12) cutime cstime priority nice num_threads(17)
 	 * itrealvalue starttime vsize rss(21) */
 	for (i = 1; i < 22; i++) {
-		if ((f = next_field(&p, eol, &flen)) == NULL)
+		if ((f = proc_next_field(&p, eol, &flen)) == NULL)
 			return -1;
 		if (i == 21 && flen > 1 && f[0] == '-') {
-			if (parse_u64(f + 1, flen - 1, &v[i]) == -1)
+			if (proc_parse_u64(f + 1, flen - 1, &v[i]) == -1)
 				return -1;
 			v[i] = 0;
-		} else if (parse_u64(f, flen, &v[i]) == -1 && (i == 11 || i == 12 ||
+		} else if (proc_parse_u64(f, flen, &v[i]) == -1 && (i == 11 || i == 12 ||
 		    i == 17 || i == 21))
 			return -1;
 	}
@@ -476,7 +385,7 @@ static int
 process_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **state)
 {
 	struct process_state *st;
-	const char *root = opt_root(cfg, host), *v, *match = NULL;
+	const char *root = proc_opt_root(cfg, host), *v, *match = NULL;
 	size_t i, n;
 	long tck, pagesize;
 	int rc = 0;
@@ -508,7 +417,7 @@ process_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void
 	for (i = 0; i < n; i++)
 		if (add_group(st, cfg, host->opt_get(cfg, "group", i)) == -1)
 			rc = -1;
-	if (join_path(st->procdir, sizeof(st->procdir), root, "/proc") == -1 ||
+	if (proc_join_path(st->procdir, sizeof(st->procdir), root, "/proc") == -1 ||
 	    (st->dir = opendir(st->procdir)) == NULL) {
 		host->config_error(cfg, "root", "cannot open %s: %s", st->procdir, strerror(errno));
 		rc = -1;
