@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "bench.h"
 #include "log.h"
 #include "plugin.h"
 #include "registry.h"
@@ -31,38 +32,6 @@
 
 #define BLOCK 100
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "collect: FAILED: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_self(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
 /* ---- the baseline ----------------------------------------------------------------------- */
 
 static char rbuf[1 << 20];
@@ -76,7 +45,7 @@ slurp(const char *path, int must)
 
 	if (fd == -1) {
 		if (must)
-			die("open %s: %s", path, strerror(errno));
+			bench_die("open %s: %s", path, strerror(errno));
 		return; /* a process that exited */
 	}
 	while ((n = read(fd, rbuf, sizeof(rbuf))) > 0)
@@ -105,13 +74,13 @@ find_mounts(void)
 	char line[4096];
 
 	if (f == NULL)
-		die("/proc/self/mountinfo: %s", strerror(errno));
+		bench_die("/proc/self/mountinfo: %s", strerror(errno));
 	if (regcomp(&fsx, "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|"
 	    "devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|"
 	    "securityfs|selinuxfs|squashfs|sysfs|tracefs)$", REG_EXTENDED | REG_NOSUB) != 0 ||
 	    regcomp(&mx, "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+)($|/)",
 	    REG_EXTENDED | REG_NOSUB) != 0)
-		die("regcomp");
+		bench_die("regcomp");
 	while (fgets(line, sizeof(line), f)) {
 		/* id parent major:minor root mountpoint options [optional...] - fstype source super */
 		char *fields[8], *sep = strstr(line, " - "), *save = NULL, fstype[256];
@@ -153,7 +122,7 @@ baseline_round(char **probes, int n)
 		slurp("/proc/self/mountinfo", 1);
 		for (size_t i = 0; i < nmounts; i++)
 			if (statvfs(mounts[i], &sv) == -1)
-				die("statvfs %s: %s", mounts[i], strerror(errno));
+				bench_die("statvfs %s: %s", mounts[i], strerror(errno));
 	}
 	if (has(probes, n, "network"))
 		slurp("/proc/net/dev", 1);
@@ -163,7 +132,7 @@ baseline_round(char **probes, int n)
 		char path[300];
 
 		if (d == NULL)
-			die("opendir /proc: %s", strerror(errno));
+			bench_die("opendir /proc: %s", strerror(errno));
 		while ((de = readdir(d)) != NULL) {
 			if (de->d_name[0] < '1' || de->d_name[0] > '9')
 				continue;
@@ -188,11 +157,11 @@ probes_round(struct probe_inst **inst, size_t n, struct reg_batch *b, struct reg
 
 	for (size_t i = 0; i < n; i++) {
 		if (plugin_collect(inst[i], b, err, sizeof(err)) != 0)
-			die("probe %s: collect failed: %s", inst[i]->name, err);
+			bench_die("probe %s: collect failed: %s", inst[i]->name, err);
 		if (b->n == 0)
-			die("probe %s emitted no samples", inst[i]->name);
+			bench_die("probe %s emitted no samples", inst[i]->name);
 		if (b->rejected)
-			die("probe %s: %lu samples rejected", inst[i]->name, b->rejected);
+			bench_die("probe %s: %lu samples rejected", inst[i]->name, b->rejected);
 		samples += b->n;
 		if (reg)
 			reg_commit(reg, owners[i], ts, b);
@@ -207,8 +176,8 @@ struct acc {
 static void
 acc_add(struct acc *a, double w0, double c0)
 {
-	a->wall += mono() - w0;
-	a->cpu += cpu_self() - c0;
+	a->wall += util_monotonic() - w0;
+	a->cpu += bench_cpu_self() - c0;
 }
 
 int
@@ -247,7 +216,7 @@ main(int argc, char **argv)
 		FILE *f;
 
 		if (fd == -1 || (f = fdopen(fd, "w")) == NULL)
-			die("mkstemp: %s", strerror(errno));
+			bench_die("mkstemp: %s", strerror(errno));
 		fprintf(f, "[reeve]\ndata_dir = /nonexistent\nplugin_dir = %s\nlog_level = warning\n"
 		    "interval = 10s\n", probedir);
 		for (int i = 0; i < nprobes; i++)
@@ -258,7 +227,7 @@ main(int argc, char **argv)
 		if (cfg == NULL || plugin_create_all(cfg, &errs, &inst, &ninst) == -1) {
 			for (size_t i = 0; i < errs.n; i++)
 				fprintf(stderr, "%s\n", errs.msgs[i]);
-			die("the generated config was refused");
+			bench_die("the generated config was refused");
 		}
 	}
 	if (has(probes, nprobes, "filesystem"))
@@ -275,15 +244,15 @@ main(int argc, char **argv)
 	for (long done = 0; done < rounds; done += BLOCK) {
 		double w, c;
 
-		w = mono(), c = cpu_self();
+		w = util_monotonic(), c = bench_cpu_self();
 		for (int i = 0; i < BLOCK; i++)
 			baseline_round(probes, nprobes);
 		acc_add(&base, w, c);
-		w = mono(), c = cpu_self();
+		w = util_monotonic(), c = bench_cpu_self();
 		for (int i = 0; i < BLOCK; i++)
 			samples += probes_round(inst, ninst, &b, NULL, NULL, 0);
 		acc_add(&probe, w, c);
-		w = mono(), c = cpu_self();
+		w = util_monotonic(), c = bench_cpu_self();
 		for (int i = 0; i < BLOCK; i++)
 			probes_round(inst, ninst, &b, reg, owners, util_now());
 		acc_add(&commit, w, c);

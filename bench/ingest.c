@@ -12,6 +12,7 @@
 #include <rrd.h>
 #include <rrd_client.h>
 
+#include "bench.h"
 #include "log.h"
 #include "registry.h"
 #include "store.h"
@@ -37,38 +38,6 @@ static int nseries = 1000, rounds = 5;
 static const char *tmpdir, *cached_addr, *cached_base;
 static long cached_pid = -1;
 static long long t0;
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "ingest: FAILED: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_self(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 /* utime + stime of another process from /proc/PID/stat, or -1. */
 static double
@@ -97,8 +66,8 @@ cpu_of(long pid)
 static void
 cost_begin(struct cost *c)
 {
-	c->wall = mono();
-	c->cpu = cpu_self();
+	c->wall = util_monotonic();
+	c->cpu = bench_cpu_self();
 	c->ext_cpu = cpu_of(cached_pid);
 }
 
@@ -107,8 +76,8 @@ cost_end(struct cost *c, int with_ext)
 {
 	double e = with_ext ? cpu_of(cached_pid) : -1;
 
-	c->wall = mono() - c->wall;
-	c->cpu = cpu_self() - c->cpu;
+	c->wall = util_monotonic() - c->wall;
+	c->cpu = bench_cpu_self() - c->cpu;
 	c->ext_cpu = e >= 0 && c->ext_cpu >= 0 ? e - c->ext_cpu : -1;
 }
 
@@ -129,12 +98,12 @@ raw_create(const char *dir)
 	int n;
 
 	if (util_mkdir_p(sub) == -1)
-		die("mkdir %s: %s", sub, strerror(errno));
+		bench_die("mkdir %s: %s", sub, strerror(errno));
 	free(sub);
 	snprintf(args[0], 64, "DS:value:GAUGE:2:U:U");
 	n = store_preset_rras("compact", 1, args + 1, 15);
 	if (n < 0)
-		die("store_preset_rras(compact) failed");
+		bench_die("store_preset_rras(compact) failed");
 	n++;
 	for (int i = 0; i < n; i++)
 		argv[i] = args[i];
@@ -142,7 +111,7 @@ raw_create(const char *dir)
 		paths[i] = series_path(dir, i);
 		rrd_clear_error();
 		if (rrd_create_r2(paths[i], 1, (time_t)(t0 - 1), 1, NULL, NULL, n, argv) != 0)
-			die("rrd_create_r2 %s: %s", paths[i], rrd_get_error());
+			bench_die("rrd_create_r2 %s: %s", paths[i], rrd_get_error());
 	}
 	return paths;
 }
@@ -167,7 +136,7 @@ raw_round(char **paths, long long ts, int cached)
 		rrd_clear_error();
 		if (cached ? rrdc_update(paths[i], 1, argv) != 0 :
 		    rrd_update_r(paths[i], NULL, 1, argv) != 0)
-			die("%s %s: %s", cached ? "rrdc_update" : "rrd_update_r", paths[i],
+			bench_die("%s %s: %s", cached ? "rrdc_update" : "rrd_update_r", paths[i],
 			    rrd_get_error());
 	}
 }
@@ -182,7 +151,7 @@ raw_run(const char *name, int cached)
 	time_t last;
 
 	if (cached && rrdc_connect(cached_addr) != 0)
-		die("rrdc_connect %s: %s", cached_addr, rrd_get_error());
+		bench_die("rrdc_connect %s: %s", cached_addr, rrd_get_error());
 	paths = raw_create(dir);
 	raw_round(paths, t0, cached);
 	cost_begin(&c);
@@ -191,7 +160,7 @@ raw_run(const char *name, int cached)
 	cost_end(&c, cached);
 	last = cached ? rrdc_last(paths[nseries - 1]) : rrd_last_r(paths[nseries - 1]);
 	if (last != (time_t)(t0 + rounds))
-		die("%s: last update of %s is %lld, expected %lld", name, paths[nseries - 1],
+		bench_die("%s: last update of %s is %lld, expected %lld", name, paths[nseries - 1],
 		    (long long)last, t0 + rounds);
 	if (cached)
 		rrdc_disconnect();
@@ -217,7 +186,7 @@ reeve_run(const char *name, const char *rrdcached)
 	unsigned long long expect = (unsigned long long)nseries * (unsigned long long)(rounds + 1);
 
 	if ((s = store_new(&sp, err, sizeof(err))) == NULL)
-		die("store_new: %s", err);
+		bench_die("store_new: %s", err);
 	/* 90 s at 1 s keeps 91 points per series, as the default 15m window at 10 s does */
 	reg = reg_new(90, s);
 	o = reg_owner_new(reg, "bench", 1);
@@ -227,13 +196,13 @@ reeve_run(const char *name, const char *rrdcached)
 
 		snprintf(v, sizeof(v), "%d", i);
 		if (reg_batch_add(&b, METRIC, "benchmark series", REEVE_GAUGE, &l, 1, 0) != 0)
-			die("reg_batch_add refused a sample");
+			bench_die("reg_batch_add refused a sample");
 	}
 	reg_commit(reg, o, (double)t0, &b);
 	store_sync(s);
 	store_get_stats(s, &st);
 	if (st.creates != (unsigned long long)nseries || st.errors)
-		die("%s: first round created %llu files (expected %d), %llu errors", name,
+		bench_die("%s: first round created %llu files (expected %d), %llu errors", name,
 		    st.creates, nseries, st.errors);
 
 	cost_begin(&c);
@@ -250,7 +219,7 @@ reeve_run(const char *name, const char *rrdcached)
 	    "creates %llu, files %zu, writer passes %llu, series %zu\n", name, st.updates, expect,
 	    st.errors, st.dropped, st.creates, st.files, st.batches, reg_series_count(reg));
 	if (st.updates != expect || st.errors || st.dropped || reg_series_count(reg) != (size_t)nseries)
-		die("%s: store stats do not match the updates sent", name);
+		bench_die("%s: store stats do not match the updates sent", name);
 	reg_owner_free(reg, o);
 	reg_free(reg);
 	store_free(s, 60);
@@ -263,13 +232,13 @@ reeve_run(const char *name, const char *rrdcached)
 
 		if (rrdcached) {
 			if (rrdc_connect(rrdcached) != 0)
-				die("rrdc_connect %s: %s", rrdcached, rrd_get_error());
+				bench_die("rrdc_connect %s: %s", rrdcached, rrd_get_error());
 			last = rrdc_last(p);
 			rrdc_disconnect();
 		} else
 			last = rrd_last_r(p);
 		if (last != (time_t)(t0 + rounds))
-			die("%s: last update of %s is %lld, expected %lld", name, p, (long long)last,
+			bench_die("%s: last update of %s is %lld, expected %lld", name, p, (long long)last,
 			    t0 + rounds);
 		free(p);
 	}

@@ -1,0 +1,11 @@
+/* bench.h: what the benchmark programs share: failing loudly and measuring CPU time. */
+#ifndef REEVE_BENCH_H
+#define REEVE_BENCH_H
+
+/* Print "PROGRAM: FAILED: message" to stderr and exit 1: a benchmark never hides an error. */
+void bench_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* CPU seconds (user + system) this process has used so far. */
+double bench_cpu_self(void);
+
+#endif /* REEVE_BENCH_H */
