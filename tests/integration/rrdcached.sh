@@ -45,20 +45,23 @@ stop_reeve
 check "SIGTERM exits 0" -- test "$REEVE_STATUS" = 0
 kill -TERM "$CACHED_PID"; wait "$CACHED_PID" 2>/dev/null
 
-# ---- TCP: paths relative to rrdcached's base directory, which is reeve's data_dir
+# ---- TCP: paths relative to rrdcached's base directory, on what may be another host (here:
+# another directory); -R lets rrdcached create the label directories
 cport=$(free_port)
-mkdir -p "$T_DIR/data2" "$T_DIR/journal2"
-start_cached -l "127.0.0.1:$cport" -b "$T_DIR/data2" -B -j "$T_DIR/journal2" -p "$T_DIR/rrdcached2.pid"
+mkdir -p "$T_DIR/remote" "$T_DIR/local" "$T_DIR/journal2"
+start_cached -R -l "127.0.0.1:$cport" -b "$T_DIR/remote" -B -j "$T_DIR/journal2" -p "$T_DIR/rrdcached2.pid"
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$cport"
 port=$(free_port)
 write_config "$T_DIR/reeve2.conf" "$port" "
 [probe uptime]
-type = uptime"
-sed -i -e "s|^data_dir = .*|data_dir = $T_DIR/data2|" -e "s|^preset = compact|preset = compact\nrrdcached = 127.0.0.1:$cport|" "$T_DIR/reeve2.conf"
+type = uptime
+[probe cpu]
+type = cpu"
+sed -i -e "s|^data_dir = .*|data_dir = $T_DIR/local|" -e "s|^preset = compact|preset = compact\nrrdcached = 127.0.0.1:$cport|" "$T_DIR/reeve2.conf"
 start_reeve "$T_DIR/reeve2.conf" "$T_DIR/log2"
-check "over TCP files are created in rrdcached's base directory" -- wait_for 10 test -f "$T_DIR/data2/rrd/uptime_seconds.rrd"
+check "over TCP files are created under rrdcached's base directory, label directories too" -- wait_for 10 test -f "$T_DIR/remote/rrd/uptime_seconds.rrd" -a -f "$T_DIR/remote/rrd/cpu_seconds_total/cpu=0/mode=user.rrd"
 t0=$(date +%s)
-cd "$T_DIR/data2"
+cd "$T_DIR/remote"
 check "over TCP updates reach rrdcached" -- wait_for 10 lastd_ge "127.0.0.1:$cport" "rrd/uptime_seconds.rrd" $((t0 + 1))
 cd - >/dev/null
 check "over TCP the store reports no errors" -- test "$(metric_value "$port" reeve_store_errors_total)" = 0
