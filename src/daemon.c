@@ -38,7 +38,11 @@ struct daemon {
 	/* written by the main thread, read by the self probe: plain doubles are fine here */
 	volatile double reload_ok, reload_time;
 	unsigned long long reloads;
+	double last_sweep;          /* self probe only */
 };
+
+/* How often stale series are swept out of memory, and the least age at which they go. */
+#define SWEEP_INTERVAL 60.0
 
 static struct cfg *
 load(const char *path, struct cfg_errors *errs)
@@ -152,6 +156,15 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 
 	(void)err;
 	(void)errlen;
+	/* housekeeping rides on this probe's rhythm: forget series gone for a whole window */
+	if (util_now() - d->last_sweep >= SWEEP_INTERVAL) {
+		double age = d->cfg->memory_window > SWEEP_INTERVAL ? d->cfg->memory_window : SWEEP_INTERVAL;
+		size_t n = reg_sweep(d->reg, util_now(), age);
+
+		if (n)
+			log_info("forgot %zu series that were not reported for %.0fs", n, age);
+		d->last_sweep = util_now();
+	}
 	store_get_stats(d->store, &st);
 	sched_get_stats(d->sched, &ss);
 	if (d->http)

@@ -16,8 +16,6 @@ struct reg_owner {
 	char *name;
 	double interval;
 	unsigned long round;
-	struct reg_series **series; /* the series this owner ever committed */
-	size_t nseries, cap;
 };
 
 /*
@@ -31,6 +29,8 @@ struct registry {
 	struct store *store;
 	struct reg_series **sbuckets;
 	size_t nsbuckets, nseries;
+	struct reg_series **all;  /* every series, in no order; reg_series.idx is its place */
+	size_t allcap;
 	struct reg_family **fbuckets;
 	size_t nfbuckets;
 	struct reg_family **fams; /* sorted by name */
@@ -188,6 +188,7 @@ reg_free(struct registry *r)
 		free(r->fams[i]);
 	}
 	free(r->fams);
+	free(r->all);
 	free(r->sbuckets);
 	free(r->fbuckets);
 	buf_free(&r->scratch);
@@ -212,15 +213,16 @@ reg_owner_free(struct registry *r, struct reg_owner *o)
 	if (o == NULL)
 		return;
 	pthread_rwlock_wrlock(&r->lock);
-	for (size_t i = 0; i < o->nseries; i++) {
-		if (o->series[i]->owner != o)
-			continue; /* a newer owner (after a reload) reports it now */
-		o->series[i]->owner = NULL;
-		o->series[i]->stale = 1;
+	for (size_t i = 0; i < r->nseries; i++) {
+		struct reg_series *s = r->all[i];
+
+		if (s->owner != o)
+			continue; /* another owner (a newer one, after a reload) reports it */
+		s->owner = NULL;
+		s->stale = 1;
 	}
 	__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&r->lock);
-	free(o->series);
 	free(o->name);
 	free(o);
 }
@@ -298,16 +300,6 @@ family_add_series(struct reg_family *f, struct reg_series *s)
 	f->nseries++;
 }
 
-static void
-owner_add_series(struct reg_owner *o, struct reg_series *s)
-{
-	if (o->nseries == o->cap) {
-		o->cap = o->cap ? o->cap * 2 : 32;
-		o->series = xreallocarray(o->series, o->cap, sizeof(*o->series));
-	}
-	o->series[o->nseries++] = s;
-}
-
 static struct reg_series *
 series_new(struct registry *r, struct reg_owner *o, const char *key, const char *name,
     const struct reeve_label *labels, size_t n, struct reg_family *f)
@@ -329,6 +321,12 @@ series_new(struct registry *r, struct reg_owner *o, const char *key, const char 
 		s->wcap = REG_WINDOW_MAX;
 	s->wts = xcalloc(s->wcap, sizeof(*s->wts));
 	s->wval = xcalloc(s->wcap, sizeof(*s->wval));
+	if (r->nseries == r->allcap) {
+		r->allcap = r->allcap ? r->allcap * 2 : 1024;
+		r->all = xreallocarray(r->all, r->allcap, sizeof(*r->all));
+	}
+	s->idx = r->nseries;
+	r->all[r->nseries] = s;
 	if (++r->nseries > r->nsbuckets)
 		sgrow(r);
 	h = util_hash(key, strlen(key)) & (r->nsbuckets - 1);
@@ -401,10 +399,7 @@ reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_
 			__atomic_add_fetch(&r->type_conflicts, 1, __ATOMIC_RELAXED);
 			continue;
 		}
-		if (s->owner != o) {
-			s->owner = o;
-			owner_add_series(o, s);
-		}
+		s->owner = o;
 		s->value = bs->value;
 		s->ts = ts;
 		s->round = o->round;
@@ -418,14 +413,61 @@ reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_
 			store_put(r->store, s->file, ts, bs->value);
 	}
 	/* series the owner did not report this round are gone (a process exited, a disk left) */
-	for (size_t i = 0; i < o->nseries; i++) {
-		struct reg_series *s = o->series[i];
+	for (size_t i = 0; i < r->nseries; i++) {
+		struct reg_series *s = r->all[i];
 
-		if (s->round != o->round && s->owner == o)
+		if (s->owner == o && s->round != o->round)
 			s->stale = 1;
 	}
 	__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&r->lock);
+}
+
+/* Take s out of the hash table, its family and the list of all series, and free it. */
+static void
+series_drop(struct registry *r, struct reg_series *s)
+{
+	size_t h = util_hash(s->key, strlen(s->key)) & (r->nsbuckets - 1);
+	struct reg_family *f = s->family;
+	struct reg_series **pp;
+	size_t lo = 0, hi = f->nseries;
+
+	for (pp = &r->sbuckets[h]; *pp != s; pp = &(*pp)->hnext)
+		;
+	*pp = s->hnext;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(f->series[mid]->key, s->key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&f->series[lo], &f->series[lo + 1], (f->nseries - lo - 1) * sizeof(*f->series));
+	f->nseries--;
+	r->all[s->idx] = r->all[--r->nseries];
+	r->all[s->idx]->idx = s->idx;
+	series_free(s);
+}
+
+size_t
+reg_sweep(struct registry *r, double now, double age)
+{
+	size_t dropped = 0;
+
+	pthread_rwlock_wrlock(&r->lock);
+	for (size_t i = 0; i < r->nseries;) {
+		struct reg_series *s = r->all[i];
+
+		if (s->stale && s->ts < now - age) {
+			series_drop(r, s); /* the last series moved to i: look at i again */
+			dropped++;
+		} else
+			i++;
+	}
+	if (dropped)
+		__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);
+	pthread_rwlock_unlock(&r->lock);
+	return dropped;
 }
 
 void

@@ -50,7 +50,8 @@ struct reg_series {
 	size_t nlabels;
 	struct store_file *file; /* its RRD file, NULL when not stored; owned by the store */
 	struct reg_family *family;
-	struct reg_owner *owner;
+	struct reg_owner *owner;  /* NULL once its probe is gone */
+	size_t idx;               /* its place in the registry's list of all series */
 	double value, ts;       /* latest sample */
 	unsigned long round;    /* owner's round of the latest sample */
 	int stale;              /* not in the owner's latest round: hidden from /metrics */
@@ -91,6 +92,14 @@ void reg_owner_free(struct registry *r, struct reg_owner *o);
  * seen before with another type are dropped and counted. Takes the write lock.
  */
 void reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_batch *b);
+
+/*
+ * Forget series that have been stale since before now - age (their probe stopped
+ * reporting them: an interface or a process group gone, a probe removed by a reload), so a
+ * long-running daemon does not grow with churn. Their RRD files stay. Returns the count
+ * dropped. Takes the write lock.
+ */
+size_t reg_sweep(struct registry *r, double now, double age);
 
 /*
  * Readers: hold the read lock while looking at series or families. reg_generation changes

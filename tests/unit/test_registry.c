@@ -99,6 +99,41 @@ test_type_conflict_and_generation(void **state)
 }
 
 static void
+test_sweep(void **state)
+{
+	struct registry *r = reg_new(10, NULL);
+	struct reg_owner *o = reg_owner_new(r, "t", 1);
+	struct reg_batch b = { 0 };
+	struct reeve_label l[3] = { { "if", "eth0" }, { "if", "veth1" }, { "if", "veth2" } };
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		reg_batch_add(&b, "net_total", "h", REEVE_COUNTER, &l[i], 1, i);
+	reg_commit(r, o, 100, &b);
+	reg_batch_reset(&b);
+	reg_batch_add(&b, "net_total", "h", REEVE_COUNTER, &l[0], 1, 5); /* the veths are gone */
+	reg_commit(r, o, 101, &b);
+	assert_int_equal(reg_series_count(r), 3);
+	assert_int_equal(reg_sweep(r, 105, 10), 0);  /* not stale for long enough */
+	assert_int_equal(reg_sweep(r, 111, 10), 2);  /* stale since 100 */
+	assert_int_equal(reg_series_count(r), 1);
+	assert_string_equal(find(r, "net_total", 0)->key, "net_total{if=\"eth0\"}");
+	assert_null(find(r, "net_total", 1));
+	/* a forgotten series that comes back is a new series */
+	reg_batch_reset(&b);
+	reg_batch_add(&b, "net_total", "h", REEVE_COUNTER, &l[0], 1, 6);
+	reg_batch_add(&b, "net_total", "h", REEVE_COUNTER, &l[2], 1, 7);
+	reg_commit(r, o, 112, &b);
+	assert_int_equal(reg_series_count(r), 2);
+	assert_int_equal(find(r, "net_total", 1)->wlen, 1);
+	/* the live one is never swept, however old the sweep's horizon */
+	assert_int_equal(reg_sweep(r, 1e9, 1), 0);
+	reg_batch_free(&b);
+	reg_owner_free(r, o);
+	reg_free(r);
+}
+
+static void
 test_batch_rejects(void **state)
 {
 	struct reg_batch b = { 0 };
@@ -124,6 +159,7 @@ main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_type_conflict_and_generation),
+		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_batch_rejects),
 	};
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
