@@ -56,7 +56,7 @@ check "/metrics is served with the 0.0.4 content type" -- bash -c "curl -sfI htt
 q1=$(metric_value "$port" reeve_http_requests_total)
 r1=$(metric_value "$port" reeve_http_metrics_renders_total)
 for i in $(seq 50); do metrics "$port" >/dev/null; done
-wait_for 5 bash -c "[ \$(curl -sf http://127.0.0.1:$port/metrics | awk '\$1==\"reeve_http_requests_total\"{print \$2}') -ge $((q1 + 50)) ]"
+wait_for 15 bash -c "[ \$(curl -sf http://127.0.0.1:$port/metrics | awk '\$1==\"reeve_http_requests_total\"{print \$2}') -ge $((q1 + 50)) ]"
 q2=$(metric_value "$port" reeve_http_requests_total)
 r2=$(metric_value "$port" reeve_http_metrics_renders_total)
 diag "requests $q1 -> $q2, renders $r1 -> $r2"

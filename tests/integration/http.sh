@@ -36,7 +36,7 @@ done
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$url/healthz")
 check "over the per-IP limit a connection is refused (got $code)" -- test "$code" = 000
 for fd in "${fds[@]}"; do exec {fd}>&-; done
-check "after the limit frees up, requests are served again" -- wait_for 5 curl -sf "$url/healthz"
+check "after the limit frees up, requests are served again" -- wait_for 15 curl -sf "$url/healthz"
 check "the daemon survived all of it" -- kill -0 "$REEVE_PID"
 stop_reeve
 check "SIGTERM exits 0" -- test "$REEVE_STATUS" = 0

@@ -17,7 +17,7 @@ cp "$T_DIR/reeve.conf" "$T_DIR/good.conf"
 printf '\n[probe broken]\ntype = memory\ninterval = soon\n' >> "$T_DIR/reeve.conf"
 kill -HUP "$REEVE_PID"
 check "the rejection is logged with file:line" -- wait_for 10 grep -q "reeve.conf:[0-9]*: .*interval" "$T_DIR/log"
-check "reeve_config_last_reload_successful turns 0" -- wait_for 5 bash -c "curl -sf http://127.0.0.1:$port/metrics | grep -q '^reeve_config_last_reload_successful 0$'"
+check "reeve_config_last_reload_successful turns 0" -- wait_for 15 bash -c "curl -sf http://127.0.0.1:$port/metrics | grep -q '^reeve_config_last_reload_successful 0$'"
 t=$(rrd_last "$rrd/load1.rrd")
 check "the old config keeps collecting" -- wait_for 10 rrd_last_ge "$rrd/load1.rrd" $((t + 2))
 check "the daemon is still up" -- kill -0 "$REEVE_PID"
