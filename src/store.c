@@ -93,7 +93,9 @@ store_path_encode(const char *name, const struct reeve_label *labels, size_t n)
 		memcpy(sorted, labels, n * sizeof(*labels));
 	qsort(sorted, n, sizeof(*sorted), label_cmp);
 	for (size_t i = 0; i < n; i++) {
-		if (!util_valid_label_name(sorted[i].name) || (i && !strcmp(sorted[i].name, sorted[i - 1].name)))
+		/* an empty value would make a path that decode rejects (the registry drops them) */
+		if (!util_valid_label_name(sorted[i].name) || sorted[i].value[0] == '\0' ||
+		    (i && !strcmp(sorted[i].name, sorted[i - 1].name)))
 			goto fail;
 		buf_putc(&b, '/');
 		comp = b.len;
