@@ -156,7 +156,8 @@ store_path_decode(const char *path, char **name, struct reeve_label **labels, si
 	slash = strchr(p, '/');
 	if (slash)
 		*slash = '\0';
-	if (!util_valid_metric_name(p))
+	/* the limits of store_path_encode, so that only its own paths decode */
+	if (!util_valid_metric_name(p) || strlen(p) + 4 > STORE_NAME_MAX)
 		goto fail;
 	*name = xstrdup(p);
 	while (slash) {
@@ -166,6 +167,8 @@ store_path_decode(const char *path, char **name, struct reeve_label **labels, si
 		slash = strchr(comp, '/');
 		if (slash)
 			*slash = '\0';
+		if (strlen(comp) + (slash ? 0 : 4) > STORE_NAME_MAX)
+			goto fail_name;
 		eq = strchr(comp, '=');
 		if (eq == NULL)
 			goto fail_name;
