@@ -40,8 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nl = memchr(buf, '\n', size);
 	len = nl ? (size_t)(nl - buf) : size;
 	for (size_t n = 0; n <= sizeof(out); n++)
-		if (unescape_octal(out, n, buf, len) == 0)
-			FUZZ_CHECK(strlen(out) < n);
+		if (unescape_octal(out, n, buf, len) == 0)	/* no NUL comes through */
+			FUZZ_CHECK(strlen(out) < n && (len == 0 || memchr(buf, '\0', len) == NULL));
 	free(buf);
 	return 0;
 }
