@@ -77,7 +77,8 @@ parse_diskstats(const char *buf, size_t len, disk_fn fn, void *arg)
 		    proc_parse_u64(f, flen, &num) == -1 ||
 		    (f = proc_next_field(&line, eol, &flen)) == NULL ||
 		    proc_parse_u64(f, flen, &num) == -1 ||
-		    (name = proc_next_field(&line, eol, &nlen)) == NULL || nlen >= sizeof(dev))
+		    (name = proc_next_field(&line, eol, &nlen)) == NULL || nlen >= sizeof(dev) ||
+		    memchr(name, '\0', nlen) != NULL)	/* would cut the name short */
 			continue;
 		for (n = 0; (f = proc_next_field(&line, eol, &flen)) != NULL; n++) {
 			if (n < DISK_MAXSTATS && proc_parse_u64(f, flen, &v[n]) == -1)

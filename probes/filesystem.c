@@ -91,9 +91,9 @@ unescape_octal(char *dst, size_t dstlen, const char *src, size_t srclen)
 		    src[i + 2] >= '0' && src[i + 2] <= '7' && src[i + 3] >= '0' && src[i + 3] <= '7') {
 			c = (src[i + 1] - '0') * 64 + (src[i + 2] - '0') * 8 + (src[i + 3] - '0');
 			i += 3;
-			if (c == 0)
-				return -1;
 		}
+		if (c == 0)	/* escaped or raw, a NUL would cut the name short */
+			return -1;
 		if (o + 1 >= dstlen)
 			return -1;
 		dst[o++] = (char)c;

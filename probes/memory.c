@@ -101,8 +101,8 @@ parse_meminfo(const char *buf, size_t len, const char *const *keys, size_t nkeys
 			continue;
 		klen = (size_t)(colon - line);
 		for (i = 0; i < nkeys; i++)
-			if (keys[i][0] == line[0] && !found[i] && strncmp(keys[i], line, klen) == 0 &&
-			    keys[i][klen] == '\0')
+			if (keys[i][0] == line[0] && !found[i] && strlen(keys[i]) == klen &&
+			    memcmp(keys[i], line, klen) == 0)
 				break;
 		if (i == nkeys)
 			continue;

@@ -66,7 +66,8 @@ parse_netdev(const char *buf, size_t len, netdev_fn fn, void *arg)
 		for (name = line; name < colon && (*name == ' ' || *name == '\t'); name++)
 			;
 		if (name == colon || (size_t)(colon - name) >= sizeof(ifname) ||
-		    memchr(name, ' ', (size_t)(colon - name)) != NULL)
+		    memchr(name, ' ', (size_t)(colon - name)) != NULL ||
+		    memchr(name, '\0', (size_t)(colon - name)) != NULL)	/* would cut it short */
 			continue;
 		line = colon + 1;
 		for (n = 0; (f = proc_next_field(&line, eol, &flen)) != NULL; n++)

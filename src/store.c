@@ -93,7 +93,9 @@ store_path_encode(const char *name, const struct reeve_label *labels, size_t n)
 		memcpy(sorted, labels, n * sizeof(*labels));
 	qsort(sorted, n, sizeof(*sorted), label_cmp);
 	for (size_t i = 0; i < n; i++) {
-		if (!util_valid_label_name(sorted[i].name) || (i && !strcmp(sorted[i].name, sorted[i - 1].name)))
+		/* an empty value would make a path that decode rejects (the registry drops them) */
+		if (!util_valid_label_name(sorted[i].name) || sorted[i].value[0] == '\0' ||
+		    (i && !strcmp(sorted[i].name, sorted[i - 1].name)))
 			goto fail;
 		buf_putc(&b, '/');
 		comp = b.len;
@@ -154,7 +156,8 @@ store_path_decode(const char *path, char **name, struct reeve_label **labels, si
 	slash = strchr(p, '/');
 	if (slash)
 		*slash = '\0';
-	if (!util_valid_metric_name(p))
+	/* the limits of store_path_encode, so that only its own paths decode */
+	if (!util_valid_metric_name(p) || strlen(p) + 4 > STORE_NAME_MAX)
 		goto fail;
 	*name = xstrdup(p);
 	while (slash) {
@@ -164,6 +167,8 @@ store_path_decode(const char *path, char **name, struct reeve_label **labels, si
 		slash = strchr(comp, '/');
 		if (slash)
 			*slash = '\0';
+		if (strlen(comp) + (slash ? 0 : 4) > STORE_NAME_MAX)
+			goto fail_name;
 		eq = strchr(comp, '=');
 		if (eq == NULL)
 			goto fail_name;

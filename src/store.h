@@ -64,7 +64,8 @@ const char *store_file_path(const struct store_file *f);
  * Series path encoding, relative to data_dir/rrd: "name.rrd" without labels, else
  * "name/l1=v1/l2=v2.rrd" with labels sorted by name and each value percent-encoded except
  * [A-Za-z0-9_.-]. Injective, reversible, and never leaves the directory. Returns a new
- * string, or NULL when a component would exceed 255 bytes or a name is invalid.
+ * string, or NULL when a component would exceed 255 bytes, a name is invalid or a label
+ * value is empty.
  */
 char *store_path_encode(const char *name, const struct reeve_label *labels, size_t n);
 

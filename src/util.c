@@ -216,7 +216,7 @@ util_fmt_double(char *buf, size_t size, double v)
 		snprintf(buf, size, "NaN");
 	else if (isinf(v))
 		snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
-	else if (v == (double)(long long)v && fabs(v) < 1e15)
+	else if (fabs(v) < 1e15 && v == (double)(long long)v) /* the cast is undefined past 2^63 */
 		snprintf(buf, size, "%lld", (long long)v);
 	else {
 		/* the shortest %.Ng that reads back as the same double */

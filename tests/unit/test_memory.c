@@ -77,6 +77,8 @@ test_parse_bad(void **unused)
 	assert_int_equal(found[1], 0);
 	assert_int_equal(v[0], 1024000);
 	assert_int_equal(parse_meminfo("\x01\xff\n\n:", 5, keys, 4, v, found), 0);
+	/* a NUL inside the name is not the end of the name (it once read past the key) */
+	assert_int_equal(parse_meminfo("MemTotal\0abcdefgh: 5\n", 22, keys, 4, v, found), 0);
 }
 
 static void

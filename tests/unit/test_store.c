@@ -104,7 +104,7 @@ test_encode_limits(void **state)
 {
 	char big[300];
 	struct reeve_label l = { "v", big }, dup[2] = { { "a", "1" }, { "a", "2" } };
-	struct reeve_label badname = { "1abc", "x" };
+	struct reeve_label badname = { "1abc", "x" }, empty = { "a", "" };
 
 	(void)state;
 	memset(big, 'x', sizeof(big) - 1);
@@ -120,6 +120,7 @@ test_encode_limits(void **state)
 	assert_null(store_path_encode("bad-name", NULL, 0)); /* invalid metric name */
 	assert_null(store_path_encode("m", dup, 2));         /* duplicate label */
 	assert_null(store_path_encode("m", &badname, 1));    /* invalid label name */
+	assert_null(store_path_encode("m", &empty, 1));      /* empty value: decode rejects it */
 }
 
 static void
@@ -130,16 +131,24 @@ test_decode_rejects(void **state)
 		"m/a=%2.rrd", "m/a=%zz.rrd", "m/a=%41.rrd" /* 'A' must not be encoded */, "m/a=x y.rrd",
 		"m/b=1/a=2.rrd" /* unsorted */, "m/a=1/a=1.rrd", "m/1a=1.rrd", "bad-name.rrd", "m/a=%00.rrd",
 	};
+	char big[300];
+	char *name = NULL;
+	struct reeve_label *l = NULL;
+	size_t n = 0;
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *name = NULL;
-		struct reeve_label *l = NULL;
-		size_t n = 0;
-
 		if (store_path_decode(bad[i], &name, &l, &n) == 0) {
 			fail_msg("decoded a bad path: '%s'", bad[i]);
 		}
 	}
+	/* a component longer than encode makes: "a=000...0.rrd" of 256 bytes */
+	snprintf(big, sizeof(big), "m/a=%0*d.rrd", 250, 0);
+	assert_int_equal(store_path_decode(big, &name, &l, &n), -1);
+	snprintf(big, sizeof(big), "m/a=%0*d.rrd", 249, 0);	/* one byte shorter: 255 */
+	assert_int_equal(store_path_decode(big, &name, &l, &n), 0);
+	free(name);
+	store_labels_free(l, n);
 }
 
 static void
