@@ -245,12 +245,41 @@ sgrow(struct registry *r)
 	r->nsbuckets = n;
 }
 
+/* Sorted arrays: the key of the i-th element, and the first index whose key is >= key. */
+static const char *
+family_name_at(const void *v, size_t i)
+{
+	return ((struct reg_family *const *)v)[i]->name;
+}
+
+static const char *
+series_key_at(const void *v, size_t i)
+{
+	return ((struct reg_series *const *)v)[i]->key;
+}
+
+static size_t
+lower_bound(const void *v, size_t n, const char *key, const char *(*key_at)(const void *, size_t))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(key_at(v, mid), key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static struct reg_family *
 family_get(struct registry *r, const char *name, const char *help, int type)
 {
 	size_t h = util_hash(name, strlen(name)) & (r->nfbuckets - 1);
 	struct reg_family *f;
-	size_t lo = 0, hi = r->nfams;
+	size_t lo;
 
 	for (f = r->fbuckets[h]; f; f = f->hnext)
 		if (strcmp(f->name, name) == 0)
@@ -261,14 +290,8 @@ family_get(struct registry *r, const char *name, const char *help, int type)
 	f->type = type;
 	f->hnext = r->fbuckets[h];
 	r->fbuckets[h] = f;
-	/* keep fams sorted by name: find the insertion point */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (strcmp(r->fams[mid]->name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	/* keep fams sorted by name */
+	lo = lower_bound(r->fams, r->nfams, name, family_name_at);
 	if (r->nfams == r->famcap) {
 		r->famcap = r->famcap ? r->famcap * 2 : 64;
 		r->fams = xreallocarray(r->fams, r->famcap, sizeof(*r->fams));
@@ -282,15 +305,8 @@ family_get(struct registry *r, const char *name, const char *help, int type)
 static void
 family_add_series(struct reg_family *f, struct reg_series *s)
 {
-	size_t lo = 0, hi = f->nseries;
+	size_t lo = lower_bound(f->series, f->nseries, s->key, series_key_at);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (strcmp(f->series[mid]->key, s->key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (f->nseries == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 8;
 		f->series = xreallocarray(f->series, f->cap, sizeof(*f->series));
@@ -430,18 +446,11 @@ series_drop(struct registry *r, struct reg_series *s)
 	size_t h = util_hash(s->key, strlen(s->key)) & (r->nsbuckets - 1);
 	struct reg_family *f = s->family;
 	struct reg_series **pp;
-	size_t lo = 0, hi = f->nseries;
+	size_t lo = lower_bound(f->series, f->nseries, s->key, series_key_at);
 
 	for (pp = &r->sbuckets[h]; *pp != s; pp = &(*pp)->hnext)
 		;
 	*pp = s->hnext;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (strcmp(f->series[mid]->key, s->key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	memmove(&f->series[lo], &f->series[lo + 1], (f->nseries - lo - 1) * sizeof(*f->series));
 	f->nseries--;
 	r->all[s->idx] = r->all[--r->nseries];
