@@ -179,10 +179,8 @@ cpu_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	int ncpu;
 	size_t i;
 
-	if (proc_file_read(&st->stat) == -1) {
-		snprintf(err, errlen, "read %s: %s", st->stat.path, strerror(errno));
+	if (proc_file_collect(&st->stat, err, errlen) == -1)
 		return -1;
-	}
 	st->em = em;
 	st->have_total = 0;
 	ncpu = parse_stat(st->stat.buf, st->stat.len, emit_cpu, st, misc, &have);
@@ -227,9 +225,7 @@ cpu_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **s
 	st->host = host;
 	tck = sysconf(_SC_CLK_TCK);
 	st->tck = tck > 0 ? (double)tck : 100.0;
-	if (proc_file_open(&st->stat, root, "/proc/stat") == -1) {
-		host->config_error(cfg, "root", "cannot open %s: %s", st->stat.path,
-		    strerror(errno));
+	if (proc_file_init(&st->stat, root, "/proc/stat", cfg, host) == -1) {
 		free(st);
 		return -1;
 	}

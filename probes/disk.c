@@ -123,10 +123,8 @@ disk_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 {
 	struct disk_state *st = state;
 
-	if (proc_file_read(&st->diskstats) == -1) {
-		snprintf(err, errlen, "read %s: %s", st->diskstats.path, strerror(errno));
+	if (proc_file_collect(&st->diskstats, err, errlen) == -1)
 		return -1;
-	}
 	st->em = em;
 	st->pos = 0;
 	st->failed = 0;
@@ -170,9 +168,7 @@ disk_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **
 		rc = -1;
 	if (filter_init(&st->exclude, cfg, host, "exclude", DISK_EXCLUDE_DEFAULT) == -1)
 		rc = -1;
-	if (proc_file_open(&st->diskstats, root, "/proc/diskstats") == -1) {
-		host->config_error(cfg, "root", "cannot open %s: %s", st->diskstats.path,
-		    strerror(errno));
+	if (proc_file_init(&st->diskstats, root, "/proc/diskstats", cfg, host) == -1) {
 		rc = -1;
 	}
 	if (rc == -1) {

@@ -424,9 +424,7 @@ filesystem_init(struct reeve_probe_config *cfg, const struct reeve_host *host, v
 	st->mountinfo = 1;
 	if (proc_file_open(&st->table, root, "/proc/self/mountinfo") == -1) {
 		st->mountinfo = 0;
-		if (proc_file_open(&st->table, root, "/proc/mounts") == -1) {
-			host->config_error(cfg, "root", "cannot open %s: %s", st->table.path,
-			    strerror(errno));
+		if (proc_file_init(&st->table, root, "/proc/mounts", cfg, host) == -1) {
 			rc = -1;
 		}
 	}

@@ -58,10 +58,8 @@ load_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	uint64_t runnable, threads;
 	size_t i;
 
-	if (proc_file_read(&st->loadavg) == -1) {
-		snprintf(err, errlen, "read %s: %s", st->loadavg.path, strerror(errno));
+	if (proc_file_collect(&st->loadavg, err, errlen) == -1)
 		return -1;
-	}
 	if (parse_loadavg(st->loadavg.buf, st->loadavg.len, load, &runnable, &threads) == -1) {
 		snprintf(err, errlen, "%s: malformed", st->loadavg.path);
 		return -1;
@@ -94,9 +92,7 @@ load_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **
 		return -1;
 	}
 	st->host = host;
-	if (proc_file_open(&st->loadavg, root, "/proc/loadavg") == -1) {
-		host->config_error(cfg, "root", "cannot open %s: %s", st->loadavg.path,
-		    strerror(errno));
+	if (proc_file_init(&st->loadavg, root, "/proc/loadavg", cfg, host) == -1) {
 		free(st);
 		return -1;
 	}

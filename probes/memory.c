@@ -132,10 +132,8 @@ memory_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	unsigned char found[MEM_NKEYS];
 	size_t i;
 
-	if (proc_file_read(&st->meminfo) == -1) {
-		snprintf(err, errlen, "read %s: %s", st->meminfo.path, strerror(errno));
+	if (proc_file_collect(&st->meminfo, err, errlen) == -1)
 		return -1;
-	}
 	parse_meminfo(st->meminfo.buf, st->meminfo.len, mem_keys, MEM_NKEYS, v, found);
 	if (!found[MEM_TOTAL] || !found[MEM_FREE]) {
 		snprintf(err, errlen, "%s: no MemTotal or MemFree line", st->meminfo.path);
@@ -189,9 +187,7 @@ memory_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void 
 		return -1;
 	}
 	st->host = host;
-	if (proc_file_open(&st->meminfo, root, "/proc/meminfo") == -1) {
-		host->config_error(cfg, "root", "cannot open %s: %s", st->meminfo.path,
-		    strerror(errno));
+	if (proc_file_init(&st->meminfo, root, "/proc/meminfo", cfg, host) == -1) {
 		free(st);
 		return -1;
 	}

@@ -107,10 +107,8 @@ network_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 {
 	struct network_state *st = state;
 
-	if (proc_file_read(&st->netdev) == -1) {
-		snprintf(err, errlen, "read %s: %s", st->netdev.path, strerror(errno));
+	if (proc_file_collect(&st->netdev, err, errlen) == -1)
 		return -1;
-	}
 	st->em = em;
 	st->pos = 0;
 	st->failed = 0;
@@ -154,9 +152,7 @@ network_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void
 		rc = -1;
 	if (filter_init(&st->exclude, cfg, host, "exclude", NULL) == -1)
 		rc = -1;
-	if (proc_file_open(&st->netdev, root, "/proc/net/dev") == -1) {
-		host->config_error(cfg, "root", "cannot open %s: %s", st->netdev.path,
-		    strerror(errno));
+	if (proc_file_init(&st->netdev, root, "/proc/net/dev", cfg, host) == -1) {
 		rc = -1;
 	}
 	if (rc == -1) {

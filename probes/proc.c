@@ -212,3 +212,30 @@ proc_opt_root(struct reeve_probe_config *cfg, const struct reeve_host *host)
 		return "/";
 	return last;
 }
+
+/*
+ * proc_file_open for a probe's init(): on failure the error ("cannot open PATH: reason") is
+ * reported against the `root` key through host->config_error. Returns 0 or -1.
+ */
+int
+proc_file_init(struct proc_file *f, const char *root, const char *path,
+    struct reeve_probe_config *cfg, const struct reeve_host *host)
+{
+	if (proc_file_open(f, root, path) == 0)
+		return 0;
+	host->config_error(cfg, "root", "cannot open %s: %s", f->path, strerror(errno));
+	return -1;
+}
+
+/*
+ * proc_file_read for a probe's collect(): on failure "read PATH: reason" goes into err
+ * (errlen bytes). Returns 0 or -1.
+ */
+int
+proc_file_collect(struct proc_file *f, char *err, size_t errlen)
+{
+	if (proc_file_read(f) == 0)
+		return 0;
+	snprintf(err, errlen, "read %s: %s", f->path, strerror(errno));
+	return -1;
+}

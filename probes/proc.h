@@ -39,6 +39,9 @@ int proc_join_path(char *dst, size_t dstlen, const char *root, const char *path)
 int proc_file_open(struct proc_file *f, const char *root, const char *path);
 int proc_file_read(struct proc_file *f);
 void proc_file_close(struct proc_file *f);
+int proc_file_init(struct proc_file *f, const char *root, const char *path,
+    struct reeve_probe_config *cfg, const struct reeve_host *host);
+int proc_file_collect(struct proc_file *f, char *err, size_t errlen);
 const char *proc_next_line(const char **p, const char *end, const char **eol);
 const char *proc_next_field(const char **p, const char *end, size_t *flen);
 int proc_parse_u64(const char *s, size_t n, uint64_t *out);

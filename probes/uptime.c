@@ -66,10 +66,8 @@ uptime_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	double up, est;
 	uint64_t btime;
 
-	if (proc_file_read(&st->uptime) == -1) {
-		snprintf(err, errlen, "read %s: %s", st->uptime.path, strerror(errno));
+	if (proc_file_collect(&st->uptime, err, errlen) == -1)
 		return -1;
-	}
 	if (parse_uptime(st->uptime.buf, st->uptime.len, &up) == -1) {
 		snprintf(err, errlen, "%s: malformed", st->uptime.path);
 		return -1;
@@ -81,10 +79,8 @@ uptime_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	 */
 	est = st->host->now() - up;
 	if (!st->have_btime || est < (double)st->btime - 2 || est > (double)st->btime + 2) {
-		if (proc_file_read(&st->stat) == -1) {
-			snprintf(err, errlen, "read %s: %s", st->stat.path, strerror(errno));
+		if (proc_file_collect(&st->stat, err, errlen) == -1)
 			return -1;
-		}
 		if (parse_btime(st->stat.buf, st->stat.len, &btime) == -1) {
 			snprintf(err, errlen, "%s: no btime line", st->stat.path);
 			return -1;
@@ -121,15 +117,11 @@ uptime_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void 
 	}
 	st->host = host;
 	st->stat.fd = -1;
-	if (proc_file_open(&st->uptime, root, "/proc/uptime") == -1) {
-		host->config_error(cfg, "root", "cannot open %s: %s", st->uptime.path,
-		    strerror(errno));
+	if (proc_file_init(&st->uptime, root, "/proc/uptime", cfg, host) == -1) {
 		free(st);
 		return -1;
 	}
-	if (proc_file_open(&st->stat, root, "/proc/stat") == -1) {
-		host->config_error(cfg, "root", "cannot open %s: %s", st->stat.path,
-		    strerror(errno));
+	if (proc_file_init(&st->stat, root, "/proc/stat", cfg, host) == -1) {
 		uptime_destroy(st);
 		return -1;
 	}
