@@ -97,6 +97,17 @@ struct reeve_host {
 
 	/* Wall-clock time in seconds since the epoch. */
 	double (*now)(void);
+
+	/* ---- appended in ABI 1 (check size before use in modules built for older hosts) --- */
+
+	/*
+	 * opt_key: the key of the index-th option of the probe's section, in file order (the
+	 * common keys type, interval and timeout are not listed), or NULL past the end. Lets a
+	 * probe find its namespaced keys ("value.NAME", "header.NAME"). Listing a key does not
+	 * count as asking for it: the probe still reads it with opt_get, so a key it ignores is
+	 * reported as unknown. Valid only inside init().
+	 */
+	const char *(*opt_key)(struct reeve_probe_config *cfg, size_t index);
 };
 
 /*

@@ -154,6 +154,12 @@ host_instance_name(struct reeve_probe_config *c)
 	return c->sec->name;
 }
 
+static const char *
+host_opt_key(struct reeve_probe_config *c, size_t index)
+{
+	return index < c->sec->nopts ? c->sec->opts[index].key : NULL;
+}
+
 static void
 host_emit(struct reeve_emitter *em, const struct reeve_metric *m,
     const struct reeve_label *labels, size_t nlabels, double value)
@@ -187,6 +193,7 @@ static const struct reeve_host host = {
 	.emit = host_emit,
 	.log = host_log,
 	.now = util_now,
+	.opt_key = host_opt_key,
 };
 
 const struct reeve_host *

@@ -178,6 +178,12 @@ now(void)
 	return 1700000000.0;
 }
 
+static const char *
+opt_key(struct reeve_probe_config *cfg, size_t index)
+{
+	return index < cfg->n ? cfg->key[index] : NULL;
+}
+
 static const struct reeve_host host = {
 	.abi_version = REEVE_PROBE_ABI_VERSION,
 	.size = sizeof(struct reeve_host),
@@ -190,6 +196,7 @@ static const struct reeve_host host = {
 	.emit = emit,
 	.log = log_line,
 	.now = now,
+	.opt_key = opt_key,
 };
 
 /* ptest_config: see probe_test_host.h. */
