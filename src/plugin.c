@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "expo.h"
 #include "log.h"
 #include "plugin.h"
 #include "registry.h"
@@ -171,6 +172,23 @@ host_emit(struct reeve_emitter *em, const struct reeve_metric *m,
 	reg_batch_add(em->batch, m->name, m->help, m->type, labels, nlabels, value);
 }
 
+static long
+host_emit_text(struct reeve_emitter *em, const char *text, size_t len,
+    const struct reeve_text_opts *to, char *err, size_t errlen)
+{
+	struct expo_opts o = { 0 };
+
+	/* read only the fields the module's struct has */
+	if (to && to->size >= offsetof(struct reeve_text_opts, max_labels) + sizeof(to->max_labels)) {
+		o.prefix = to->prefix;
+		o.labels = to->labels;
+		o.nlabels = to->nlabels;
+		o.lim.max_samples = to->max_samples;
+		o.lim.max_labels = to->max_labels;
+	}
+	return expo_parse_batch(em->batch, text, len, &o, err, errlen);
+}
+
 static void
 host_log(enum reeve_log_level level, const char *fmt, ...)
 {
@@ -194,6 +212,7 @@ static const struct reeve_host host = {
 	.log = host_log,
 	.now = util_now,
 	.opt_key = host_opt_key,
+	.emit_text = host_emit_text,
 };
 
 const struct reeve_host *
