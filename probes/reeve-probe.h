@@ -85,7 +85,8 @@ struct reeve_host {
 	 * NULL when there are not that many.
 	 * opt_duration/opt_bool/opt_uint: parse the key's last value into *out, which is left
 	 * unchanged when the key is absent. They return 0 when the key is absent or valid, -1
-	 * after reporting an error with the key's file:line.
+	 * after reporting an error with the key's file:line. opt_duration of "interval" and
+	 * "timeout" gives the instance's collection interval and collect() deadline.
 	 * config_error: report an error about key (or about the section when key is NULL);
 	 * init() must then return -1.
 	 */
@@ -133,6 +134,9 @@ struct reeve_host {
 	 */
 	long (*emit_text)(struct reeve_emitter *em, const char *text, size_t len,
 	    const struct reeve_text_opts *opts, char *err, size_t errlen);
+
+	/* opt_size: like opt_duration, for a size with a unit ("64KiB", "10MiB", "1GB"). */
+	int (*opt_size)(struct reeve_probe_config *cfg, const char *key, uint64_t *out);
 };
 
 /*

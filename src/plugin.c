@@ -83,13 +83,36 @@ opt_error(struct reeve_probe_config *c, const struct cfg_probe_opt *o, const cha
 static int
 host_opt_duration(struct reeve_probe_config *c, const char *key, double *out)
 {
+	struct cfg_probe_opt *o;
+	const char *e;
+	char msg[256];
+
+	/* the common keys, already parsed: a probe sizes its own deadlines from them */
+	if (strcmp(key, "interval") == 0 || strcmp(key, "timeout") == 0) {
+		*out = key[0] == 'i' ? c->sec->interval : c->sec->timeout;
+		return 0;
+	}
+	o = opt_find(c, key, (size_t)-1);
+	if (o == NULL)
+		return 0;
+	if (cfg_parse_duration(o->value, out, &e) == -1) {
+		snprintf(msg, sizeof(msg), "\"%s\" %s", o->value, e);
+		opt_error(c, o, key, msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+host_opt_size(struct reeve_probe_config *c, const char *key, uint64_t *out)
+{
 	struct cfg_probe_opt *o = opt_find(c, key, (size_t)-1);
 	const char *e;
 	char msg[256];
 
 	if (o == NULL)
 		return 0;
-	if (cfg_parse_duration(o->value, out, &e) == -1) {
+	if (cfg_parse_size(o->value, out, &e) == -1) {
 		snprintf(msg, sizeof(msg), "\"%s\" %s", o->value, e);
 		opt_error(c, o, key, msg);
 		return -1;
@@ -213,6 +236,7 @@ static const struct reeve_host host = {
 	.now = util_now,
 	.opt_key = host_opt_key,
 	.emit_text = host_emit_text,
+	.opt_size = host_opt_size,
 };
 
 const struct reeve_host *
