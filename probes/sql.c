@@ -1210,6 +1210,7 @@ columns_free(struct column *c, size_t n)
 	for (i = 0; i < n; i++) {
 		free(c[i].name);
 		free((char *)c[i].metric.name);
+		free((char *)c[i].metric.help);
 	}
 	free(c);
 }

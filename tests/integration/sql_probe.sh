@@ -4,7 +4,7 @@
 # series in /metrics and RRD files, the connection comes back after a server restart, a slow
 # query ends at its statement timeout, the password never shows, bad configs are refused.
 . "$TEST_LIB"
-plan 32
+plan 35
 
 PGBIN=/usr/lib/postgresql/15/bin
 CANARY="Canary-$RANDOM$RANDOM-pw"
@@ -75,6 +75,12 @@ connection_file = $T_DIR/pg.conn
 statement_timeout = 500ms
 query.slow = SELECT 1 AS v FROM pg_sleep(10)
 query.slow.value_columns = v
+query.write = WITH d AS (DELETE FROM orders RETURNING 1) SELECT count(*) AS n FROM d
+query.write.value_columns = n
+query.multi = SELECT 1 AS n; SELECT 2 AS n
+query.multi.value_columns = n
+query.fine = SELECT 7 AS n
+query.fine.value_columns = n
 
 [probe badpw]
 type = sql
@@ -129,6 +135,10 @@ check "a slow query ends at its statement timeout with the server's message" -- 
 check "the slow query is reported down, its probe is not stuck" -- bash -c "curl -sf http://127.0.0.1:$port/metrics > '$T_DIR/m3' &&
 	grep -qxF 'sql_query_up{probe=\"pgslow\",query=\"slow\"} 0' '$T_DIR/m3' &&
 	grep -qxF 'reeve_probe_timeouts_total{probe=\"pgslow\"} 0' '$T_DIR/m3' && ! grep -q '^slow_v' '$T_DIR/m3'"
+check "the session is read-only: a query cannot delete" -- grep -q "probe pgslow: query write: ERROR: cannot execute [A-Z]* in a read-only transaction" "$T_DIR/log"
+check "a query of two statements is refused" -- grep -q "probe pgslow: query multi: ERROR: cannot insert multiple commands into a prepared statement" "$T_DIR/log"
+check "failing queries do not take the probe or its other queries down" -- bash -c "grep -qxF 'fine_n 7' '$T_DIR/m3' &&
+	grep -qxF 'reeve_probe_up{probe=\"pgslow\",type=\"sql\"} 1' '$T_DIR/m3'"
 check "a wrong password is a clear connection error" -- wait_for 10 grep -q "probe badpw: cannot connect to host=$pg dbname=shop: .*password authentication failed for user \"reeve\"" "$T_DIR/log"
 check "the probe with the wrong password is down" -- wait_for 10 has 'reeve_probe_up{probe="badpw",type="sql"} 0'
 

@@ -1,5 +1,8 @@
 /* test_sql.c: unit tests of the sql probe: its options, and queries to SQLite files made here. */
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
 
 #include <fcntl.h>
 #include <setjmp.h>
@@ -464,6 +467,42 @@ test_postgresql_down(void **unused)
 }
 
 static void
+test_postgresql_black_hole(void **unused)
+{
+	/* a server that accepts connections (the kernel does, from the backlog) and never says a
+	 * word: the connection attempt must end at connect_timeout, not hang */
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t salen = sizeof(sa);
+	char conninfo[128], err[512];
+	const char *kv[] = { "driver", "postgresql", "connection", conninfo,
+	    "connect_timeout", "300ms", "query.q", "SELECT 1 AS v", "query.q.value_columns", "v",
+	    NULL };
+	struct reeve_probe_config cfg;
+	struct reeve_emitter em = { 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	void *st;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
+	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%d dbname=shop sslmode=disable",
+	    ntohs(sa.sin_port));
+	st = start(kv, &cfg);
+	assert_int_equal(reeve_probe_entry()->collect(st, &em, err, sizeof(err)), -1);
+	if (strstr(err, "cannot connect to host=127.0.0.1 port=") == NULL ||
+	    strstr(err, "no answer within connect_timeout (300ms)") == NULL)
+		fail_msg("unexpected error '%s'", err);
+	/* and again at the next round: nothing was left behind */
+	ptest_emitter_reset(&em);
+	assert_int_equal(reeve_probe_entry()->collect(st, &em, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no answer within connect_timeout (300ms)"));
+	reeve_probe_entry()->destroy(st);
+	ptest_emitter_free(&em);
+	close(fd);
+}
+
+static void
 expect_error(const char *const *kv, const char *want)
 {
 	struct reeve_probe_config cfg;
@@ -613,6 +652,7 @@ main(void)
 		cmocka_unit_test(test_sqlite_statement_timeout),
 		cmocka_unit_test(test_sqlite_file_lifecycle),
 		cmocka_unit_test(test_postgresql_down),
+		cmocka_unit_test(test_postgresql_black_hole),
 		cmocka_unit_test(test_bad_options),
 	};
 
