@@ -1280,6 +1280,7 @@ query_get(struct sql_state *st, struct reeve_probe_config *cfg, const char *key,
 
 	if ((q = query_find(st, name, len)) != NULL)
 		return q;
+	host->opt_get(cfg, key, 0);	/* reported here if invalid, not again as unknown */
 	if (len == 0 || len > 100 || !isalpha((unsigned char)name[0])) {
 		host->config_error(cfg, key, "expected query.NAME with a NAME of letters, digits and _ "
 		    "starting with a letter (at most 100)");
