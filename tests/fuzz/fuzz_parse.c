@@ -19,7 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct reeve_label extra[1] = { { "job", "fuzz" } };
 	struct expo_opts o = { .prefix = "p_", .labels = extra, .nlabels = 1,
 	    .lim = { .max_samples = 1000 } };
-	struct expo_opts plain = { 0 };
+	/* room for what the first parse added: the job label, the prefix */
+	struct expo_opts plain = { .lim = { .max_labels = 64, .max_name = 256 } };
 	struct reg_batch b = { 0 }, b2 = { 0 };
 	struct buf out = { 0 }, out2 = { 0 };
 	char err[256];

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# auth.sh: bearer tokens with roles protect /metrics; health endpoints stay open; secret
+# auth.sh: bearer tokens with roles protect /metrics and the push API; health endpoints stay open; secret
 # files are checked and re-read on SIGHUP; no secret ever reaches the log.
 . "$TEST_LIB"
-plan 24
+plan 31
 port=$(free_port)
 url="http://127.0.0.1:$port"
 read_secret=grafana-read-secret-0001
@@ -31,15 +31,21 @@ wait_for 10 curl -sf "$url/healthz"
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 bearer() { echo "Authorization: Bearer $1"; }
 check "/metrics without a token is 401" -- test "$(code "$url/metrics")" = 401
-check "the 401 says why, as JSON" -- bash -c "curl -s $url/metrics | grep -qx '{\"status\":\"error\",\"error\":\"missing or wrong bearer token (Authorization: Bearer <token>)\"}'"
+check "the 401 says why, as JSON" -- bash -c "curl -s $url/metrics | grep -qx '{\"status\":\"error\",\"errorType\":\"unauthorized\",\"error\":\"missing or wrong bearer token (Authorization: Bearer <token>)\"}'"
 check "the 401 asks for a bearer token" -- bash -c "curl -si $url/metrics | grep -qi '^WWW-Authenticate: Bearer realm=\"reeve\"'"
 check "/metrics with a wrong token is 401" -- test "$(code -H "$(bearer wrong-wrong-wrong-wrong)" "$url/metrics")" = 401
 check "/metrics with the read token (from its secret_file) is 200" -- test "$(code -H "$(bearer "$read_secret")" "$url/metrics")" = 200
 check "/metrics with the push-only token is 403" -- test "$(code -H "$(bearer "$push_secret")" "$url/metrics")" = 403
-check "the 403 names the missing role, as JSON" -- bash -c "curl -s -H '$(bearer "$push_secret")' $url/metrics | grep -qx '{\"status\":\"error\",\"error\":\"this token lacks the read role\"}'"
+check "the 403 names the missing role, as JSON" -- bash -c "curl -s -H '$(bearer "$push_secret")' $url/metrics | grep -qx '{\"status\":\"error\",\"errorType\":\"unauthorized\",\"error\":\"this token lacks the read role\"}'"
 check "/metrics with the [http] token is 200" -- test "$(code -H "$(bearer "$http_secret")" "$url/metrics")" = 200
 check "/healthz needs no token" -- test "$(code "$url/healthz")" = 200
 check "/readyz needs no token" -- wait_for 10 test "$(code "$url/readyz")" = 200
+push() { curl -s -o /dev/null -w '%{http_code}' --data-binary $'auth_test_pushed 1\n' "$@" "$url/api/v1/push"; }
+check "a push without a token is 401" -- test "$(push)" = 401
+check "a push with the read-only token is 403" -- test "$(push -H "$(bearer "$read_secret")")" = 403
+check "the 403 names the push role" -- bash -c "curl -s -H '$(bearer "$read_secret")' --data-binary 'x 1' $url/api/v1/push | grep -q '\"error\":\"this token lacks the push role\"'"
+check "a push with the push token is 200" -- test "$(push -H "$(bearer "$push_secret")")" = 200
+check "a push with the [http] token is 200" -- test "$(push -H "$(bearer "$http_secret")")" = 200
 check "refusals are counted by status" -- wait_for 10 bash -c "curl -s -H '$(bearer "$read_secret")' $url/metrics | grep -q '^reeve_http_denied_total{status=\"403\"} [1-9]'"
 
 # SIGHUP re-reads the secret file: the old secret is refused, the new one accepted
@@ -83,5 +89,8 @@ sed -i "s|$T_DIR/data|$T_DIR/data2|" "$T_DIR/push.conf"
 start_reeve "$T_DIR/push.conf" "$T_DIR/log2"
 wait_for 10 curl -sf "http://127.0.0.1:$port2/healthz"
 check "with only a push token, /metrics is open" -- test "$(code "http://127.0.0.1:$port2/metrics")" = 200
+url="http://127.0.0.1:$port2"
+check "... while a push still needs the push token" -- test "$(push)" = 401
+check "... and takes it" -- test "$(push -H "$(bearer "$push_secret")")" = 200
 stop_reeve
 t_done
