@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
 #include <math.h>
@@ -18,6 +19,7 @@
 #define INI_HANDLER_LINENO 1
 #include <ini.h>
 
+#include "auth.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
@@ -30,10 +32,12 @@
 #define CFG_MAX_FILE (16u << 20)     /* bytes per configuration file */
 #define CFG_MAX_DEPTH 8              /* include nesting */
 #define CFG_MAX_DURATION (100.0 * 366 * 86400)
+#define CFG_MAX_SECRET_FILE 4096     /* bytes of a secret_file */
+#define CFG_MIN_SECRET 16            /* bytes of a [token NAME] secret */
 
 /* ---- the key table --------------------------------------------------------------------- */
 
-enum sect { S_NONE, S_REEVE, S_HTTP, S_STORE, S_PROBE, S_INVALID };
+enum sect { S_NONE, S_REEVE, S_HTTP, S_STORE, S_PROBE, S_TOKEN, S_INVALID };
 
 enum ktype {
 	K_STRING,    /* any text; F_EMPTY_NULL: an empty value means "none" (NULL) */
@@ -45,7 +49,10 @@ enum ktype {
 	K_ENUM,      /* int index into choices, or with F_ENUM_STR the choice as a string */
 	K_LISTEN,    /* string, checked by cfg_parse_listen */
 	K_RRDCACHED, /* string: unix:/path, /path or host[:port]; empty means none */
-	K_INCLUDE    /* handled by the parser, stores nothing */
+	K_INCLUDE,   /* handled by the parser, stores nothing */
+	K_SECRET,    /* string never repeated in a message */
+	K_SECRET_FILE, /* path of a file whose one line is the secret (read by set_secret) */
+	K_ROLES      /* unsigned bitmask of AUTH_* from "read, push, admin" */
 };
 
 #define F_EMPTY_NULL 1u
@@ -55,7 +62,7 @@ struct key {
 	enum sect sect;
 	const char *name;
 	enum ktype type;
-	size_t off;  /* into struct cfg, or struct cfg_probe for S_PROBE */
+	size_t off;  /* into struct cfg, struct cfg_probe for S_PROBE, struct cfg_token for S_TOKEN */
 	const char *def; /* default, parsed like a value; NULL = none or computed */
 	double min, max;
 	const char *const *choices;
@@ -68,6 +75,7 @@ static const char *const presets[] = { "default", "compact", "long", NULL };
 
 #define C(f) offsetof(struct cfg, f)
 #define P(f) offsetof(struct cfg_probe, f)
+#define T(f) offsetof(struct cfg_token, f)
 static const struct key keys[] = {
 	{ S_REEVE, "data_dir", K_STRING, C(data_dir), "reeve-data", 0, 0, NULL, 0 },
 	{ S_REEVE, "interval", K_DURATION, C(interval), "10s", 1, 86400, NULL, 0 },
@@ -93,12 +101,23 @@ static const struct key keys[] = {
 	{ S_PROBE, "type", K_STRING, P(type), NULL, 0, 0, NULL, 0 },
 	{ S_PROBE, "interval", K_DURATION, P(interval), NULL, 1, 86400, NULL, 0 },
 	{ S_PROBE, "timeout", K_DURATION, P(timeout), NULL, 0.1, 3600, NULL, 0 },
+	{ S_TOKEN, "secret", K_SECRET, T(secret), NULL, 0, 0, NULL, 0 },
+	{ S_TOKEN, "secret_file", K_SECRET_FILE, T(secret_file), NULL, 0, 0, NULL, 0 },
+	{ S_TOKEN, "roles", K_ROLES, T(roles), NULL, 0, 0, NULL, 0 },
 };
 #undef C
 #undef P
+#undef T
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sect_names[] = { "", "reeve", "http", "store", "probe", "" };
+static const char *const sect_names[] = { "", "reeve", "http", "store", "probe", "token", "" };
+
+/* Keys of their own sections, not of struct cfg: no defaults, no cfg_where, no free. */
+#define NAMED_SECT(s) ((s) == S_PROBE || (s) == S_TOKEN)
+
+static const struct { const char *name; unsigned bit; } roles[] = {
+	{ "read", AUTH_READ }, { "push", AUTH_PUSH }, { "admin", AUTH_ADMIN },
+};
 
 /* ---- value parsers ---------------------------------------------------------------------- */
 
@@ -557,6 +576,8 @@ struct file {
 	enum sect sect;
 	struct cfg_probe *probe;
 	size_t probe_idx;
+	struct cfg_token *token;
+	size_t token_idx;
 };
 
 struct ctx {
@@ -760,6 +781,7 @@ handler(void *user, const char *section, const char *name, const char *value, in
 		v = *it->value ? xasprintf("%s %.*s", it->value, (int)(ce - value), value) :
 		    xstrndup(value, (size_t)(ce - value));
 
+		explicit_bzero(it->value, strlen(it->value));
 		free(it->value);
 		it->value = v;
 		it->cut |= l->cut;
@@ -790,13 +812,16 @@ sect_label(struct file *f, char *buf, size_t size)
 {
 	if (f->sect == S_PROBE)
 		snprintf(buf, size, "[probe %s]", f->probe->name);
+	else if (f->sect == S_TOKEN)
+		snprintf(buf, size, "[token %s]", f->token->name);
 	else
 		snprintf(buf, size, "[%s]", sect_names[f->sect]);
 	return buf;
 }
 
+/* Names of [probe NAME] and [token NAME]. */
 static int
-valid_probe_name(const char *s)
+valid_name(const char *s)
 {
 	if (*s == '\0')
 		return 0;
@@ -815,6 +840,7 @@ open_section(struct file *f, int line, const char *raw)
 
 	f->sect = S_INVALID;
 	f->probe = NULL;
+	f->token = NULL;
 	for (w = t; isspace((unsigned char)*w); w++)
 		;
 	e = w + strlen(w);
@@ -833,7 +859,7 @@ open_section(struct file *f, int line, const char *raw)
 			    "[probe] needs a name: [probe NAME]");
 			goto out;
 		}
-		if (!valid_probe_name(rest)) {
+		if (!valid_name(rest)) {
 			cfg_error_add(f->ctx->errs, f->name, line,
 			    "[probe %s]: invalid probe name (use letters, digits, '_', '.' and '-')",
 			    rest);
@@ -857,6 +883,36 @@ open_section(struct file *f, int line, const char *raw)
 		f->sect = S_PROBE;
 		goto out;
 	}
+	if (strcmp(w, "token") == 0) {
+		if (*rest == '\0') {
+			cfg_error_add(f->ctx->errs, f->name, line,
+			    "[token] needs a name: [token NAME]");
+			goto out;
+		}
+		if (!valid_name(rest)) {
+			cfg_error_add(f->ctx->errs, f->name, line,
+			    "[token %s]: invalid token name (use letters, digits, '_', '.' and '-')",
+			    rest);
+			goto out;
+		}
+		for (i = 0; i < cfg->ntokens; i++) {
+			if (strcmp(cfg->tokens[i].name, rest) == 0) {
+				cfg_error_add(f->ctx->errs, f->name, line,
+				    "[token %s] is already defined at %s:%d", rest,
+				    cfg->tokens[i].file, cfg->tokens[i].line);
+				goto out;
+			}
+		}
+		cfg->tokens = xreallocarray(cfg->tokens, cfg->ntokens + 1, sizeof(*cfg->tokens));
+		f->token_idx = cfg->ntokens;
+		f->token = &cfg->tokens[cfg->ntokens++];
+		memset(f->token, 0, sizeof(*f->token));
+		f->token->name = xstrdup(rest);
+		f->token->file = f->name;
+		f->token->line = line;
+		f->sect = S_TOKEN;
+		goto out;
+	}
 	if (*rest == '\0') {
 		for (i = S_REEVE; i <= S_STORE; i++) {
 			if (strcmp(w, sect_names[i]) == 0) {
@@ -866,7 +922,8 @@ open_section(struct file *f, int line, const char *raw)
 		}
 	}
 	cfg_error_add(f->ctx->errs, f->name, line,
-	    "unknown section [%s] (expected [reeve], [http], [store] or [probe NAME])", raw);
+	    "unknown section [%s] (expected [reeve], [http], [store], [probe NAME] or "
+	    "[token NAME])", raw);
 out:
 	free(t);
 }
@@ -967,7 +1024,54 @@ key_loc(struct file *f, const struct key *k)
 			return &f->probe->loc_interval;
 		return &f->probe->loc_timeout;
 	}
+	if (k->sect == S_TOKEN) {
+		if (k->type == K_SECRET)
+			return &f->token->loc_secret;
+		if (k->type == K_SECRET_FILE)
+			return &f->token->loc_secret_file;
+		return &f->token->loc_roles;
+	}
 	return &f->ctx->cfg->locs[k - keys];
+}
+
+/* roles = read, push, admin: comma- or space-separated, at least one. */
+static int
+set_roles(struct ctx *ctx, unsigned *dst, const char *value, const char *label,
+    const char *file, int line)
+{
+	const char *p = value;
+	unsigned bits = 0;
+	int bad = 0;
+	size_t i, n;
+
+	for (;;) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		n = strcspn(p, ", \t\r\n\v\f");
+		for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+			if (strlen(roles[i].name) == n && strncmp(p, roles[i].name, n) == 0)
+				break;
+		if (i == sizeof(roles) / sizeof(roles[0])) {
+			cfg_error_add(ctx->errs, file, line,
+			    "%s: \"%.*s\" is not a role (expected read, push or admin)", label, (int)n,
+			    p);
+			bad = 1;
+		} else {
+			bits |= roles[i].bit;
+		}
+		p += n;
+	}
+	if (bad)
+		return -1;
+	if (bits == 0) {
+		cfg_error_add(ctx->errs, file, line,
+		    "%s: is empty (expected one or more of read, push, admin)", label);
+		return -1;
+	}
+	*dst = bits;
+	return 0;
 }
 
 /*
@@ -1072,11 +1176,127 @@ set_value(struct ctx *ctx, const struct key *k, void *base, const char *value,
 			buf_free(&c);
 		}
 		return -1;
+	case K_ROLES:
+		return set_roles(ctx, (unsigned *)dst, value, label, file, line);
 	case K_INCLUDE:
-		return 0;
+	case K_SECRET:
+	case K_SECRET_FILE:
+		return 0; /* not stored here: see handle_key */
 	}
 	cfg_error_add(ctx->errs, file, line, "%s: \"%s\" %s", label, value, errstr);
 	return -1;
+}
+
+/*
+ * Read the secret in path: a regular file that only its owner may read or write, holding
+ * one line (a trailing newline is dropped). Returns a new string, or NULL after reporting
+ * the error at file:line. The secret itself never goes into a message.
+ */
+static char *
+read_secret_file(struct file *f, int line, const char *path)
+{
+	struct cfg_errors *errs = f->ctx->errs;
+	const char *label = "secret_file";
+	char sl[128], buf[CFG_MAX_SECRET_FILE + 1], *secret = NULL;
+	size_t got = 0;
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	sect_label(f, sl, sizeof(sl));
+	/* O_NONBLOCK: a FIFO must not hang the load before fstat says it is not a file */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1) {
+		cfg_error_add(errs, f->name, line, "%s %s: cannot open \"%s\": %s", sl, label, path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		cfg_error_add(errs, f->name, line, "%s %s: cannot stat \"%s\": %s", sl, label, path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cfg_error_add(errs, f->name, line, "%s %s: \"%s\" is not a regular file", sl, label,
+		    path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		cfg_error_add(errs, f->name, line,
+		    "%s secret_file %s is readable by others: chmod 600 it", sl, path);
+		goto out;
+	}
+	while (got < sizeof(buf) && (r = read(fd, buf + got, sizeof(buf) - got)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			cfg_error_add(errs, f->name, line, "%s %s: cannot read \"%s\": %s", sl, label,
+			    path, strerror(errno));
+			goto out;
+		}
+		got += (size_t)r;
+	}
+	if (got > CFG_MAX_SECRET_FILE) {
+		cfg_error_add(errs, f->name, line,
+		    "%s %s: \"%s\" is larger than 4KiB (it holds one line: the secret)", sl, label,
+		    path);
+		goto out;
+	}
+	if (got > 0 && buf[got - 1] == '\n')
+		got--;
+	if (got > 0 && buf[got - 1] == '\r')
+		got--;
+	if (got == 0)
+		cfg_error_add(errs, f->name, line, "%s %s: \"%s\" is empty", sl, label, path);
+	else if (memchr(buf, '\0', got) != NULL)
+		cfg_error_add(errs, f->name, line, "%s %s: \"%s\" contains a NUL byte", sl, label,
+		    path);
+	else if (memchr(buf, '\n', got) != NULL)
+		cfg_error_add(errs, f->name, line,
+		    "%s %s: \"%s\" holds more than one line (it holds one line: the secret)", sl,
+		    label, path);
+	else
+		secret = xstrndup(buf, got);
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return secret;
+}
+
+/*
+ * [token NAME] secret or secret_file (exactly one of them). A relative secret_file is
+ * relative to the directory of the file that names it, like include. Messages never
+ * repeat a secret.
+ */
+static void
+set_secret(struct file *f, const struct key *k, const char *value, int line)
+{
+	struct cfg_token *t = f->token;
+	const struct cfg_loc *other = k->type == K_SECRET ? &t->loc_secret_file : &t->loc_secret;
+	char sl[128];
+	char *path;
+
+	sect_label(f, sl, sizeof(sl));
+	if (other->file != NULL) {
+		cfg_error_add(f->ctx->errs, f->name, line,
+		    "%s %s: set either secret or secret_file, not both (%s is set at %s:%d)", sl,
+		    k->name, k->type == K_SECRET ? "secret_file" : "secret", other->file,
+		    other->line);
+		return;
+	}
+	if (*value == '\0') {
+		cfg_error_add(f->ctx->errs, f->name, line, "%s %s: is empty", sl, k->name);
+		return;
+	}
+	if (k->type == K_SECRET) {
+		t->secret = xstrdup(value);
+		return;
+	}
+	if (*value != '/' && f->dir != NULL)
+		path = xasprintf("%s/%s", f->dir, value);
+	else
+		path = xstrdup(value);
+	t->secret_file = path;
+	t->secret = read_secret_file(f, line, path);
 }
 
 static void
@@ -1097,10 +1317,12 @@ handle_key(struct file *f, struct item *it)
 	}
 	if (f->sect == S_PROBE)
 		f->probe = &f->ctx->cfg->probes[f->probe_idx];
+	if (f->sect == S_TOKEN)
+		f->token = &f->ctx->cfg->tokens[f->token_idx];
 	if (f->sect == S_NONE) {
 		cfg_error_add(errs, f->name, it->line,
-		    "key '%s' is outside of any section (put it under [reeve], [http], [store] "
-		    "or [probe NAME])", it->key);
+		    "key '%s' is outside of any section (put it under [reeve], [http], [store], "
+		    "[probe NAME] or [token NAME])", it->key);
 		return;
 	}
 	sect_label(f, sl, sizeof(sl));
@@ -1156,8 +1378,13 @@ handle_key(struct file *f, struct item *it)
 	}
 	loc->file = f->name;
 	loc->line = it->line;
-	set_value(f->ctx, k, f->sect == S_PROBE ? (void *)f->probe : (void *)f->ctx->cfg, value,
-	    label, f->name, it->line);
+	if (k->type == K_SECRET || k->type == K_SECRET_FILE) {
+		set_secret(f, k, value, it->line);
+		return;
+	}
+	set_value(f->ctx, k, f->sect == S_PROBE ? (void *)f->probe :
+	    f->sect == S_TOKEN ? (void *)f->token : (void *)f->ctx->cfg, value, label, f->name,
+	    it->line);
 }
 
 /* Parse f->data: classify, tokenize with inih, then walk the lines in order. */
@@ -1233,6 +1460,8 @@ file_free(struct file *f)
 	free(f->lines);
 	for (j = 0; j < f->nitems; j++) {
 		free(f->items[j].key);
+		/* values may be secrets: wipe them (and the file's text, in load_file) */
+		explicit_bzero(f->items[j].value, strlen(f->items[j].value));
 		free(f->items[j].value);
 	}
 	free(f->items);
@@ -1309,6 +1538,8 @@ load_file(struct ctx *ctx, const char *path, struct file *parent, int line)
 	parse_buffer(&f);
 	file_free(&f);
 out:
+	if (data != NULL)
+		explicit_bzero(data, got);
 	free(data);
 	fclose(fp);
 }
@@ -1322,7 +1553,7 @@ cfg_new_defaults(struct ctx *ctx)
 
 	cfg->locs = xcalloc(NKEYS, sizeof(*cfg->locs));
 	for (i = 0; i < NKEYS; i++)
-		if (keys[i].sect != S_PROBE && keys[i].def != NULL)
+		if (!NAMED_SECT(keys[i].sect) && keys[i].def != NULL)
 			set_value(ctx, &keys[i], cfg, keys[i].def, keys[i].name, "(defaults)", 0);
 	/* REEVE_PLUGIN_DIR replaces the built-in probe directory (for running from a build tree) */
 	if (getenv("REEVE_PLUGIN_DIR") && *getenv("REEVE_PLUGIN_DIR")) {
@@ -1371,6 +1602,51 @@ finish(struct ctx *ctx)
 	}
 }
 
+/* Every [token NAME] has a secret, long enough, and no two tokens share one. */
+static void
+finish_tokens(struct ctx *ctx)
+{
+	struct cfg *cfg = ctx->cfg;
+	const struct cfg_loc *hl = cfg_where(cfg, "http", "token");
+	size_t i, j;
+
+	for (i = 0; i < cfg->ntokens; i++) {
+		struct cfg_token *t = &cfg->tokens[i];
+		const struct cfg_loc *l = t->loc_secret.file ? &t->loc_secret : &t->loc_secret_file;
+		const char *key = t->loc_secret.file ? "secret" : "secret_file";
+
+		if (t->loc_roles.file == NULL)
+			t->roles = AUTH_READ;
+		if (l->file == NULL) {
+			cfg_error_add(ctx->errs, t->file, t->line,
+			    "[token %s]: missing key 'secret' or 'secret_file'", t->name);
+			continue;
+		}
+		if (t->secret == NULL)
+			continue; /* reported */
+		if (strlen(t->secret) < CFG_MIN_SECRET) {
+			cfg_error_add(ctx->errs, l->file, l->line,
+			    "[token %s] %s: the secret is shorter than %d bytes (make one with "
+			    "`openssl rand -hex 32`)", t->name, key, CFG_MIN_SECRET);
+			continue;
+		}
+		for (j = 0; j < i; j++) {
+			const struct cfg_token *o = &cfg->tokens[j];
+
+			if (o->secret != NULL && strcmp(o->secret, t->secret) == 0) {
+				cfg_error_add(ctx->errs, l->file, l->line,
+				    "[token %s] %s: the same secret as [token %s] at %s:%d (each token "
+				    "needs its own)", t->name, key, o->name, o->file, o->line);
+				break;
+			}
+		}
+		if (cfg->token != NULL && strcmp(cfg->token, t->secret) == 0)
+			cfg_error_add(ctx->errs, hl->file, hl->line,
+			    "[http] token: the same secret as [token %s] at %s:%d (each token needs "
+			    "its own)", t->name, t->file, t->line);
+	}
+}
+
 static struct cfg *
 load(const char *path, const char *text, const char *name, struct cfg_errors *errs)
 {
@@ -1391,6 +1667,7 @@ load(const char *path, const char *text, const char *name, struct cfg_errors *er
 		file_free(&f);
 	}
 	finish(&ctx);
+	finish_tokens(&ctx);
 	if (errs->n != before) {
 		cfg_free(ctx.cfg);
 		return NULL;
@@ -1416,7 +1693,7 @@ cfg_where(const struct cfg *cfg, const char *section, const char *key)
 	size_t i;
 
 	for (i = 0; i < NKEYS; i++)
-		if (keys[i].sect != S_PROBE && keys[i].type != K_INCLUDE &&
+		if (!NAMED_SECT(keys[i].sect) && keys[i].type != K_INCLUDE &&
 		    strcmp(sect_names[keys[i].sect], section) == 0 && strcmp(keys[i].name, key) == 0)
 			return &cfg->locs[i];
 	return NULL;
@@ -1432,8 +1709,10 @@ cfg_free(struct cfg *cfg)
 	for (i = 0; i < NKEYS; i++) {
 		const struct key *k = &keys[i];
 
-		if (k->sect == S_PROBE)
+		if (NAMED_SECT(k->sect))
 			continue;
+		if (k->off == offsetof(struct cfg, token) && cfg->token != NULL)
+			explicit_bzero(cfg->token, strlen(cfg->token));
 		if (k->type == K_STRING || k->type == K_LISTEN || k->type == K_RRDCACHED ||
 		    (k->type == K_ENUM && (k->flags & F_ENUM_STR)))
 			free(*(char **)((char *)cfg + k->off));
@@ -1450,6 +1729,16 @@ cfg_free(struct cfg *cfg)
 		free(p->opts);
 	}
 	free(cfg->probes);
+	for (i = 0; i < cfg->ntokens; i++) {
+		struct cfg_token *t = &cfg->tokens[i];
+
+		if (t->secret != NULL)
+			explicit_bzero(t->secret, strlen(t->secret));
+		free(t->secret);
+		free(t->secret_file);
+		free(t->name);
+	}
+	free(cfg->tokens);
 	for (i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

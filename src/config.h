@@ -40,6 +40,21 @@ struct cfg_probe {
 	struct cfg_loc loc_type, loc_interval, loc_timeout;
 };
 
+/*
+ * One [token NAME] section: a bearer token and its roles. The secret is checked at load:
+ * at least 16 bytes, unique among the tokens and [http] token. cfg_free wipes it.
+ */
+struct cfg_token {
+	char *name;        /* unique */
+	char *secret;      /* from secret, or the one line of secret_file (read at load) */
+	char *secret_file; /* the path read (relative ones resolved), NULL for an inline secret */
+	unsigned roles;    /* AUTH_READ | AUTH_PUSH | AUTH_ADMIN (auth.h); default AUTH_READ */
+	const char *file;  /* where the section header is */
+	int line;
+	/* where secret, secret_file and roles were set (file NULL when not set) */
+	struct cfg_loc loc_secret, loc_secret_file, loc_roles;
+};
+
 /* The whole configuration. All strings are owned by the struct; cfg_free frees them. */
 struct cfg {
 	/* [reeve] */
@@ -52,7 +67,7 @@ struct cfg {
 	double memory_window; /* seconds of recent samples kept in memory per series, default 15m */
 	/* [http] */
 	char *listen;         /* "host:port", "[v6]:port"; default "127.0.0.1:9180" */
-	char *token;          /* bearer token for /metrics, NULL = none */
+	char *token;          /* a token with every role, NULL = none; wiped by cfg_free */
 	double http_timeout;  /* seconds of inactivity before a connection is closed, default 30 */
 	unsigned max_connections;  /* default 256 */
 	unsigned max_per_ip;       /* default 32 */
@@ -68,6 +83,9 @@ struct cfg {
 
 	struct cfg_probe *probes;
 	size_t nprobes;
+
+	struct cfg_token *tokens;
+	size_t ntokens;
 
 	char **files; /* every file read, interned; cfg_probe_opt.file etc. point here */
 	size_t nfiles;
@@ -96,7 +114,7 @@ struct cfg *cfg_load_string(const char *text, const char *name, struct cfg_error
  */
 const struct cfg_loc *cfg_where(const struct cfg *cfg, const char *section, const char *key);
 
-/* Free a cfg; cfg_free(NULL) is a no-op. */
+/* Free a cfg, wiping the secrets first; cfg_free(NULL) is a no-op. */
 void cfg_free(struct cfg *cfg);
 
 /* Append "file:line: message" (or "file: message" when line is 0) to errs. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "auth.h"
 #include "config.h"
 #include "daemon.h"
 #include "expo.h"
@@ -120,6 +121,8 @@ SELF_METRIC(m_unstorable, "reeve_series_unstorable", REEVE_GAUGE,
 SELF_METRIC(m_workers, "reeve_workers", REEVE_GAUGE, "Threads in the probe worker pool");
 SELF_METRIC(m_http, "reeve_http_requests_total", REEVE_COUNTER, "HTTP requests answered");
 SELF_METRIC(m_http_err, "reeve_http_errors_total", REEVE_COUNTER, "HTTP requests answered with an error");
+SELF_METRIC(m_http_denied, "reeve_http_denied_total", REEVE_COUNTER,
+    "HTTP requests refused: status 401 without a known token, 403 with a token lacking the role");
 SELF_METRIC(m_renders, "reeve_http_metrics_renders_total", REEVE_COUNTER,
     "Times the /metrics body was rendered (once per change, not per request)");
 SELF_METRIC(m_push_req, "reeve_push_requests_total", REEVE_COUNTER,
@@ -166,6 +169,7 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	struct daemon *d = state;
 	const struct reeve_host *h = plugin_host();
 	struct reeve_label version = { "version", VERSION };
+	struct reeve_label s401 = { "status", "401" }, s403 = { "status", "403" };
 	struct store_stats st;
 	struct sched_stats ss;
 	struct http_stats hs = { 0 };
@@ -205,6 +209,8 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	h->emit(em, &m_workers, NULL, 0, ss.workers);
 	h->emit(em, &m_http, NULL, 0, (double)hs.requests);
 	h->emit(em, &m_http_err, NULL, 0, (double)hs.errors);
+	h->emit(em, &m_http_denied, &s401, 1, (double)hs.unauthorized);
+	h->emit(em, &m_http_denied, &s403, 1, (double)hs.forbidden);
 	h->emit(em, &m_renders, NULL, 0, (double)hs.renders);
 	if (d->api) {
 		struct api_stats as;
@@ -283,7 +289,7 @@ reload(struct daemon *d)
 	    cfg->memory_window != d->cfg->memory_window || differs(cfg->log_target, d->cfg->log_target))
 		log_warnx("data_dir, [store], [http] settings other than token, memory_window and "
 		    "log_target change only on restart; the running values stay");
-	http_set_token(d->http, cfg->token);
+	http_set_auth(d->http, auth_new(cfg));
 	{
 		struct api_params ap = { cfg->push_ttl, cfg->interval, EXPO_DEFAULT_MAX_SAMPLES };
 
@@ -355,7 +361,7 @@ daemon_run(const char *path, int use_syslog)
 	}
 	{
 		struct http_params hp = {
-			.listen = d.cfg->listen, .token = d.cfg->token,
+			.listen = d.cfg->listen, .auth = auth_new(d.cfg),
 			.api = d.api, .max_body = (size_t)d.cfg->push_max_body,
 			.timeout = (unsigned)(d.cfg->http_timeout + 0.999),
 			.max_connections = d.cfg->max_connections, .max_per_ip = d.cfg->max_per_ip,

@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 
 #include <microhttpd.h>
-#include <openssl/crypto.h>
 
 #include "api.h"
+#include "auth.h"
 #include "config.h"
 #include "expo.h"
 #include "http.h"
@@ -19,7 +19,8 @@
 #include "util.h"
 
 /*
- * Locks: lock guards the prepared /metrics response, its generation and the token.
+ * Locks: lock guards the prepared /metrics response, its generation and auth (which is
+ * replaced whole on reload, never changed in place).
  * Counters are atomics.
  */
 struct http {
@@ -30,10 +31,10 @@ struct http {
 	pthread_mutex_t lock;
 	struct MHD_Response *metrics;   /* prepared body, shared by every request */
 	unsigned long metrics_gen;
-	char *token;
+	struct auth *auth;
 	struct api *api;                /* the POST endpoints; NULL = not offered */
 	size_t max_body;                /* of a POST to the API */
-	unsigned long long requests, errors, unauthorized, renders;
+	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
 
 /* One request: the body of a POST to the API, gathered up to the endpoint's cap. */
@@ -87,21 +88,43 @@ reply_error(struct http *h, struct MHD_Connection *c, unsigned status, const cha
 	    status == MHD_HTTP_METHOD_NOT_ALLOWED ? "GET, HEAD" : NULL);
 }
 
+/*
+ * Whether the request may use url, an endpoint that needs role (AUTH_READ, AUTH_PUSH, ...;
+ * the policy is auth_required's). Returns 1 when it may. Otherwise queues the JSON error,
+ * 401 (no or unknown token, with WWW-Authenticate) or 403 (the token lacks role), counts
+ * it, stores MHD_queue_response's result in *ret and returns 0: the handler returns *ret.
+ * Neither the header nor the token is ever logged, only the token's name.
+ */
 static int
-authorized(struct http *h, struct MHD_Connection *c)
+allowed(struct http *h, struct MHD_Connection *c, const char *url, unsigned role,
+    enum MHD_Result *ret)
 {
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	int ok = 1;
+	const char *hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *name;
+	char who[128] = "";
+	char msg[64];
+	int rc;
 
 	pthread_mutex_lock(&h->lock);
-	if (h->token) {
-		size_t tl = strlen(h->token);
-
-		ok = auth && strncmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == tl &&
-		    CRYPTO_memcmp(auth + 7, h->token, tl) == 0;
-	}
+	rc = auth_check(h->auth, hdr, role, &name);
+	if (name != NULL)
+		snprintf(who, sizeof(who), "%s", name); /* h->auth may go once unlocked */
 	pthread_mutex_unlock(&h->lock);
-	return ok;
+	if (rc == 0)
+		return 1;
+	if (rc == 401) {
+		__atomic_add_fetch(&h->unauthorized, 1, __ATOMIC_RELAXED);
+		log_debug("http: 401 for %s: %s bearer token", url, hdr ? "an unknown" : "no");
+		*ret = reply_error(h, c, MHD_HTTP_UNAUTHORIZED,
+		    "missing or wrong bearer token (Authorization: Bearer <token>)");
+		return 0;
+	}
+	__atomic_add_fetch(&h->forbidden, 1, __ATOMIC_RELAXED);
+	log_debug("http: 403 for %s: token %s lacks the %s role", url, who, auth_role_name(role));
+	snprintf(msg, sizeof(msg), "this token lacks the %s role", auth_role_name(role));
+	*ret = reply_error(h, c, MHD_HTTP_FORBIDDEN, msg);
+	return 0;
 }
 
 /*
@@ -142,28 +165,22 @@ api_path(const char *url)
 	return strcmp(url, "/api/v1/push") == 0 || strcmp(url, "/api/v1/events") == 0;
 }
 
-static enum MHD_Result
-unauthorized(struct http *h, struct MHD_Connection *c)
-{
-	__atomic_add_fetch(&h->unauthorized, 1, __ATOMIC_RELAXED);
-	return reply_error(h, c, MHD_HTTP_UNAUTHORIZED,
-	    "missing or wrong bearer token (Authorization: Bearer <token>)");
-}
-
 /*
  * First call of a POST to the API: refuse early, before the body is read, what needs no
- * body to refuse (token, declared size). Returns MHD_YES to go on reading.
+ * body to refuse (a token with the push role, declared size). Returns MHD_YES to go on
+ * reading.
  */
 static enum MHD_Result
-api_begin(struct http *h, struct MHD_Connection *c, int *answered)
+api_begin(struct http *h, struct MHD_Connection *c, const char *url, int *answered)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	enum MHD_Result ret;
 	char msg[128];
 
 	*answered = 1;
-	if (!authorized(h, c))
-		return unauthorized(h, c);
+	if (!allowed(h, c, url, AUTH_PUSH, &ret))
+		return ret;
 	if (cl != NULL && strtoull(cl, NULL, 10) > h->max_body) {
 		snprintf(msg, sizeof(msg), "the body is larger than %zu bytes ([http] push_max_body)",
 		    h->max_body);
@@ -204,6 +221,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	struct http *h = cls;
 	struct request *rq = *con_cls;
 	int post = strcmp(method, "POST") == 0;
+	enum MHD_Result denied;
 
 	(void)version;
 	if (rq == NULL) {
@@ -212,7 +230,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 
 		/* answer on the second call: answering on the first closes keep-alive connections */
 		*con_cls = rq = xcalloc(1, sizeof(*rq));
-		if (post && api_path(url) && ((ret = api_begin(h, c, &answered)), answered))
+		if (post && api_path(url) && ((ret = api_begin(h, c, url, &answered)), answered))
 			__atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
 		return ret;
 	}
@@ -242,8 +260,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");
 	if (strcmp(url, "/metrics") == 0) {
-		if (!authorized(h, c))
-			return unauthorized(h, c);
+		if (!allowed(h, c, url, AUTH_READ, &denied))
+			return denied;
 		return metrics_queue(h, c);
 	}
 	if (strcmp(url, "/healthz") == 0)
@@ -302,6 +320,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 
 	if (cfg_parse_listen(p->listen, &host, &uport, &e) == -1) {
 		snprintf(err, errlen, "listen %s: %s", p->listen, e);
+		auth_free(p->auth);
 		return NULL;
 	}
 	snprintf(port, sizeof(port), "%u", uport);
@@ -309,6 +328,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	if (rc != 0) {
 		snprintf(err, errlen, "listen %s: %s", p->listen, gai_strerror(rc));
 		free(host);
+		auth_free(p->auth);
 		return NULL;
 	}
 	free(host);
@@ -318,7 +338,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->reg = r;
 	h->ready = p->ready;
 	h->ready_arg = p->ready_arg;
-	h->token = p->token && *p->token ? xstrdup(p->token) : NULL;
+	h->auth = p->auth;
 	h->api = p->api;
 	h->max_body = p->max_body;
 	pthread_mutex_init(&h->lock, NULL);
@@ -336,7 +356,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	if (h->d == NULL) {
 		snprintf(err, errlen, "cannot listen on %s (address in use or not available?)", p->listen);
 		pthread_mutex_destroy(&h->lock);
-		free(h->token);
+		auth_free(h->auth);
 		free(h);
 		return NULL;
 	}
@@ -345,12 +365,15 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 }
 
 void
-http_set_token(struct http *h, const char *token)
+http_set_auth(struct http *h, struct auth *a)
 {
+	struct auth *old;
+
 	pthread_mutex_lock(&h->lock);
-	free(h->token);
-	h->token = token && *token ? xstrdup(token) : NULL;
+	old = h->auth;
+	h->auth = a;
 	pthread_mutex_unlock(&h->lock);
+	auth_free(old); /* every check runs under the lock: none still reads it */
 }
 
 void
@@ -359,6 +382,7 @@ http_get_stats(struct http *h, struct http_stats *st)
 	st->requests = __atomic_load_n(&h->requests, __ATOMIC_RELAXED);
 	st->errors = __atomic_load_n(&h->errors, __ATOMIC_RELAXED);
 	st->unauthorized = __atomic_load_n(&h->unauthorized, __ATOMIC_RELAXED);
+	st->forbidden = __atomic_load_n(&h->forbidden, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&h->lock);
 	st->renders = h->renders;
 	pthread_mutex_unlock(&h->lock);
@@ -373,6 +397,6 @@ http_free(struct http *h)
 	if (h->metrics)
 		MHD_destroy_response(h->metrics);
 	pthread_mutex_destroy(&h->lock);
-	free(h->token);
+	auth_free(h->auth);
 	free(h);
 }

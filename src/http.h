@@ -6,12 +6,13 @@
 #include <stdint.h>
 
 struct api;
+struct auth;
 struct registry;
 struct http;
 
 struct http_params {
 	const char *listen;         /* "host:port" or "[v6]:port" */
-	const char *token;          /* bearer token for /metrics, NULL = open */
+	struct auth *auth;          /* tokens (auth.h); http_new takes it over, even on failure */
 	unsigned timeout;           /* seconds of inactivity */
 	unsigned max_connections, max_per_ip, threads;
 	size_t memory_limit;        /* per connection */
@@ -25,12 +26,15 @@ struct http_params {
 /* Start serving. Returns NULL with a message in err when the address cannot be bound. */
 struct http *http_new(const struct http_params *p, struct registry *r, char *err, size_t errlen);
 
-/* Change the bearer token (NULL = none) of a running server. Thread-safe. */
-void http_set_token(struct http *h, const char *token);
+/*
+ * Replace the token table of a running server (after a reload). Takes a over and frees
+ * the old table once no request uses it. Thread-safe.
+ */
+void http_set_auth(struct http *h, struct auth *a);
 
 /* Requests served, by outcome, for reeve's own metrics. */
 struct http_stats {
-	unsigned long long requests, errors, unauthorized, renders;
+	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
 void http_get_stats(struct http *h, struct http_stats *st);
 

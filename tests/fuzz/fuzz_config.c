@@ -9,9 +9,10 @@
 #include "fuzz.h"
 
 /*
- * Relative includes resolve against the working directory: make that an empty directory
- * that no longer exists, so they find nothing. Absolute includes would read (or glob) the
- * whole machine, so when the text mentions include, every '/' becomes '_' first.
+ * Relative includes and secret files resolve against the working directory: make that an
+ * empty directory that no longer exists, so they find nothing. Absolute paths would read (or
+ * glob) the whole machine, so when the text mentions include or secret_file, every '/'
+ * becomes '_' first.
  */
 static void
 setup(void)
@@ -64,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else
 		FUZZ_CHECK(errstr != NULL && host == NULL);
 
-	if (strcasestr(text, "include") != NULL)
+	if (strcasestr(text, "include") != NULL || strcasestr(text, "secret_file") != NULL)
 		for (char *p = text; p < text + size; p++)
 			if (*p == '/')
 				*p = '_';

@@ -12,8 +12,12 @@
 
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
+#include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "util.h"
 
 /* The tests run in $TEST_DATA/config so that file names in messages are short. */
 static char example[PATH_MAX];
@@ -546,7 +550,7 @@ test_include_errors(void **state)
 	};
 	static const char *const child[] = {
 		"include/children/a.conf:1: key 'data_dir' is outside of any section (put it under "
-		"[reeve], [http], [store] or [probe NAME])",
+		"[reeve], [http], [store], [probe NAME] or [token NAME])",
 		"include/children/a.conf:3: [reeve] key 'interval' already set at "
 		"include/bad-child.conf:2",
 		"include/children/a.conf:5: [http] include: include is only allowed in [reeve] or "
@@ -571,6 +575,241 @@ test_include_errors(void **state)
 	expect_errors(NULL, "include = include/conf.d\n", dir);
 }
 
+/* ---- [token NAME] --------------------------------------------------------------------------- */
+
+/* A temporary directory for secret files: their mode matters, so they are made by the tests. */
+static char tokdir[PATH_MAX];
+
+static void
+write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tokdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static int
+token_setup(void **state)
+{
+	(void)state;
+	snprintf(tokdir, sizeof(tokdir), "%s/reeve-test-config.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	return mkdtemp(tokdir) == NULL ? -1 : 0;
+}
+
+static int
+token_teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tokdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const struct cfg_token *
+token(const struct cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ntokens; i++)
+		if (strcmp(cfg->tokens[i].name, name) == 0)
+			return &cfg->tokens[i];
+	fail_msg("no token %s", name);
+	return NULL;
+}
+
+static void
+test_tokens(void **state)
+{
+	char conf[PATH_MAX + 32], path[PATH_MAX + 32];
+	struct cfg *cfg;
+	const struct cfg_token *t;
+
+	(void)state;
+	cfg = load_ok(NULL, "[token grafana]\nsecret = 0123456789abcdef\n"
+	    "[http]\ntoken = short-is-fine\n"
+	    "[token app-1.x_y]\nroles = push, read,admin\nsecret = \"  spaced secret here  \"\n"
+	    "[token p]\nroles = push push\nsecret = 0123456789abcdeg\n");
+	assert_int_equal(cfg->ntokens, 3);
+	t = token(cfg, "grafana");
+	assert_string_equal(t->secret, "0123456789abcdef");
+	assert_null(t->secret_file);
+	assert_int_equal(t->roles, AUTH_READ); /* the default */
+	assert_string_equal(t->file, "s.conf");
+	assert_int_equal(t->line, 1);
+	assert_int_equal(t->loc_secret.line, 2);
+	assert_null(t->loc_roles.file);
+	t = token(cfg, "app-1.x_y");
+	assert_string_equal(t->secret, "  spaced secret here  ");
+	assert_int_equal(t->roles, AUTH_READ | AUTH_PUSH | AUTH_ADMIN);
+	assert_int_equal(t->loc_roles.line, 6);
+	assert_int_equal(token(cfg, "p")->roles, AUTH_PUSH);
+	assert_string_equal(cfg->token, "short-is-fine");
+	cfg_free(cfg);
+
+	/* secret_file: relative to the config file's directory, one line, newline dropped */
+	write_file("grafana.secret", "from-a-file-0123456789\n", 0600);
+	write_file("crlf.secret", "from-a-crlf-file-0123\r\n", 0400);
+	write_file("abs.secret", "no-newline-at-the-end", 0600);
+	snprintf(path, sizeof(path), "%s/abs.secret", tokdir);
+	snprintf(conf, sizeof(conf), "%s/reeve.conf", tokdir);
+	{
+		char *text = NULL;
+
+		assert_true(asprintf(&text, "[token g]\nsecret_file = grafana.secret\nroles = read\n"
+		    "[token c]\nsecret_file = crlf.secret\n[token abs]\nsecret_file = %s\n",
+		    path) > 0);
+		write_file("reeve.conf", text, 0644);
+		free(text);
+	}
+	cfg = load_ok(conf, NULL);
+	t = token(cfg, "g");
+	assert_string_equal(t->secret, "from-a-file-0123456789");
+	snprintf(path, sizeof(path), "%s/grafana.secret", tokdir);
+	assert_string_equal(t->secret_file, path);
+	assert_int_equal(t->loc_secret_file.line, 2);
+	assert_null(t->loc_secret.file);
+	assert_string_equal(token(cfg, "c")->secret, "from-a-crlf-file-0123");
+	assert_string_equal(token(cfg, "abs")->secret, "no-newline-at-the-end");
+	cfg_free(cfg);
+
+	/* the file is read at every load: a reload sees a new secret */
+	write_file("grafana.secret", "a-changed-secret-0123456789\n", 0600);
+	cfg = load_ok(conf, NULL);
+	assert_string_equal(token(cfg, "g")->secret, "a-changed-secret-0123456789");
+	cfg_free(cfg);
+}
+
+/* Load text and expect exactly want (printf'd with the temporary directory), no secret shown. */
+static void
+expect_token_errors(const char *text, const char *const *want)
+{
+	struct cfg_errors errs = { 0 };
+	struct cfg *cfg = cfg_load_string(text, "s.conf", &errs);
+	size_t n = 0, i;
+
+	while (want[n] != NULL)
+		n++;
+	if (errs.n != n)
+		dump(&errs);
+	assert_null(cfg);
+	assert_int_equal(errs.n, n);
+	for (i = 0; i < n; i++) {
+		struct buf w = { 0 };
+		const char *p, *q;
+
+		for (p = want[i]; (q = strstr(p, "%s")) != NULL; p = q + 2) {
+			buf_append(&w, p, (size_t)(q - p));
+			buf_puts(&w, tokdir);
+		}
+		buf_puts(&w, p);
+		assert_string_equal(errs.msgs[i], w.data);
+		buf_free(&w);
+		assert_null(strstr(errs.msgs[i], "SECRET"));
+	}
+	cfg_errors_clear(&errs);
+}
+
+static void
+test_token_errors(void **state)
+{
+	char text[4096];
+	char big[5000];
+
+	(void)state;
+	write_file("open.secret", "SECRET-open-0123456789\n", 0644);
+	write_file("group.secret", "SECRET-group-0123456789\n", 0620);
+	write_file("short.secret", "SECRET-short\n", 0600);
+	write_file("two.secret", "SECRET-line-one-0123\nSECRET-line-two-0123\n", 0600);
+	write_file("empty.secret", "\n", 0600);
+	write_file("dup.secret", "SECRET-shared-0123456789\n", 0600);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	write_file("big.secret", big, 0600);
+	snprintf(text, sizeof(text),
+	    "[token open]\nsecret_file = %1$s/open.secret\n"                     /* 1-2 */
+	    "[token group]\nsecret_file = %1$s/group.secret\n"                   /* 3-4 */
+	    "[token short]\nsecret_file = %1$s/short.secret\n"                   /* 5-6 */
+	    "[token two]\nsecret_file = %1$s/two.secret\n"                       /* 7-8 */
+	    "[token empty]\nsecret_file = %1$s/empty.secret\n"                   /* 9-10 */
+	    "[token missing]\nsecret_file = %1$s/none.secret\n"                  /* 11-12 */
+	    "[token dir]\nsecret_file = %1$s\n"                                  /* 13-14 */
+	    "[token big]\nsecret_file = %1$s/big.secret\n"                       /* 15-16 */
+	    "[token dup]\nsecret_file = %1$s/dup.secret\n"                       /* 17-18 */
+	    "[token dup2]\nsecret = SECRET-shared-0123456789\n",                 /* 19-20 */
+	    tokdir);
+	{
+		static const char *const want[] = {
+			"s.conf:2: [token open] secret_file %s/open.secret is readable by others: "
+			"chmod 600 it",
+			"s.conf:4: [token group] secret_file %s/group.secret is readable by others: "
+			"chmod 600 it",
+			"s.conf:8: [token two] secret_file: \"%s/two.secret\" holds more than one line "
+			"(it holds one line: the secret)",
+			"s.conf:10: [token empty] secret_file: \"%s/empty.secret\" is empty",
+			"s.conf:12: [token missing] secret_file: cannot open \"%s/none.secret\": No such "
+			"file or directory",
+			"s.conf:14: [token dir] secret_file: \"%s\" is not a regular file",
+			"s.conf:16: [token big] secret_file: \"%s/big.secret\" is larger than 4KiB (it "
+			"holds one line: the secret)",
+			"s.conf:6: [token short] secret_file: the secret is shorter than 16 bytes (make "
+			"one with `openssl rand -hex 32`)",
+			"s.conf:20: [token dup2] secret: the same secret as [token dup] at s.conf:17 "
+			"(each token needs its own)",
+			NULL
+		};
+
+		expect_token_errors(text, want);
+	}
+	{
+		static const char *const want[] = {
+			"s.conf:3: [token a] secret_file: set either secret or secret_file, not both "
+			"(secret is set at s.conf:2)",
+			"s.conf:6: [token b] secret: set either secret or secret_file, not both "
+			"(secret_file is set at s.conf:5)",
+			"s.conf:8: [token c] roles: \"write\" is not a role (expected read, push or admin)",
+			"s.conf:8: [token c] roles: \"all\" is not a role (expected read, push or admin)",
+			"s.conf:11: [token d] roles: is empty (expected one or more of read, push, admin)",
+			"s.conf:12: [token d] unknown key 'token' (expected one of: secret, secret_file, "
+			"roles)",
+			"s.conf:13: [token d] key 'secret' already set at s.conf:10",
+			"s.conf:14: [token d] include: include is only allowed in [reeve] or before the "
+			"first section",
+			"s.conf:15: [token] needs a name: [token NAME]",
+			"s.conf:16: [token a/b]: invalid token name (use letters, digits, '_', '.' and '-')",
+			"s.conf:17: [token a] is already defined at s.conf:1",
+			"s.conf:19: [token e] secret: is empty",
+			"s.conf:21: [token f] secret_file: is empty",
+			"s.conf:7: [token c]: missing key 'secret' or 'secret_file'",
+			"s.conf:10: [token d] secret: the secret is shorter than 16 bytes (make one with "
+			"`openssl rand -hex 32`)",
+			"s.conf:22: [token g]: missing key 'secret' or 'secret_file'",
+			"s.conf:26: [http] token: the same secret as [token h] at s.conf:23 (each token "
+			"needs its own)",
+			NULL
+		};
+
+		snprintf(text, sizeof(text),
+		    "[token a]\nsecret = SECRET-a-0123456789\nsecret_file = %1$s/dup.secret\n"
+		    "[token b]\nsecret_file = %1$s/dup.secret\nsecret = SECRET-b-0123456789\n"
+		    "[token c]\nroles = read, write all\n"
+		    "[token d]\nsecret = SECRET-d\nroles = , ,\ntoken = x\nsecret = SECRET-d2\n"
+		    "include = x.conf\n"
+		    "[token]\n[token a/b]\n[token a]\n"
+		    "[token e]\nsecret = \"\"\n[token f]\nsecret_file =\n[token g]\n"
+		    "[token h]\nsecret = SECRET-h-0123456789\n[http]\ntoken = SECRET-h-0123456789\n",
+		    tokdir);
+		expect_token_errors(text, want);
+	}
+}
+
 /* ---- files with errors: each its own test, the exact messages a user sees ------------------- */
 
 struct bad_case {
@@ -590,7 +829,7 @@ test_bad(void **state)
 static const struct bad_case bad_cases[] = {
 	{ "bad/unknown-section.conf", NULL, {
 		"bad/unknown-section.conf:5: unknown section [metrics] (expected [reeve], [http], "
-		"[store] or [probe NAME])", NULL } },
+		"[store], [probe NAME] or [token NAME])", NULL } },
 	{ "bad/unknown-key.conf", NULL, {
 		"bad/unknown-key.conf:3: [http] unknown key 'port' (expected one of: listen, token, "
 		"timeout, max_connections, max_per_ip, memory_limit, threads, push_max_body, push_ttl)", NULL } },
@@ -662,16 +901,16 @@ static const struct bad_case bad_cases[] = {
 	{ NULL, "[probe]\ntype = x\n[probe a b]\n[ probe  c ]\ntype = cpu\n[Reeve]\n", {
 		"s.conf:1: [probe] needs a name: [probe NAME]",
 		"s.conf:3: [probe a b]: invalid probe name (use letters, digits, '_', '.' and '-')",
-		"s.conf:6: unknown section [Reeve] (expected [reeve], [http], [store] or "
-		"[probe NAME])", NULL } },
+		"s.conf:6: unknown section [Reeve] (expected [reeve], [http], [store], "
+		"[probe NAME] or [token NAME])", NULL } },
 	{ NULL, "[probe a]\ntype = cpu\nselect = x\ninterval = 1d1h\ntimeout = 50ms\n", {
 		"s.conf:4: [probe a] interval: \"1d1h\" has an unknown unit (use ms, s, m, h, d or w)",
 		"s.conf:5: [probe a] timeout: \"50ms\" is out of range (100ms to 1h)", NULL } },
 	{ NULL, "interval = 5s\n= 3\n[store]\nqueue_size = -1\nflush_timeout = 2h\n", {
 		"s.conf:1: key 'interval' is outside of any section (put it under [reeve], [http], "
-		"[store] or [probe NAME])",
-		"s.conf:2: key '' is outside of any section (put it under [reeve], [http], [store] "
-		"or [probe NAME])",
+		"[store], [probe NAME] or [token NAME])",
+		"s.conf:2: key '' is outside of any section (put it under [reeve], [http], [store], "
+		"[probe NAME] or [token NAME])",
 		"s.conf:4: [store] queue_size: \"-1\" is negative (expected a whole number)",
 		"s.conf:5: [store] flush_timeout: \"2h\" is out of range (0 to 1h)", NULL } },
 	{ NULL, "[http]\nlisten = ::1:80\nmax_per_ip = 1x\nlisten = 127.0.0.1:80\n", {
@@ -696,9 +935,11 @@ main(void)
 		cmocka_unit_test(test_syntax_details),
 		cmocka_unit_test(test_include_glob),
 		cmocka_unit_test(test_include_errors),
+		cmocka_unit_test_setup_teardown(test_tokens, token_setup, token_teardown),
+		cmocka_unit_test_setup_teardown(test_token_errors, token_setup, token_teardown),
 	};
 	static char names[sizeof(bad_cases) / sizeof(bad_cases[0])][96];
-	size_t n = 11, i;
+	size_t n = 13, i;
 
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		if (bad_cases[i].path != NULL)
