@@ -599,6 +599,36 @@ struct batch_ctx {
 	long added;
 };
 
+/* The name chosen for parsed label i: its own, or a renamed one in c->lnames. */
+static const char *
+chosen_name(const struct batch_ctx *c, const struct expo_sample *s, size_t i)
+{
+	return c->loff[i] == (size_t)-1 ? s->labels[i].name : c->lnames.data + c->loff[i];
+}
+
+/*
+ * Whether the name chosen for parsed label i is taken: by a configured label, or (once
+ * renamed) by another parsed label or a name chosen before it.
+ */
+static int
+label_taken(const struct batch_ctx *c, const struct expo_sample *s, size_t i)
+{
+	const char *name = chosen_name(c, s, i);
+
+	for (size_t j = 0; j < c->o->nlabels; j++)
+		if (strcmp(c->o->labels[j].name, name) == 0)
+			return 1;
+	if (c->loff[i] == (size_t)-1)
+		return 0; /* its own name, which the parser made unique */
+	for (size_t j = 0; j < s->nlabels; j++)
+		if (j != i && strcmp(s->labels[j].name, name) == 0)
+			return 1;
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(chosen_name(c, s, j), name) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 batch_sample(void *arg, const struct expo_sample *s)
 {
@@ -609,25 +639,26 @@ batch_sample(void *arg, const struct expo_sample *s)
 	buf_reset(&c->name);
 	buf_puts(&c->name, o->prefix ? o->prefix : "");
 	buf_puts(&c->name, s->name);
-	/* a parsed label that a configured one overrides is kept as exported_NAME */
+	/*
+	 * A parsed label that a configured one overrides is kept as exported_NAME, with more
+	 * exported_ prefixes while that name is taken too (as Prometheus does).
+	 */
 	buf_reset(&c->lnames);
 	for (size_t i = 0; i < s->nlabels; i++) {
-		int clash = 0;
-
-		for (size_t j = 0; j < o->nlabels; j++)
-			clash |= strcmp(o->labels[j].name, s->labels[i].name) == 0;
-		c->loff[n] = (size_t)-1;
-		if (clash) {
-			c->loff[n] = c->lnames.len;
-			buf_printf(&c->lnames, "exported_%s", s->labels[i].name);
+		c->loff[i] = (size_t)-1;
+		for (size_t depth = 1; label_taken(c, s, i); depth++) {
+			c->loff[i] = c->lnames.len;
+			for (size_t d = 0; d < depth; d++)
+				buf_puts(&c->lnames, "exported_");
+			buf_puts(&c->lnames, s->labels[i].name);
 			buf_putc(&c->lnames, '\0');
 		}
-		c->labels[n].name = s->labels[i].name;
+	}
+	/* the arena is complete: now its addresses hold */
+	for (size_t i = 0; i < s->nlabels; i++) {
+		c->labels[n].name = chosen_name(c, s, i);
 		c->labels[n++].value = s->labels[i].value;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (c->loff[i] != (size_t)-1)
-			c->labels[i].name = c->lnames.data + c->loff[i];
 	for (size_t j = 0; j < o->nlabels; j++)
 		c->labels[n++] = o->labels[j];
 	if (reg_batch_add(c->b, c->name.data, s->help, s->type, c->labels, n, s->value) == 0) {

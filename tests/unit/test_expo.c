@@ -192,6 +192,11 @@ test_parse_prefix_labels(void **state)
 	assert_string_equal(out.data,
 	    "# HELP app_orders app_orders\n# TYPE app_orders gauge\n"
 	    "app_orders{exported_job=\"batch\",instance=\"web1:9100\",job=\"shop\",state=\"new\"} 4\n");
+	/* when exported_job is taken too, the prefix doubles */
+	assert_int_equal(parse_render("x{exported_job=\"e\",job=\"j\"} 1\n", &o, &out, err,
+	    sizeof(err)), 1);
+	assert_non_null(strstr(out.data,
+	    "app_x{exported_exported_job=\"j\",exported_job=\"e\",instance=\"web1:9100\",job=\"shop\"} 1\n"));
 	buf_free(&out);
 }
 
