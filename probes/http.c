@@ -570,11 +570,13 @@ finish_target(struct http_state *st, struct target *t, struct reeve_emitter *em)
 	note_state(st, t, kind, code, msg, sizeof(msg));
 }
 
-static void
+/* Collect the finished transfers; returns how many finished. */
+static size_t
 drain(struct http_state *st)
 {
 	struct target *t;
 	CURLMsg *m;
+	size_t n = 0;
 	int left;
 
 	while ((m = curl_multi_info_read(st->multi, &left)) != NULL) {
@@ -587,6 +589,36 @@ drain(struct http_state *st)
 		t->done = 1;
 		t->active = 0;
 		curl_multi_remove_handle(st->multi, t->h);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Start the next waiting transfers until max_connections run at once. The probe queues
+ * transfers itself instead of leaving that to CURLMOPT_MAX_TOTAL_CONNECTIONS: with libcurl
+ * 7.88 and reused easy handles, transfers waiting in libcurl's own queue failed with
+ * "Connection timed out after 0 milliseconds" once they got a connection (200 targets, 16
+ * connections: about 30 failed per round). Started here, a request's timeout also counts
+ * from when it really starts.
+ */
+static void
+start_more(struct http_state *st, size_t *next, size_t *inflight)
+{
+	CURLMcode mc;
+
+	while (*next < st->ntargets && *inflight < st->max_connections) {
+		struct target *t = &st->targets[(*next)++];
+
+		if ((mc = curl_multi_add_handle(st->multi, t->h)) != CURLM_OK) {
+			t->rc = CURLE_FAILED_INIT;
+			t->done = 1;
+			snprintf(t->errbuf, sizeof(t->errbuf), "cannot start the request: %s",
+			    curl_multi_strerror(mc));
+			continue;
+		}
+		t->active = 1;
+		(*inflight)++;
 	}
 }
 
@@ -595,8 +627,8 @@ http_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 {
 	struct http_state *st = state;
 	double deadline, left;
-	CURLMcode mc;
-	size_t i;
+	CURLMcode mc = CURLM_OK;
+	size_t i, next = 0, inflight = 0;
 	int running = 0;
 
 	for (i = 0; i < st->ntargets; i++) {
@@ -608,24 +640,24 @@ http_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		t->too_big = 0;
 		t->done = 0;
 		t->errbuf[0] = '\0';
-		if ((mc = curl_multi_add_handle(st->multi, t->h)) != CURLM_OK) {
-			t->rc = CURLE_FAILED_INIT;
-			t->done = 1;
-			snprintf(t->errbuf, sizeof(t->errbuf), "cannot start the request: %s",
-			    curl_multi_strerror(mc));
-			continue;
-		}
-		t->active = 1;
 	}
-	/* every transfer has its own timeout; this bounds the round even if one did not hold */
+	/* every transfer has its own timeout; this bounds the round even if one did not hold,
+	 * and when slow targets keep every connection busy */
 	deadline = mono() + st->request_timeout + 0.2;
+	start_more(st, &next, &inflight);
 	for (;;) {
 		if ((mc = curl_multi_perform(st->multi, &running)) != CURLM_OK) {
 			snprintf(err, errlen, "curl_multi_perform: %s", curl_multi_strerror(mc));
 			break;
 		}
-		drain(st);
-		if (running == 0 || (left = deadline - mono()) <= 0)
+		inflight -= drain(st);
+		if ((left = deadline - mono()) <= 0)
+			break;
+		if (next < st->ntargets && inflight < st->max_connections) {
+			start_more(st, &next, &inflight);
+			continue;
+		}
+		if (running == 0 && inflight == 0)
 			break;
 		if ((mc = curl_multi_poll(st->multi, NULL, 0, left > 1 ? 1000 : (int)(left * 1000) + 1,
 		    NULL)) != CURLM_OK) {
@@ -643,6 +675,11 @@ http_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 			t->rc = CURLE_OPERATION_TIMEDOUT;
 			snprintf(t->errbuf, sizeof(t->errbuf), "no answer within request_timeout "
 			    "(%.3f s)", st->request_timeout);
+		} else if (!t->done) {
+			t->rc = CURLE_OPERATION_TIMEDOUT;
+			snprintf(t->errbuf, sizeof(t->errbuf), "not started within request_timeout "
+			    "(%.3f s): all %lu max_connections were busy", st->request_timeout,
+			    st->max_connections);
 		}
 		finish_target(st, t, em);
 	}
@@ -1251,8 +1288,10 @@ http_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **
 		rc = -1;
 	}
 	if (rc == 0) {
+		/* at most max_connections transfers run at once (start_more), so they need no
+		 * more connections than that; a bigger cache would only hold idle ones */
 		if ((st->multi = curl_multi_init()) == NULL ||
-		    curl_multi_setopt(st->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+		    curl_multi_setopt(st->multi, CURLMOPT_MAXCONNECTS,
 		    (long)st->max_connections) != CURLM_OK) {
 			host->config_error(cfg, NULL, "cannot create a curl multi handle");
 			rc = -1;

@@ -429,7 +429,9 @@ test_collect(void **state)
 	snprintf(u_closed, sizeof(u_closed), "http://127.0.0.1:%d/", closed_port());
 	st = init(&cfg, (const char *[]){ "url", u_json, "url", u_str, "url", u_bad, "url", u_500,
 	    "url", u_big, "url", u_closed, "value.queue_pending", "queue.pending",
-	    "labels.shop", "berlin", "max_body", "64B", "request_timeout", "5s", NULL });
+	    "labels.shop", "berlin", "max_body", "64B", "request_timeout", "5s",
+	    /* fewer connections than targets: the probe queues the rest */
+	    "max_connections", "2", NULL });
 	assert_non_null(st);
 	logs = ptest_log_count();
 	assert_int_equal(reeve_probe_entry()->collect(st, &em, err, sizeof(err)), 0);
