@@ -149,7 +149,7 @@ worker_main(void *arg)
 	for (;;) {
 		struct probe_inst *p;
 		double t0, wall;
-		int rc, abandoned;
+		int rc, abandoned, stopping;
 
 		while (s->qlen == 0 && !s->stopping)
 			pthread_cond_wait(&s->wake_worker, &s->lock);
@@ -168,6 +168,7 @@ worker_main(void *arg)
 		pthread_mutex_lock(&s->lock);
 		s->busy--;
 		abandoned = p->abandoned;
+		stopping = s->stopping;
 		if (!abandoned)
 			p->finishing = 1; /* the timer no longer abandons it */
 		else
@@ -199,7 +200,7 @@ worker_main(void *arg)
 				reg_batch_add(&batch, m_rejected.name, m_rejected.help, m_rejected.type,
 				    l, 1, (double)batch.rejected);
 			}
-			if (!p->retired)
+			if (!p->retired && !stopping)
 				reg_commit(s->reg, p->owner, wall, &batch);
 		}
 
@@ -358,8 +359,8 @@ sched_free(struct sched *s, double timeout)
 	pthread_mutex_lock(&s->lock);
 	s->stopping = 1;
 	s->qlen = 0;
-	for (size_t i = 0; i < s->nprobes; i++)
-		s->probes[i]->retired = 1; /* a collect still running commits nothing */
+	/* a collect still running commits nothing (it sees stopping); its instance stays in
+	 * s->probes, freed below, so it is not marked retired (retire_finish would free it) */
 	pthread_cond_broadcast(&s->wake_worker);
 	pthread_cond_broadcast(&s->wake_timer);
 	pthread_mutex_unlock(&s->lock);
