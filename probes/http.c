@@ -1105,6 +1105,7 @@ conf_scalars(struct http_state *st, struct reeve_probe_config *cfg)
 	char err[256];
 	size_t i, len;
 	int rc = 0, r;
+	double probe_timeout = 0;
 
 	st->method = "GET";
 	if ((v = opt_last(st, cfg, "method")) != NULL) {
@@ -1155,7 +1156,10 @@ conf_scalars(struct http_state *st, struct reeve_probe_config *cfg)
 		} else
 			st->has_re = 1;
 	}
+	/* by default the round ends (with its 0.2 s of slack) before the probe's timeout */
 	st->request_timeout = HTTP_DEFAULT_TIMEOUT;
+	if (host->opt_duration(cfg, "timeout", &probe_timeout) == 0 && probe_timeout > 0)
+		st->request_timeout = probe_timeout * 0.9 > 0.3 ? probe_timeout * 0.9 - 0.2 : 0.1;
 	if (host->opt_duration(cfg, "request_timeout", &st->request_timeout) == -1)
 		rc = -1;
 	else if (st->request_timeout < 0.001 || st->request_timeout > 3600) {
