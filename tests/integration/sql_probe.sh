@@ -6,34 +6,11 @@
 . "$TEST_LIB"
 plan 35
 
-PGBIN=/usr/lib/postgresql/15/bin
+. "$(dirname "$TEST_LIB")/pg.sh"
 CANARY="Canary-$RANDOM$RANDOM-pw"
-pg="$T_DIR/pg"
 rrd="$T_DIR/data/rrd"
 
-# PostgreSQL refuses to run as root: then its files and processes belong to nobody
-as_pg() {
-	if [ "$(id -u)" -eq 0 ]; then
-		setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
-	else
-		"$@"
-	fi
-}
-pg_running() { [ -f "$pg/data/postmaster.pid" ]; }
-pg_start() { as_pg "$PGBIN/pg_ctl" -D "$pg/data" -o "-c listen_addresses='' -k $pg" -l "$pg/log" -w start >/dev/null; }
-pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$pg/data" -m fast -w stop >/dev/null; }
-# every server started here is stopped before lib.sh removes the directory
-trap 'pg_running && as_pg "$PGBIN/pg_ctl" -D "$pg/data" -m immediate -w stop >/dev/null 2>&1; t_cleanup' EXIT
-psql_admin() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg" -U postgres "$@"; }
-
-chmod 711 "$T_DIR"
-mkdir "$pg"
-[ "$(id -u)" -ne 0 ] || chown nobody:nogroup "$pg"
-as_pg "$PGBIN/initdb" -D "$pg/data" -U postgres -E UTF8 --no-sync --auth-local=trust \
-	--auth-host=reject >"$T_DIR/initdb.log" 2>&1 || { cat "$T_DIR/initdb.log"; exit 1; }
-# the superuser may connect without a password (to set up), the probe's role only with one
-printf 'local all postgres trust\nlocal all all scram-sha-256\n' > "$T_DIR/pg_hba.conf"
-as_pg cp "$T_DIR/pg_hba.conf" "$pg/data/pg_hba.conf"
+pg_init
 check "PostgreSQL starts on a unix socket in the test directory" -- pg_start
 psql_admin -d postgres -c "CREATE ROLE reeve LOGIN PASSWORD '$CANARY'" -c "CREATE DATABASE shop"
 psql_admin -d shop -c "CREATE TABLE orders (shop text, state text, amount numeric)" \
