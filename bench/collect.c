@@ -236,7 +236,7 @@ main(int argc, char **argv)
 	reg = reg_new(900, NULL);
 	owners = xcalloc(ninst, sizeof(*owners));
 	for (size_t i = 0; i < ninst; i++)
-		owners[i] = reg_owner_new(reg, inst[i]->name, 10);
+		owners[i] = reg_owner_new(reg, inst[i]->name, 10, 0);
 	/* warm up: rates need a previous round, caches and allocations settle */
 	probes_round(inst, ninst, &b, reg, owners, util_now());
 	baseline_round(probes, nprobes);

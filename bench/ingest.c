@@ -189,7 +189,7 @@ reeve_run(const char *name, const char *rrdcached)
 		bench_die("store_new: %s", err);
 	/* 90 s at 1 s keeps 91 points per series, as the default 15m window at 10 s does */
 	reg = reg_new(90, s);
-	o = reg_owner_new(reg, "bench", 1);
+	o = reg_owner_new(reg, "bench", 1, 0);
 	for (int i = 0; i < nseries; i++) {
 		char v[16];
 		struct reeve_label l = { "series", v };

@@ -50,6 +50,20 @@ struct reeve_metric {
 	enum reeve_metric_type type;
 };
 
+/*
+ * Options of host->emit_text. Set size to sizeof(struct reeve_text_opts); zero fields take
+ * the defaults.
+ */
+struct reeve_text_opts {
+	uint32_t size;
+	const char *prefix;               /* prepended to every metric name, or NULL */
+	const struct reeve_label *labels; /* added to every sample; a parsed label of the
+	                                     same name is kept as exported_NAME */
+	size_t nlabels;
+	size_t max_samples;               /* default 100000 */
+	size_t max_labels;                /* per sample, default 32 */
+};
+
 struct reeve_probe_config; /* opaque: the [probe NAME] section being initialised */
 struct reeve_emitter;      /* opaque: collects the samples of one collect() call */
 
@@ -71,7 +85,8 @@ struct reeve_host {
 	 * NULL when there are not that many.
 	 * opt_duration/opt_bool/opt_uint: parse the key's last value into *out, which is left
 	 * unchanged when the key is absent. They return 0 when the key is absent or valid, -1
-	 * after reporting an error with the key's file:line.
+	 * after reporting an error with the key's file:line. opt_duration of "interval" and
+	 * "timeout" gives the instance's collection interval and collect() deadline.
 	 * config_error: report an error about key (or about the section when key is NULL);
 	 * init() must then return -1.
 	 */
@@ -108,6 +123,20 @@ struct reeve_host {
 	 * reported as unknown. Valid only inside init().
 	 */
 	const char *(*opt_key)(struct reeve_probe_config *cfg, size_t index);
+
+	/*
+	 * emit_text: parse text (len bytes, need not be NUL-terminated) in the Prometheus text
+	 * exposition format 0.0.4, strictly, and emit every sample as emit() would: # TYPE
+	 * counter (and histogram/summary _bucket, _sum, _count) as counters, the rest as
+	 * gauges; timestamps in the text are checked but not used. All or nothing: returns the
+	 * number of samples emitted, or -1 with "line N: what" in err (errlen bytes) and
+	 * nothing of this text emitted. opts may be NULL. Valid only inside collect().
+	 */
+	long (*emit_text)(struct reeve_emitter *em, const char *text, size_t len,
+	    const struct reeve_text_opts *opts, char *err, size_t errlen);
+
+	/* opt_size: like opt_duration, for a size with a unit ("64KiB", "10MiB", "1GB"). */
+	int (*opt_size)(struct reeve_probe_config *cfg, const char *key, uint64_t *out);
 };
 
 /*

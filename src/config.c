@@ -84,6 +84,8 @@ static const struct key keys[] = {
 	{ S_HTTP, "max_per_ip", K_UINT, C(max_per_ip), "32", 1, 65535, NULL, 0 },
 	{ S_HTTP, "memory_limit", K_SIZE, C(memory_limit), "64KiB", 4096, 16777216, NULL, 0 },
 	{ S_HTTP, "threads", K_UINT, C(http_threads), "2", 1, 64, NULL, 0 },
+	{ S_HTTP, "push_max_body", K_SIZE, C(push_max_body), "4MiB", 1024, 268435456.0, NULL, 0 },
+	{ S_HTTP, "push_ttl", K_DURATION, C(push_ttl), "0", 0, 31622400, NULL, 0 },
 	{ S_STORE, "rrdcached", K_RRDCACHED, C(rrdcached), NULL, 0, 0, NULL, F_EMPTY_NULL },
 	{ S_STORE, "preset", K_ENUM, C(preset), "default", 0, 0, presets, F_ENUM_STR },
 	{ S_STORE, "queue_size", K_U64, C(queue_size), "100000", 100, 100000000, NULL, 0 },

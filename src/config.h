@@ -58,6 +58,8 @@ struct cfg {
 	unsigned max_per_ip;       /* default 32 */
 	uint64_t memory_limit;     /* bytes per connection, default 64 KiB */
 	unsigned http_threads;     /* default 2 */
+	uint64_t push_max_body;    /* bytes of a POST to /api/v1/push or /events, default 4 MiB */
+	double push_ttl;           /* seconds a pushed series lives unless renewed, 0 = for ever */
 	/* [store] */
 	char *rrdcached;      /* NULL, "unix:/path", "/path" or "host:port" */
 	char *preset;         /* RRA preset name, default "default" */

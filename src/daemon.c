@@ -6,8 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "config.h"
 #include "daemon.h"
+#include "expo.h"
 #include "http.h"
 #include "log.h"
 #include "plugin.h"
@@ -34,11 +36,13 @@ struct daemon {
 	struct registry *reg;
 	struct sched *sched;
 	struct http *http;
+	struct api *api;
 	double start_time;
 	/* written by the main thread, read by the self probe: plain doubles are fine here */
 	volatile double reload_ok, reload_time;
 	unsigned long long reloads;
 	double last_sweep;          /* self probe only */
+	unsigned long long expired; /* self probe only */
 };
 
 /* How often stale series are swept out of memory, and the least age at which they go. */
@@ -118,6 +122,18 @@ SELF_METRIC(m_http, "reeve_http_requests_total", REEVE_COUNTER, "HTTP requests a
 SELF_METRIC(m_http_err, "reeve_http_errors_total", REEVE_COUNTER, "HTTP requests answered with an error");
 SELF_METRIC(m_renders, "reeve_http_metrics_renders_total", REEVE_COUNTER,
     "Times the /metrics body was rendered (once per change, not per request)");
+SELF_METRIC(m_push_req, "reeve_push_requests_total", REEVE_COUNTER,
+    "Requests to /api/v1/push");
+SELF_METRIC(m_push_samples, "reeve_push_samples_total", REEVE_COUNTER,
+    "Samples accepted by /api/v1/push");
+SELF_METRIC(m_api_rejected, "reeve_api_rejected_requests_total", REEVE_COUNTER,
+    "Push and events requests refused for a bad body");
+SELF_METRIC(m_push_dropped, "reeve_push_dropped_samples_total", REEVE_COUNTER,
+    "Pushed samples dropped: not newer than their series' latest, or of another type");
+SELF_METRIC(m_expired, "reeve_series_expired_total", REEVE_COUNTER,
+    "Pushed series marked stale because their TTL ran out");
+SELF_METRIC(m_events, "reeve_api_events_total", REEVE_COUNTER,
+    "Events counted through /api/v1/events");
 SELF_METRIC(m_rss, "process_resident_memory_bytes", REEVE_GAUGE, "Resident memory of reeve");
 SELF_METRIC(m_cpu, "process_cpu_seconds_total", REEVE_COUNTER, "CPU time reeve used, user and system");
 
@@ -165,6 +181,8 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 			log_info("forgot %zu series that were not reported for %.0fs", n, age);
 		d->last_sweep = util_now();
 	}
+	/* pushed series whose TTL ran out go stale, within one interval */
+	d->expired += reg_expire(d->reg, util_now());
 	store_get_stats(d->store, &st);
 	sched_get_stats(d->sched, &ss);
 	if (d->http)
@@ -188,6 +206,17 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	h->emit(em, &m_http, NULL, 0, (double)hs.requests);
 	h->emit(em, &m_http_err, NULL, 0, (double)hs.errors);
 	h->emit(em, &m_renders, NULL, 0, (double)hs.renders);
+	if (d->api) {
+		struct api_stats as;
+
+		api_get_stats(d->api, &as);
+		h->emit(em, &m_push_req, NULL, 0, (double)as.push_requests);
+		h->emit(em, &m_push_samples, NULL, 0, (double)as.push_samples);
+		h->emit(em, &m_api_rejected, NULL, 0, (double)as.rejected);
+		h->emit(em, &m_push_dropped, NULL, 0, (double)as.dropped);
+		h->emit(em, &m_events, NULL, 0, (double)as.events);
+	}
+	h->emit(em, &m_expired, NULL, 0, (double)d->expired);
 	self_process(h, em);
 	return 0;
 }
@@ -255,6 +284,11 @@ reload(struct daemon *d)
 		log_warnx("data_dir, [store], [http] settings other than token, memory_window and "
 		    "log_target change only on restart; the running values stay");
 	http_set_token(d->http, cfg->token);
+	{
+		struct api_params ap = { cfg->push_ttl, cfg->interval, EXPO_DEFAULT_MAX_SAMPLES };
+
+		api_set_params(d->api, &ap);
+	}
 	cfg_free(d->cfg);
 	d->cfg = cfg;
 	install_probes(d, probes, n);
@@ -315,8 +349,14 @@ daemon_run(const char *path, int use_syslog)
 	free(probes);
 	probes = NULL;
 	{
+		struct api_params ap = { d.cfg->push_ttl, d.cfg->interval, EXPO_DEFAULT_MAX_SAMPLES };
+
+		d.api = api_new(d.reg, &ap);
+	}
+	{
 		struct http_params hp = {
 			.listen = d.cfg->listen, .token = d.cfg->token,
+			.api = d.api, .max_body = (size_t)d.cfg->push_max_body,
 			.timeout = (unsigned)(d.cfg->http_timeout + 0.999),
 			.max_connections = d.cfg->max_connections, .max_per_ip = d.cfg->max_per_ip,
 			.threads = d.cfg->http_threads, .memory_limit = (size_t)d.cfg->memory_limit,
@@ -360,6 +400,7 @@ out:
 		_exit(status);
 	}
 	store_free(d.store, d.cfg->flush_timeout);
+	api_free(d.api);
 	reg_free(d.reg);
 	for (size_t i = 0; probes && i < n; i++)
 		plugin_inst_free(probes[i]);

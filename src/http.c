@@ -1,4 +1,4 @@
-/* http.c: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz. */
+/* http.c: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz, the API's POSTs. */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "api.h"
 #include "config.h"
 #include "expo.h"
 #include "http.h"
@@ -30,13 +31,20 @@ struct http {
 	struct MHD_Response *metrics;   /* prepared body, shared by every request */
 	unsigned long metrics_gen;
 	char *token;
+	struct api *api;                /* the POST endpoints; NULL = not offered */
+	size_t max_body;                /* of a POST to the API */
 	unsigned long long requests, errors, unauthorized, renders;
 };
 
-static int request_marker;
+/* One request: the body of a POST to the API, gathered up to the endpoint's cap. */
+struct request {
+	struct buf body;
+	int too_big;
+};
 
 static enum MHD_Result
-reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body)
+reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body,
+    const char *allow)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
 	    MHD_RESPMEM_MUST_COPY);
@@ -45,32 +53,38 @@ reply(struct MHD_Connection *c, unsigned status, const char *type, const char *b
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"reeve\"");
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (allow != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-/* Every error is JSON with a message. */
+/* Every error is JSON, in the shape of Prometheus's API errors. */
 static enum MHD_Result
-reply_error(struct http *h, struct MHD_Connection *c, unsigned status, const char *msg)
+reply_error_allow(struct http *h, struct MHD_Connection *c, unsigned status, const char *msg,
+    const char *allow)
 {
 	struct buf b = { 0 };
 	enum MHD_Result ret;
+	const char *type = status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_FORBIDDEN ?
+	    "unauthorized" : status == MHD_HTTP_NOT_FOUND ? "not_found" :
+	    status >= 500 ? "unavailable" : "bad_data";
 
 	__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
-	buf_puts(&b, "{\"status\":\"error\",\"error\":\"");
-	for (const char *p = msg; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_putc(&b, '\\');
-		if ((unsigned char)*p >= 0x20)
-			buf_putc(&b, *p);
-	}
-	buf_puts(&b, "\"}\n");
-	ret = reply(c, status, "application/json", b.data);
+	buf_printf(&b, "{\"status\":\"error\",\"errorType\":\"%s\",\"error\":", type);
+	buf_json_string(&b, msg);
+	buf_puts(&b, "}\n");
+	ret = reply(c, status, "application/json", b.data, allow);
 	buf_free(&b);
 	return ret;
+}
+
+static enum MHD_Result
+reply_error(struct http *h, struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	return reply_error_allow(h, c, status, msg,
+	    status == MHD_HTTP_METHOD_NOT_ALLOWED ? "GET, HEAD" : NULL);
 }
 
 static int
@@ -121,43 +135,144 @@ metrics_queue(struct http *h, struct MHD_Connection *c)
 	return ret;
 }
 
+/* The POST endpoints of the API: the body cap and the answer. */
+static int
+api_path(const char *url)
+{
+	return strcmp(url, "/api/v1/push") == 0 || strcmp(url, "/api/v1/events") == 0;
+}
+
+static enum MHD_Result
+unauthorized(struct http *h, struct MHD_Connection *c)
+{
+	__atomic_add_fetch(&h->unauthorized, 1, __ATOMIC_RELAXED);
+	return reply_error(h, c, MHD_HTTP_UNAUTHORIZED,
+	    "missing or wrong bearer token (Authorization: Bearer <token>)");
+}
+
+/*
+ * First call of a POST to the API: refuse early, before the body is read, what needs no
+ * body to refuse (token, declared size). Returns MHD_YES to go on reading.
+ */
+static enum MHD_Result
+api_begin(struct http *h, struct MHD_Connection *c, int *answered)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char msg[128];
+
+	*answered = 1;
+	if (!authorized(h, c))
+		return unauthorized(h, c);
+	if (cl != NULL && strtoull(cl, NULL, 10) > h->max_body) {
+		snprintf(msg, sizeof(msg), "the body is larger than %zu bytes ([http] push_max_body)",
+		    h->max_body);
+		return reply_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+	}
+	*answered = 0;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+api_answer(struct http *h, struct MHD_Connection *c, const char *url, struct request *rq)
+{
+	struct buf out = { 0 };
+	const char *body = rq->body.data ? rq->body.data : "";
+	enum MHD_Result ret;
+	unsigned status;
+
+	if (h->api == NULL)
+		return reply_error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "the API is not available");
+	if (strcmp(url, "/api/v1/push") == 0)
+		status = api_push(h->api,
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+		    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ttl"),
+		    body, rq->body.len, &out);
+	else
+		status = api_events(h->api, body, rq->body.len, &out);
+	if (status != MHD_HTTP_OK)
+		__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
+	ret = reply(c, status, "application/json", out.data, NULL);
+	buf_free(&out);
+	return ret;
+}
+
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	struct http *h = cls;
+	struct request *rq = *con_cls;
+	int post = strcmp(method, "POST") == 0;
 
 	(void)version;
-	(void)upload_data;
-	if (*con_cls == NULL) {
+	if (rq == NULL) {
+		int answered;
+		enum MHD_Result ret = MHD_YES;
+
 		/* answer on the second call: answering on the first closes keep-alive connections */
-		*con_cls = &request_marker;
+		*con_cls = rq = xcalloc(1, sizeof(*rq));
+		if (post && api_path(url) && ((ret = api_begin(h, c, &answered)), answered))
+			__atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
+		return ret;
+	}
+	if (*upload_data_size != 0) {
+		/* keep the body of an API POST (up to its cap); drain any other */
+		if (post && api_path(url) && rq->body.len + *upload_data_size <= h->max_body)
+			buf_append(&rq->body, upload_data, *upload_data_size);
+		else if (post && api_path(url))
+			rq->too_big = 1; /* answered at the end */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	__atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
-	if (*upload_data_size != 0) {
-		*upload_data_size = 0; /* a body we do not want: drain it, answer at the end */
-		return MHD_YES;
+	if (api_path(url)) {
+		char msg[128];
+
+		if (!post)
+			return reply_error_allow(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is allowed",
+			    "POST");
+		if (rq->too_big) {
+			snprintf(msg, sizeof(msg),
+			    "the body is larger than %zu bytes ([http] push_max_body)", h->max_body);
+			return reply_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+		}
+		return api_answer(h, c, url, rq);
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");
 	if (strcmp(url, "/metrics") == 0) {
-		if (!authorized(h, c)) {
-			__atomic_add_fetch(&h->unauthorized, 1, __ATOMIC_RELAXED);
-			return reply_error(h, c, MHD_HTTP_UNAUTHORIZED,
-			    "missing or wrong bearer token (Authorization: Bearer <token>)");
-		}
+		if (!authorized(h, c))
+			return unauthorized(h, c);
 		return metrics_queue(h, c);
 	}
 	if (strcmp(url, "/healthz") == 0)
-		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n");
+		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n", NULL);
 	if (strcmp(url, "/readyz") == 0) {
 		if (h->ready && !h->ready(h->ready_arg))
 			return reply_error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "not ready: waiting for the first collection of every probe");
-		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ready\n");
+		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ready\n", NULL);
 	}
-	return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such endpoint (try /metrics, /healthz, /readyz)");
+	return reply_error(h, c, MHD_HTTP_NOT_FOUND,
+	    "no such endpoint (try /metrics, /healthz, /readyz, /api/v1/push, /api/v1/events)");
+}
+
+/* MHD is done with a request: free what the handler kept for it. */
+static void
+request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq == NULL)
+		return;
+	buf_free(&rq->body);
+	free(rq);
+	*con_cls = NULL;
 }
 
 static void
@@ -204,6 +319,8 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->ready = p->ready;
 	h->ready_arg = p->ready_arg;
 	h->token = p->token && *p->token ? xstrdup(p->token) : NULL;
+	h->api = p->api;
+	h->max_body = p->max_body;
 	pthread_mutex_init(&h->lock, NULL);
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
 	    MHD_OPTION_SOCK_ADDR, res->ai_addr,
@@ -213,6 +330,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)p->timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)p->memory_limit,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
 	    MHD_OPTION_END);
 	freeaddrinfo(res);
 	if (h->d == NULL) {

@@ -1,10 +1,11 @@
-/* http.h: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz. */
+/* http.h: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz, the API's POSTs. */
 #ifndef REEVE_HTTP_H
 #define REEVE_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+struct api;
 struct registry;
 struct http;
 
@@ -14,6 +15,8 @@ struct http_params {
 	unsigned timeout;           /* seconds of inactivity */
 	unsigned max_connections, max_per_ip, threads;
 	size_t memory_limit;        /* per connection */
+	struct api *api;            /* /api/v1/push and /api/v1/events, NULL = none; not owned */
+	size_t max_body;            /* cap on the body of those POSTs */
 	/* /readyz answers 200 when this returns 1 */
 	int (*ready)(void *arg);
 	void *ready_arg;

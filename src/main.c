@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "daemon.h"
 #include "log.h"
 
@@ -137,12 +139,19 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "run") == 0) {
 		if (parse_opts(argc - 1, argv + 1, "run", usage_run, &config, &use_syslog, &status) == -1)
 			return status;
-		return daemon_run(config, use_syslog);
+		/* once, before any thread: probes and notifiers use libcurl */
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		status = daemon_run(config, use_syslog);
+		curl_global_cleanup();
+		return status;
 	}
 	if (strcmp(cmd, "check") == 0) {
 		if (parse_opts(argc - 1, argv + 1, "check", usage_check, &config, NULL, &status) == -1)
 			return status;
-		return daemon_check(config);
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		status = daemon_check(config);
+		curl_global_cleanup();
+		return status;
 	}
 	if (cmd[0] == '-')
 		return bad_usage("unknown option", cmd, "");

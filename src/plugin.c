@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "expo.h"
 #include "log.h"
 #include "plugin.h"
 #include "registry.h"
@@ -82,13 +83,36 @@ opt_error(struct reeve_probe_config *c, const struct cfg_probe_opt *o, const cha
 static int
 host_opt_duration(struct reeve_probe_config *c, const char *key, double *out)
 {
+	struct cfg_probe_opt *o;
+	const char *e;
+	char msg[256];
+
+	/* the common keys, already parsed: a probe sizes its own deadlines from them */
+	if (strcmp(key, "interval") == 0 || strcmp(key, "timeout") == 0) {
+		*out = key[0] == 'i' ? c->sec->interval : c->sec->timeout;
+		return 0;
+	}
+	o = opt_find(c, key, (size_t)-1);
+	if (o == NULL)
+		return 0;
+	if (cfg_parse_duration(o->value, out, &e) == -1) {
+		snprintf(msg, sizeof(msg), "\"%s\" %s", o->value, e);
+		opt_error(c, o, key, msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+host_opt_size(struct reeve_probe_config *c, const char *key, uint64_t *out)
+{
 	struct cfg_probe_opt *o = opt_find(c, key, (size_t)-1);
 	const char *e;
 	char msg[256];
 
 	if (o == NULL)
 		return 0;
-	if (cfg_parse_duration(o->value, out, &e) == -1) {
+	if (cfg_parse_size(o->value, out, &e) == -1) {
 		snprintf(msg, sizeof(msg), "\"%s\" %s", o->value, e);
 		opt_error(c, o, key, msg);
 		return -1;
@@ -171,6 +195,23 @@ host_emit(struct reeve_emitter *em, const struct reeve_metric *m,
 	reg_batch_add(em->batch, m->name, m->help, m->type, labels, nlabels, value);
 }
 
+static long
+host_emit_text(struct reeve_emitter *em, const char *text, size_t len,
+    const struct reeve_text_opts *to, char *err, size_t errlen)
+{
+	struct expo_opts o = { 0 };
+
+	/* read only the fields the module's struct has */
+	if (to && to->size >= offsetof(struct reeve_text_opts, max_labels) + sizeof(to->max_labels)) {
+		o.prefix = to->prefix;
+		o.labels = to->labels;
+		o.nlabels = to->nlabels;
+		o.lim.max_samples = to->max_samples;
+		o.lim.max_labels = to->max_labels;
+	}
+	return expo_parse_batch(em->batch, text, len, &o, err, errlen);
+}
+
 static void
 host_log(enum reeve_log_level level, const char *fmt, ...)
 {
@@ -194,6 +235,8 @@ static const struct reeve_host host = {
 	.log = host_log,
 	.now = util_now,
 	.opt_key = host_opt_key,
+	.emit_text = host_emit_text,
+	.opt_size = host_opt_size,
 };
 
 const struct reeve_host *

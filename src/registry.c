@@ -16,6 +16,7 @@ struct reg_owner {
 	char *name;
 	double interval;
 	unsigned long round;
+	int partial; /* REG_OWNER_PARTIAL: a commit says nothing about series not in it */
 };
 
 /*
@@ -39,6 +40,7 @@ struct registry {
 	unsigned long gen;
 	unsigned long type_conflicts;
 	unsigned long unstorable;
+	unsigned long out_of_order;
 };
 
 /* ---- batches ---------------------------------------------------------------------------- */
@@ -87,6 +89,8 @@ reg_batch_add(struct reg_batch *b, const char *name, const char *help, int type,
 	}
 	s->type = type;
 	s->value = value;
+	s->ts = 0;
+	s->ttl = 0;
 	return 0;
 reject:
 	b->rejected++;
@@ -100,6 +104,24 @@ reg_batch_reset(struct reg_batch *b)
 	b->nlab = 0;
 	b->rejected = 0;
 	buf_reset(&b->arena);
+}
+
+void
+reg_batch_mark(const struct reg_batch *b, struct reg_batch_mark *m)
+{
+	m->n = b->n;
+	m->nlab = b->nlab;
+	m->arena = b->arena.len;
+	m->rejected = b->rejected;
+}
+
+void
+reg_batch_rewind(struct reg_batch *b, const struct reg_batch_mark *m)
+{
+	b->n = m->n;
+	b->nlab = m->nlab;
+	b->arena.len = m->arena;
+	b->rejected = m->rejected;
 }
 
 void
@@ -197,13 +219,14 @@ reg_free(struct registry *r)
 }
 
 struct reg_owner *
-reg_owner_new(struct registry *r, const char *name, double interval)
+reg_owner_new(struct registry *r, const char *name, double interval, int flags)
 {
 	struct reg_owner *o = xcalloc(1, sizeof(*o));
 
 	(void)r;
 	o->name = xstrdup(name);
 	o->interval = interval;
+	o->partial = (flags & REG_OWNER_PARTIAL) != 0;
 	return o;
 }
 
@@ -382,11 +405,12 @@ series_store(struct registry *r, struct reg_series *s, struct reg_owner *o)
 	}
 }
 
-void
+size_t
 reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_batch *b)
 {
 	struct reeve_label labels[64];
 	const char *a = b->arena.data;
+	size_t dropped = 0;
 
 	pthread_rwlock_wrlock(&r->lock);
 	o->round++;
@@ -394,6 +418,7 @@ reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_
 		const struct reg_batch_sample *bs = &b->s[i];
 		size_t n = bs->nlabels < 64 ? bs->nlabels : 64;
 		const char *name = a + bs->name;
+		double t = bs->ts > 0 ? bs->ts : ts;
 		struct reg_series *s;
 
 		for (size_t j = 0; j < n; j++) {
@@ -407,29 +432,37 @@ reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_
 
 			if (f->type != bs->type) {
 				__atomic_add_fetch(&r->type_conflicts, 1, __ATOMIC_RELAXED);
+				dropped++;
 				continue;
 			}
 			s = series_new(r, o, r->scratch.data, name, labels, n, f);
 			series_store(r, s, o);
 		} else if (s->family->type != bs->type) {
 			__atomic_add_fetch(&r->type_conflicts, 1, __ATOMIC_RELAXED);
+			dropped++;
+			continue;
+		} else if (bs->ts > 0 && t <= s->ts) {
+			/* a pushed sample not newer than the latest: history only moves forward */
+			__atomic_add_fetch(&r->out_of_order, 1, __ATOMIC_RELAXED);
+			dropped++;
 			continue;
 		}
 		s->owner = o;
 		s->value = bs->value;
-		s->ts = ts;
+		s->ts = t;
+		s->expires = bs->ttl > 0 ? ts + bs->ttl : 0;
 		s->round = o->round;
 		s->stale = 0;
-		s->wts[s->whead] = ts;
+		s->wts[s->whead] = t;
 		s->wval[s->whead] = bs->value;
 		s->whead = (s->whead + 1) % s->wcap;
 		if (s->wlen < s->wcap)
 			s->wlen++;
 		if (s->file)
-			store_put(r->store, s->file, ts, bs->value);
+			store_put(r->store, s->file, t, bs->value);
 	}
 	/* series the owner did not report this round are gone (a process exited, a disk left) */
-	for (size_t i = 0; i < r->nseries; i++) {
+	for (size_t i = 0; i < r->nseries && !o->partial; i++) {
 		struct reg_series *s = r->all[i];
 
 		if (s->owner == o && s->round != o->round)
@@ -437,6 +470,27 @@ reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_
 	}
 	__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&r->lock);
+	return dropped;
+}
+
+size_t
+reg_expire(struct registry *r, double now)
+{
+	size_t n = 0;
+
+	pthread_rwlock_wrlock(&r->lock);
+	for (size_t i = 0; i < r->nseries; i++) {
+		struct reg_series *s = r->all[i];
+
+		if (!s->stale && s->expires > 0 && s->expires <= now) {
+			s->stale = 1;
+			n++;
+		}
+	}
+	if (n)
+		__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);
+	pthread_rwlock_unlock(&r->lock);
+	return n;
 }
 
 /* Take s out of the hash table, its family and the list of all series, and free it. */
@@ -514,6 +568,12 @@ unsigned long
 reg_type_conflicts(struct registry *r)
 {
 	return __atomic_load_n(&r->type_conflicts, __ATOMIC_RELAXED);
+}
+
+unsigned long
+reg_out_of_order(struct registry *r)
+{
+	return __atomic_load_n(&r->out_of_order, __ATOMIC_RELAXED);
 }
 
 unsigned long

@@ -23,6 +23,8 @@ struct reg_batch_sample {
 	size_t nlabels;
 	int type;            /* enum reeve_metric_type */
 	double value;
+	double ts;           /* its own time (pushed samples), 0 = the commit's time */
+	double ttl;          /* seconds until it goes stale unless renewed, 0 = never */
 };
 struct reg_batch {
 	struct reg_batch_sample *s;
@@ -37,6 +39,13 @@ struct reg_batch {
 int reg_batch_add(struct reg_batch *b, const char *name, const char *help, int type,
     const struct reeve_label *labels, size_t nlabels, double value);
 void reg_batch_reset(struct reg_batch *b);
+/* A point to return to: reg_batch_rewind drops every sample added after reg_batch_mark. */
+struct reg_batch_mark {
+	size_t n, nlab, arena;
+	unsigned long rejected;
+};
+void reg_batch_mark(const struct reg_batch *b, struct reg_batch_mark *m);
+void reg_batch_rewind(struct reg_batch *b, const struct reg_batch_mark *m);
 void reg_batch_free(struct reg_batch *b);
 
 /*
@@ -53,6 +62,7 @@ struct reg_series {
 	struct reg_owner *owner;  /* NULL once its probe is gone */
 	size_t idx;               /* its place in the registry's list of all series */
 	double value, ts;       /* latest sample */
+	double expires;         /* when it goes stale unless renewed (pushed with a TTL), 0 = never */
 	unsigned long round;    /* owner's round of the latest sample */
 	int stale;              /* not in the owner's latest round: hidden from /metrics */
 	double *wts, *wval;     /* ring buffer of the recent window */
@@ -79,19 +89,26 @@ void reg_free(struct registry *r);
 /*
  * An owner is the source of a set of series (a probe instance): when it commits a round,
  * its series missing from that round become stale. interval is its collection interval
- * in seconds, used as the RRD step of files created for its series.
+ * in seconds, used as the RRD step of files created for its series. With
+ * REG_OWNER_PARTIAL (the push API) a commit only updates the series in it.
  */
-struct reg_owner *reg_owner_new(struct registry *r, const char *name, double interval);
+#define REG_OWNER_PARTIAL 1
+struct reg_owner *reg_owner_new(struct registry *r, const char *name, double interval, int flags);
 /* Drop an owner: its series become stale and unowned. */
 void reg_owner_free(struct registry *r, struct reg_owner *o);
 
 /*
  * Commit a batch taken at time ts from owner o: update each series (creating new ones),
  * append to windows, mark the owner's missing series stale, hand every sample to the store
- * (which copies what it needs), and bump the generation. Samples whose metric name was
- * seen before with another type are dropped and counted. Takes the write lock.
+ * (which copies what it needs), and bump the generation. A sample with its own time uses
+ * it; one with a TTL makes its series expire at ts + ttl. Samples whose metric name was
+ * seen before with another type, or not newer than their series' latest sample, are
+ * dropped and counted. Returns the number dropped. Takes the write lock.
  */
-void reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_batch *b);
+size_t reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_batch *b);
+
+/* Mark stale every series whose TTL has run out by now; returns how many. Write lock. */
+size_t reg_expire(struct registry *r, double now);
 
 /*
  * Forget series that have been stale since before now - age (their probe stopped
@@ -115,6 +132,8 @@ struct reg_family **reg_families(struct registry *r, size_t *n);
 size_t reg_series_count(struct registry *r);
 /* Counters, readable without the lock. */
 unsigned long reg_type_conflicts(struct registry *r);
+/* Samples dropped because they were not newer than their series' latest sample. */
+unsigned long reg_out_of_order(struct registry *r);
 /* Series that cannot be stored (a label value too long for a file name). */
 unsigned long reg_unstorable(struct registry *r);
 

@@ -327,7 +327,7 @@ sched_set_probes(struct sched *s, struct probe_inst **probes, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct probe_inst *p = probes[i];
 
-		p->owner = reg_owner_new(s->reg, p->name, p->interval);
+		p->owner = reg_owner_new(s->reg, p->name, p->interval, 0);
 		p->next_due = now;
 		s->probes[i] = p;
 	}

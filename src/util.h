@@ -32,6 +32,8 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((form
 void buf_reset(struct buf *b);
 /* Frees the memory; the buffer is empty and reusable afterwards. */
 void buf_free(struct buf *b);
+/* Appends s as a JSON string literal: quoted, with ", \ and control characters escaped. */
+void buf_json_string(struct buf *b, const char *s);
 /* Hands the data to the caller (who frees it) and leaves the buffer empty. */
 char *buf_steal(struct buf *b);
 

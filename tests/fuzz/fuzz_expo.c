@@ -141,7 +141,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	r = reg_new(60, NULL);
-	o = reg_owner_new(r, "fuzz", 10);
+	o = reg_owner_new(r, "fuzz", 10, 0);
 	for (i = 1; i < np; i++) {
 		l[0].name = "a";
 		l[0].value = parts[i];

@@ -184,6 +184,32 @@ opt_key(struct reeve_probe_config *cfg, size_t index)
 	return index < cfg->n ? cfg->key[index] : NULL;
 }
 
+/* Sizes as plain byte counts, or with a KiB/MiB suffix: enough for the probes' tests. */
+static int
+opt_size(struct reeve_probe_config *cfg, const char *key, uint64_t *out)
+{
+	const char *v = opt_last(cfg, key);
+	unsigned long long n;
+	char *end;
+
+	if (v == NULL)
+		return 0;
+	n = strtoull(v, &end, 10);
+	if (end == v)
+		goto bad;
+	if (strcmp(end, "KiB") == 0)
+		n <<= 10;
+	else if (strcmp(end, "MiB") == 0)
+		n <<= 20;
+	else if (*end != '\0')
+		goto bad;
+	*out = n;
+	return 0;
+bad:
+	config_error(cfg, key, "\"%s\" is not a size", v);
+	return -1;
+}
+
 static const struct reeve_host host = {
 	.abi_version = REEVE_PROBE_ABI_VERSION,
 	.size = sizeof(struct reeve_host),
@@ -197,6 +223,7 @@ static const struct reeve_host host = {
 	.log = log_line,
 	.now = now,
 	.opt_key = opt_key,
+	.opt_size = opt_size,
 };
 
 /* ptest_config: see probe_test_host.h. */

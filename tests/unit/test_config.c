@@ -593,7 +593,7 @@ static const struct bad_case bad_cases[] = {
 		"[store] or [probe NAME])", NULL } },
 	{ "bad/unknown-key.conf", NULL, {
 		"bad/unknown-key.conf:3: [http] unknown key 'port' (expected one of: listen, token, "
-		"timeout, max_connections, max_per_ip, memory_limit, threads)", NULL } },
+		"timeout, max_connections, max_per_ip, memory_limit, threads, push_max_body, push_ttl)", NULL } },
 	{ "bad/duration.conf", NULL, {
 		"bad/duration.conf:5: [http] timeout: \"10\" is not a duration (use a unit: 500ms, "
 		"10s, 5m, 1h, 7d)", NULL } },

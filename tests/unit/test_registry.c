@@ -27,7 +27,7 @@ static void
 test_identity(void **state)
 {
 	struct registry *r = reg_new(10, NULL);
-	struct reg_owner *o = reg_owner_new(r, "t", 1);
+	struct reg_owner *o = reg_owner_new(r, "t", 1, 0);
 	struct reg_batch b = { 0 };
 	struct reeve_label ab[2] = { { "a", "1" }, { "b", "2" } }, ba[2] = { { "b", "2" }, { "a", "1" } };
 	struct reeve_label empty[2] = { { "a", "1" }, { "b", "" } };
@@ -52,7 +52,7 @@ static void
 test_window(void **state)
 {
 	struct registry *r = reg_new(5, NULL); /* 5 s at 1 s: 6 points */
-	struct reg_owner *o = reg_owner_new(r, "t", 1);
+	struct reg_owner *o = reg_owner_new(r, "t", 1, 0);
 	struct reg_batch b = { 0 };
 	double ts, v;
 
@@ -78,7 +78,7 @@ static void
 test_type_conflict_and_generation(void **state)
 {
 	struct registry *r = reg_new(10, NULL);
-	struct reg_owner *o = reg_owner_new(r, "t", 1);
+	struct reg_owner *o = reg_owner_new(r, "t", 1, 0);
 	struct reg_batch b = { 0 };
 	unsigned long g0 = reg_generation(r);
 
@@ -102,7 +102,7 @@ static void
 test_sweep(void **state)
 {
 	struct registry *r = reg_new(10, NULL);
-	struct reg_owner *o = reg_owner_new(r, "t", 1);
+	struct reg_owner *o = reg_owner_new(r, "t", 1, 0);
 	struct reg_batch b = { 0 };
 	struct reeve_label l[3] = { { "if", "eth0" }, { "if", "veth1" }, { "if", "veth2" } };
 
