@@ -22,13 +22,13 @@
 #include "exec.h"
 #include "nagios.h"
 
-#define EXEC_DEFAULT_TIMEOUT 9.0		/* below the 10 s a probe's timeout is at most by default */
+#define EXEC_TIMEOUT_SHARE 0.75		/* default command_timeout: this share of the probe's */
 #define EXEC_DEFAULT_MAX_OUTPUT (1u << 20)
 #define EXEC_MAX_OUTPUT_LIMIT (64u << 20)
 #define EXEC_STDERR_KEEP 4096		/* bytes of stderr kept (the rest is read and dropped) */
 #define EXEC_READ_CHUNK (64u << 10)	/* bytes read from a pipe between two deadline checks */
 #define EXEC_STDERR_DRAIN (1u << 20)	/* bytes read from stderr after the command exited */
-#define EXEC_KILL_GRACE 0.5		/* seconds between SIGTERM and SIGKILL */
+#define EXEC_KILL_GRACE 0.5		/* seconds between SIGTERM and SIGKILL (at most) */
 #define EXEC_POLL_TICK 0.05		/* seconds between checks that the command exited */
 #define EXEC_WARN_EVERY 600.0		/* seconds between two warnings about bad perfdata */
 #define EXEC_MSG_MAX 200		/* bytes of stderr or status quoted in a message */
@@ -346,14 +346,14 @@ reap_by(pid_t pid, double deadline, int *status)
  * (-1 when it could not be had).
  */
 static void
-finish_child(pid_t pid, int still_running, int *status, int *leftovers)
+finish_child(pid_t pid, int still_running, double grace, int *status, int *leftovers)
 {
 	double tick = 0.001, deadline;
 
 	*leftovers = 0;
 	if (still_running)
 		kill(-pid, SIGTERM);
-	if (reap_by(pid, mono() + (still_running ? EXEC_KILL_GRACE : 0), status) == -1) {
+	if (reap_by(pid, mono() + (still_running ? grace : 0), status) == -1) {
 		kill(-pid, SIGKILL);
 		while (waitpid(pid, status, 0) == -1 && errno == EINTR)
 			;
@@ -362,7 +362,7 @@ finish_child(pid_t pid, int still_running, int *status, int *leftovers)
 		return;
 	*leftovers = 1;
 	kill(-pid, SIGTERM);
-	deadline = mono() + EXEC_KILL_GRACE;
+	deadline = mono() + grace;
 	while (group_alive(pid) && mono() < deadline) {
 		sleep_s(tick);
 		if (tick < 0.02)
@@ -387,8 +387,9 @@ result_free(struct exec_result *r)
  * Reads stdout (at most max_output bytes) and stderr (the first EXEC_STDERR_KEEP bytes
  * kept) until the command exits. Once it has exited, what it wrote is read and anything it
  * left in its group is killed (a background process holding the pipes does not keep the
- * run waiting). At timeout seconds, or when stdout passes max_output, the group is killed
- * (SIGTERM, SIGKILL EXEC_KILL_GRACE later). The child is always reaped.
+ * run waiting). At timeout seconds, or when stdout passes max_output, the group is killed:
+ * SIGTERM, then SIGKILL after a grace of a quarter of the timeout, at most EXEC_KILL_GRACE.
+ * The child is always reaped.
  *
  * Returns 0 when the command ran to its end, whatever its exit code; -1 with a message in
  * err when it could not be started, timed out (r->timed_out), wrote too much
@@ -508,7 +509,8 @@ run_command(char *const argv[], char *const envp[], const char *dir, double time
 	}
 	if (out.seen > max_output)
 		r->too_much = 1;
-	finish_child(pid, !exited, &status, &leftovers);
+	finish_child(pid, !exited, timeout / 4 < EXEC_KILL_GRACE ? timeout / 4 : EXEC_KILL_GRACE,
+	    &status, &leftovers);
 	close_fd(&out.fd);
 	close_fd(&serr.fd);
 	r->duration = mono() - start;
@@ -670,8 +672,19 @@ exec_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 			    r.errlen ? first_line(r.err, r.errlen, line, sizeof(line)) : "");
 		rc = -1;
 	} else if (ran) {
-		snprintf(err, errlen, "format = prometheus is not available in this build");
-		rc = -1;
+		struct reeve_text_opts o;
+		char perr[256];
+
+		memset(&o, 0, sizeof(o));
+		o.size = sizeof(o);
+		o.labels = st->labels + 1;	/* labels.*, not check: the samples are the command's */
+		o.nlabels = st->nlabels - 1;
+		if (st->host->emit_text(em, r.out != NULL ? r.out : "", r.outlen, &o, perr,
+		    sizeof(perr)) < 0) {
+			snprintf(err, errlen, "the output of %s is not Prometheus text: %s",
+			    st->cmd.argv[0], perr);
+			rc = -1;
+		}
 	}
 	result_free(&r);
 	return rc == 0 ? 0 : -1;
@@ -707,35 +720,6 @@ valid_name(const char *s, int env)
 		    (p != s && *p >= '0' && *p <= '9')))
 			return 0;
 	return env || strncmp(s, "__", 2) != 0;
-}
-
-/* A size: a whole number and a unit, as everywhere in reeve's configuration. */
-REEVE_STATIC int
-parse_size(const char *s, uint64_t *out)
-{
-	static const struct { const char *u; uint64_t mult; } units[] = {
-		{ "B", 1 }, { "KiB", 1ull << 10 }, { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 },
-		{ "kB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 },
-	};
-	uint64_t v = 0;
-	const char *p;
-	size_t i;
-
-	for (p = s; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (p == s)
-		return -1;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(p, units[i].u) == 0) {
-			if (v > UINT64_MAX / units[i].mult)
-				return -1;
-			*out = v * units[i].mult;
-			return 0;
-		}
-	return -1;
 }
 
 /* Set NAME=value in the environment, replacing an earlier NAME. */
@@ -808,9 +792,6 @@ init_namespaced(struct exec_state *st, struct reeve_probe_config *cfg)
 	size_t i, j, nkeys = 0;
 	int rc = 0;
 
-	if (h->size < offsetof(struct reeve_host, opt_key) + sizeof(h->opt_key) ||
-	    h->opt_key == NULL)
-		return 0;	/* an older daemon: such keys stay unknown and are reported */
 	while (h->opt_key(cfg, nkeys) != NULL)
 		nkeys++;
 	/* PATH and LANG, then each env.NAME */
@@ -871,17 +852,20 @@ exec_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **
 {
 	struct exec_state *st;
 	const char *v, *s;
-	uint64_t size;
+	double probe_timeout = -1;
+	uint64_t size = EXEC_DEFAULT_MAX_OUTPUT;
 	struct stat sb;
 	size_t i;
 	int rc = 0;
 
+	if (host->size < offsetof(struct reeve_host, opt_size) + sizeof(host->opt_size)) {
+		host->config_error(cfg, NULL, "this reeve is too old for the exec probe");
+		return -1;
+	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		abort();
 	st->host = host;
 	st->format = FMT_PROMETHEUS;
-	st->timeout = EXEC_DEFAULT_TIMEOUT;
-	st->max_output = EXEC_DEFAULT_MAX_OUTPUT;
 	if ((st->check = strdup(host->instance_name(cfg))) == NULL)
 		abort();
 	if (init_command(st, cfg) == -1)
@@ -894,25 +878,27 @@ exec_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **
 		host->config_error(cfg, "format", "expected prometheus or nagios, got '%s'", v);
 		rc = -1;
 	}
+	/* the command must be killed (and its group gone) before the daemon abandons collect() */
+	host->opt_duration(cfg, "timeout", &probe_timeout);
+	st->timeout = (probe_timeout > 0 ? probe_timeout : 10) * EXEC_TIMEOUT_SHARE;
 	if (host->opt_duration(cfg, "command_timeout", &st->timeout) == -1)
 		rc = -1;
 	else if (st->timeout <= 0 || st->timeout > 3600) {
 		host->config_error(cfg, "command_timeout", "must be more than 0 and at most 1h");
 		rc = -1;
+	} else if (probe_timeout > 0 && st->timeout >= probe_timeout) {
+		host->config_error(cfg, "command_timeout", "must be shorter than the probe's "
+		    "timeout (%gs): the command is killed before collect() is abandoned",
+		    probe_timeout);
+		rc = -1;
 	}
-	for (v = NULL, i = 0; (s = host->opt_get(cfg, "max_output", i)) != NULL; i++)
-		v = s;
-	if (v != NULL) {
-		if (parse_size(v, &size) == -1) {
-			host->config_error(cfg, "max_output", "'%s' is not a size (a whole number and "
-			    "a unit: 512B, 64KiB, 1MiB)", v);
-			rc = -1;
-		} else if (size < 1 || size > EXEC_MAX_OUTPUT_LIMIT) {
-			host->config_error(cfg, "max_output", "'%s' is out of range (1B to 64MiB)", v);
-			rc = -1;
-		} else
-			st->max_output = (size_t)size;
-	}
+	if (host->opt_size(cfg, "max_output", &size) == -1)
+		rc = -1;
+	else if (size < 1 || size > EXEC_MAX_OUTPUT_LIMIT) {
+		host->config_error(cfg, "max_output", "must be from 1B to 64MiB");
+		rc = -1;
+	} else
+		st->max_output = (size_t)size;
 	for (v = NULL, i = 0; (s = host->opt_get(cfg, "working_dir", i)) != NULL; i++)
 		v = s;
 	if (v == NULL)
@@ -931,17 +917,6 @@ exec_init(struct reeve_probe_config *cfg, const struct reeve_host *host, void **
 		abort();
 	if (init_namespaced(st, cfg) == -1)
 		rc = -1;
-	if (st->envp == NULL) {
-		/* no opt_key: still a clean environment */
-		if ((st->envp = calloc(3, sizeof(*st->envp))) == NULL ||
-		    (st->labels = calloc(1, sizeof(*st->labels))) == NULL)
-			abort();
-		env_set(st, "PATH", "/usr/bin:/bin");
-		env_set(st, "LANG", "C.UTF-8");
-		st->labels[0].name = "check";
-		st->labels[0].value = st->check;
-		st->nlabels = 1;
-	}
 	if (rc == -1) {
 		exec_destroy(st);
 		return -1;

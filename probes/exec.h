@@ -47,6 +47,5 @@ REEVE_STATIC void cmdline_free(struct exec_cmdline *cmd);
 REEVE_STATIC int run_command(char *const argv[], char *const envp[], const char *dir,
     double timeout, size_t max_output, struct exec_result *r, char *err, size_t errlen);
 REEVE_STATIC void result_free(struct exec_result *r);
-REEVE_STATIC int parse_size(const char *s, uint64_t *out);
 
 #endif /* REEVE_PROBES_EXEC_H */

@@ -4,7 +4,7 @@
 # killed with its process group while a healthy probe keeps collecting, a plugin leaving a
 # background job, and bad configurations refused by `reeve check` with file:line.
 . "$TEST_LIB"
-plan 29
+plan 33
 d="$TEST_DATA/exec"
 rrd="$T_DIR/data/rrd"
 
@@ -55,7 +55,18 @@ env.PID_FILE = $T_DIR/hang.pid
 [probe background]
 type = exec
 format = nagios
-command = $d/background.sh"
+command = $d/background.sh
+[probe shop]
+type = exec
+command = $d/prom.sh
+labels.site = berlin
+[probe prom_garbage]
+type = exec
+command = $d/prom_garbage.sh
+[probe prom_fail]
+type = exec
+format = prometheus
+command = $d/prom_fail.sh"
 start_reeve "$T_DIR/reeve.conf" "$T_DIR/log"
 
 check "the daemon answers /healthz" -- wait_for 10 curl -sf "http://127.0.0.1:$port/healthz"
@@ -111,6 +122,16 @@ check "a plugin leaving a background job answers at once" -- wait_for 15 bash -c
 bg_pgid=$(m 'reeve_check_perfdata{check="background",label="pgid"}')
 t_result "$(wait_for 15 bash -c "$(declare -f live_in_group); REEVE_PID=$REEVE_PID; [ -n '$bg_pgid' ] && ! live_in_group '$bg_pgid'"; echo $?)" "the background job was killed with the plugin's group"
 t_result "$(wait_for 15 bash -c "$(declare -f zombie_children); REEVE_PID=$REEVE_PID; [ \$(zombie_children) = 0 ]"; echo $?)" "reeve leaves no zombie child"
+
+check "Prometheus text: its samples, with labels.* added" -- wait_for 15 bash -c "curl -sf http://127.0.0.1:$port/metrics > '$T_DIR/m' && grep -qx 'shop_orders_total{site=\"berlin\"} 1027' '$T_DIR/m' &&
+	grep -qx 'shop_queue_length{queue=\"shipping\",site=\"berlin\"} 12.5' '$T_DIR/m' && grep -qx '# TYPE shop_orders_total counter' '$T_DIR/m' &&
+	grep -qx 'reeve_exec_exit_code{check=\"shop\",site=\"berlin\"} 0' '$T_DIR/m' && grep -qx 'reeve_probe_up{probe=\"shop\",type=\"exec\"} 1' '$T_DIR/m'"
+check "Prometheus text: stored as served" -- wait_for 15 bash -c "f=\$(find '$rrd/shop_queue_length' -name '*.rrd' -path '*queue=shipping*'); [ -n \"\$f\" ] && rrdtool lastupdate \"\$f\" | awk 'NR==3 { ok = (\$2 == 12.5) } END { exit !ok }'"
+check "output that is not Prometheus text: down, nothing of it kept, line named" -- wait_for 15 bash -c "curl -sf http://127.0.0.1:$port/metrics | grep -qx 'reeve_probe_up{probe=\"prom_garbage\",type=\"exec\"} 0' &&
+	! curl -sf http://127.0.0.1:$port/metrics | grep -q '^shop_ok' &&
+	grep -q 'probe prom_garbage: the output of $d/prom_garbage.sh is not Prometheus text: line 2: ' '$T_DIR/log'"
+check "a non-zero exit in prometheus format: down, with the code and stderr's first line" -- wait_for 15 bash -c "curl -sf http://127.0.0.1:$port/metrics | grep -qx 'reeve_probe_up{probe=\"prom_fail\",type=\"exec\"} 0' &&
+	grep -q 'probe prom_fail: $d/prom_fail.sh exited with code 2; stderr: cannot reach the database at db1:5432\$' '$T_DIR/log'"
 
 metrics "$port" > "$T_DIR/metrics.txt"
 check "/metrics passes promtool check metrics" -- bash -c "promtool check metrics < '$T_DIR/metrics.txt'"

@@ -75,29 +75,6 @@ test_split(void **unused)
 	check_split_error("   \t ", "is empty");
 }
 
-static void
-test_parse_size(void **unused)
-{
-	static const char *const bad[] = {
-		"", "1", "1.5MiB", "MiB", "-1B", "1 MiB", "1mib", "99999999999999999999B",
-		"17179869184GiB", "1KB",
-	};
-	uint64_t v;
-	size_t i;
-
-	assert_int_equal(parse_size("1MiB", &v), 0);
-	assert_int_equal(v, 1048576);
-	assert_int_equal(parse_size("512B", &v), 0);
-	assert_int_equal(v, 512);
-	assert_int_equal(parse_size("10kB", &v), 0);
-	assert_int_equal(v, 10000);
-	assert_int_equal(parse_size("64KiB", &v), 0);
-	assert_int_equal(v, 65536);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (parse_size(bad[i], &v) != -1)
-			fail_msg("'%s' accepted", bad[i]);
-}
-
 /* ---- running commands ---- */
 
 /* Run argv (NULL-terminated list) with the clean environment in /; returns run_command's. */
@@ -410,10 +387,13 @@ test_init_errors(void **unused)
 	check_init_error((const char *[]){ "command", cmd, NULL }, "is not executable");
 	check_init_error((const char *[]){ "command", "/bin/echo", "format", "json", NULL },
 	    "format: expected prometheus or nagios, got 'json'");
-	check_init_error((const char *[]){ "command", "/bin/echo", "max_output", "1", NULL },
-	    "max_output: '1' is not a size");
-	check_init_error((const char *[]){ "command", "/bin/echo", "max_output", "1GiB", NULL },
-	    "max_output: '1GiB' is out of range (1B to 64MiB)");
+	check_init_error((const char *[]){ "command", "/bin/echo", "max_output", "65537KiB", NULL },
+	    "max_output: must be from 1B to 64MiB");
+	check_init_error((const char *[]){ "command", "/bin/echo", "max_output", "0", NULL },
+	    "max_output: must be from 1B to 64MiB");
+	check_init_error((const char *[]){ "command", "/bin/echo", "timeout", "2s",
+	    "command_timeout", "2s", NULL },
+	    "command_timeout: must be shorter than the probe's timeout (2s)");
 	check_init_error((const char *[]){ "command", "/bin/echo", "command_timeout", "0", NULL },
 	    "command_timeout: must be more than 0");
 	check_init_error((const char *[]){ "command", "/bin/echo", "working_dir", "tmp", NULL },
@@ -558,7 +538,6 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),
-		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_run_output_and_exit),
 		cmocka_unit_test(test_run_environment),
 		cmocka_unit_test(test_run_timeout),
