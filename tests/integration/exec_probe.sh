@@ -70,6 +70,7 @@ command = $d/prom_fail.sh"
 start_reeve "$T_DIR/reeve.conf" "$T_DIR/log"
 
 check "the daemon answers /healthz" -- wait_for 10 curl -sf "http://127.0.0.1:$port/healthz"
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || diag "$(tail -5 "$T_DIR/log")"
 check "a WARNING plugin gives reeve_check_status 1" -- wait_for 15 bash -c "curl -sf http://127.0.0.1:$port/metrics | grep -qx 'reeve_check_status{check=\"disk_check\",team=\"ops\"} 1'"
 metrics "$port" > "$T_DIR/metrics.txt"
 check "perfdata in % is a ratio, with its thresholds" -- bash -c "grep -qx 'reeve_check_perfdata_ratio{check=\"disk_check\",label=\"/data used\",team=\"ops\"} 0.91' '$T_DIR/metrics.txt' &&
