@@ -214,7 +214,9 @@ worker_main(void *arg)
 			if (p->fails)
 				p->next_due = util_monotonic() + backoff(p);
 		}
-		if (p->retired)
+		/* at shutdown every instance is marked retired but stays in s->probes, which
+		 * sched_free() frees: freeing it here too was a use after free */
+		if (p->retired && !s->stopping)
 			retire_finish(s, p);
 		pthread_cond_signal(&s->wake_timer);
 		pthread_cond_broadcast(&s->idle);
