@@ -165,6 +165,16 @@ api_path(const char *url)
 	return strcmp(url, "/api/v1/push") == 0 || strcmp(url, "/api/v1/events") == 0;
 }
 
+static enum MHD_Result
+too_large(struct http *h, struct MHD_Connection *c)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "the body is larger than %zu bytes ([http] push_max_body)",
+	    h->max_body);
+	return reply_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+}
+
 /*
  * First call of a POST to the API: refuse early, before the body is read, what needs no
  * body to refuse (a token with the push role, declared size). Returns MHD_YES to go on
@@ -176,16 +186,12 @@ api_begin(struct http *h, struct MHD_Connection *c, const char *url, int *answer
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	enum MHD_Result ret;
-	char msg[128];
 
 	*answered = 1;
 	if (!allowed(h, c, url, AUTH_PUSH, &ret))
 		return ret;
-	if (cl != NULL && strtoull(cl, NULL, 10) > h->max_body) {
-		snprintf(msg, sizeof(msg), "the body is larger than %zu bytes ([http] push_max_body)",
-		    h->max_body);
-		return reply_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
-	}
+	if (cl != NULL && strtoull(cl, NULL, 10) > h->max_body)
+		return too_large(h, c);
 	*answered = 0;
 	return MHD_YES;
 }
@@ -225,12 +231,14 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 
 	(void)version;
 	if (rq == NULL) {
-		int answered;
+		int answered = 0;
 		enum MHD_Result ret = MHD_YES;
 
 		/* answer on the second call: answering on the first closes keep-alive connections */
 		*con_cls = rq = xcalloc(1, sizeof(*rq));
-		if (post && api_path(url) && ((ret = api_begin(h, c, url, &answered)), answered))
+		if (post && api_path(url))
+			ret = api_begin(h, c, url, &answered);
+		if (answered)
 			__atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
 		return ret;
 	}
@@ -245,16 +253,11 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	}
 	__atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
 	if (api_path(url)) {
-		char msg[128];
-
 		if (!post)
 			return reply_error_allow(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is allowed",
 			    "POST");
-		if (rq->too_big) {
-			snprintf(msg, sizeof(msg),
-			    "the body is larger than %zu bytes ([http] push_max_body)", h->max_body);
-			return reply_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
-		}
+		if (rq->too_big)
+			return too_large(h, c);
 		return api_answer(h, c, url, rq);
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
