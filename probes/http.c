@@ -18,6 +18,7 @@
 #include <reeve-probe.h>
 
 #include "jsonpath.h"
+#include "url.h"
 
 /* Functions the unit tests call are external with REEVE_TESTING, static otherwise. */
 #ifndef REEVE_STATIC
@@ -113,8 +114,6 @@ struct http_state {
 REEVE_STATIC int parse_expect_status(const char *s, struct status_range *r, size_t max,
     size_t *n, char *err, size_t errlen);
 REEVE_STATIC int status_expected(const struct status_range *r, size_t n, long status);
-REEVE_STATIC char *target_label(const char *url, char *err, size_t errlen);
-REEVE_STATIC int parse_size(const char *s, unsigned long *out);
 REEVE_STATIC void scrub(char *msg, size_t size, char *const *secrets, size_t nsecrets);
 REEVE_STATIC void http_phases(double namelookup, double connect, double appconnect,
     double starttransfer, double total, double out[5]);
@@ -235,92 +234,6 @@ status_expected(const struct status_range *r, size_t n, long status)
 		if (status >= r[i].lo && status <= r[i].hi)
 			return 1;
 	return 0;
-}
-
-/*
- * Check url (http or https, with a host) and return a new string: the url as libcurl
- * normalises it, without user name and password. The caller frees it. NULL with a message
- * in err (which never repeats the url: it may hold credentials).
- */
-REEVE_STATIC char *
-target_label(const char *url, char *err, size_t errlen)
-{
-	CURLU *u;
-	CURLUcode uc;
-	char *scheme = NULL, *host = NULL, *out = NULL, *copy = NULL;
-
-	if ((u = curl_url()) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if ((uc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK) {
-		snprintf(err, errlen, "not a valid URL: %s", curl_url_strerror(uc));
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-		snprintf(err, errlen, "only http:// and https:// URLs are supported");
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
-		snprintf(err, errlen, "the URL has no host");
-		goto out;
-	}
-	if (curl_url_set(u, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_OPTIONS, NULL, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &copy, 0) != CURLUE_OK) {
-		snprintf(err, errlen, "cannot rebuild the URL without its credentials");
-		goto out;
-	}
-	if ((out = strdup(copy)) == NULL)
-		snprintf(err, errlen, "out of memory");
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(copy);
-	curl_url_cleanup(u);
-	return out;
-}
-
-/*
- * Parse a size: "0", or a whole number with a unit B, KiB, MiB, GiB (1024) or kB, MB, GB
- * (1000), as docs/configuration.md describes. Returns 0, or -1 when malformed or too big.
- */
-REEVE_STATIC int
-parse_size(const char *s, unsigned long *out)
-{
-	static const struct {
-		const char *unit;
-		unsigned long mul;
-	} units[] = {
-		{ "B", 1 }, { "KiB", 1024 }, { "MiB", 1024ul * 1024 }, { "GiB", 1024ul * 1024 * 1024 },
-		{ "kB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 }
-	};
-	unsigned long long v = 0;
-	const char *p = s;
-	size_t i;
-
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	for (; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (unsigned long long)(*p - '0');
-		if (v > 1ull << 40)
-			return -1;
-	}
-	if (p == s)
-		return -1;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(p, units[i].unit) == 0) {
-			if (v * units[i].mul > (unsigned long long)LONG_MAX)
-				return -1;
-			*out = (unsigned long)(v * units[i].mul);
-			return 0;
-		}
-	return -1;
 }
 
 /* Replace each secret (of at least HTTP_SECRET_MIN bytes) found in msg with "<redacted>". */
@@ -1060,7 +973,7 @@ conf_targets(struct http_state *st, struct reeve_probe_config *cfg)
 
 		v = host->opt_get(cfg, "url", i);
 		/* errors name the url by its number: the text may hold credentials */
-		if ((t->label = target_label(v, err, sizeof(err))) == NULL) {
+		if ((t->label = url_target(v, err, sizeof(err))) == NULL) {
 			host->config_error(cfg, "url", "url #%zu of %zu: %s", i + 1, n, err);
 			rc = -1;
 			continue;
@@ -1106,6 +1019,7 @@ conf_scalars(struct http_state *st, struct reeve_probe_config *cfg)
 	size_t i, len;
 	int rc = 0, r;
 	double probe_timeout = 0;
+	uint64_t max_body;
 
 	st->method = "GET";
 	if ((v = opt_last(st, cfg, "method")) != NULL) {
@@ -1182,14 +1096,14 @@ conf_scalars(struct http_state *st, struct reeve_probe_config *cfg)
 	if (host->opt_uint(cfg, "max_redirects", 0, 100, &st->max_redirects) == -1 ||
 	    host->opt_uint(cfg, "max_connections", 1, 10000, &st->max_connections) == -1)
 		rc = -1;
-	st->max_body = HTTP_DEFAULT_MAX_BODY;
-	if ((v = opt_last(st, cfg, "max_body")) != NULL &&
-	    (parse_size(v, &st->max_body) == -1 || st->max_body < 1 ||
-	    st->max_body > 256ul << 20)) {
-		host->config_error(cfg, "max_body", "\"%s\" is not a size from 1B to 256MiB "
-		    "(e.g. 64KiB, 1MiB)", v);
+	max_body = HTTP_DEFAULT_MAX_BODY;
+	if (host->opt_size(cfg, "max_body", &max_body) == -1)
+		rc = -1;
+	else if (max_body < 1 || max_body > 256ul << 20) {
+		host->config_error(cfg, "max_body", "must be from 1B to 256MiB (e.g. 64KiB, 1MiB)");
 		rc = -1;
 	}
+	st->max_body = (unsigned long)max_body;
 	if ((v = opt_last(st, cfg, "ca_file")) != NULL) {
 		if (access(v, R_OK) == -1) {
 			host->config_error(cfg, "ca_file", "cannot read %s: %s", v, strerror(errno));

@@ -9,6 +9,8 @@
 
 #include <reeve-probe.h>
 
+#include "url.h"
+
 #define SCRAPE_MAX_LABELS 16
 
 static const struct reeve_metric m_up = {
@@ -42,32 +44,6 @@ struct scrape_state {
 	int too_big;
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-/*
- * The URL as it may be shown: scheme://host/path with any user:password@ removed.
- * Returns a new string, or NULL when url is not http(s)://.
- */
-static char *
-strip_credentials(const char *url)
-{
-	const char *host, *at, *slash;
-	char *out;
-
-	if (strncmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else if (strncmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else
-		return NULL;
-	slash = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(slash - host));
-	if (at == NULL)
-		return strdup(url);
-	if ((out = malloc(strlen(url) + 1)) == NULL)
-		return NULL;
-	snprintf(out, strlen(url) + 1, "%.*s%s", (int)(host - url), url, at + 1);
-	return out;
-}
 
 static size_t
 on_body(char *data, size_t size, size_t n, void *arg)
@@ -168,8 +144,8 @@ configure(struct reeve_probe_config *cfg, const struct reeve_host *h, struct scr
 		h->config_error(cfg, "url", "one url per scrape probe: add a [probe] section per target");
 		return -1;
 	}
-	if ((st->target = strip_credentials(url)) == NULL) {
-		h->config_error(cfg, "url", "must start with http:// or https://");
+	if ((st->target = url_target(url, why, sizeof(why))) == NULL) {
+		h->config_error(cfg, "url", "%s", why);
 		rc = -1;
 	}
 	st->url = strdup(url);

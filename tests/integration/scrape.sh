@@ -77,7 +77,7 @@ prefix = 9bad
 labels.bad-name = x"
 "$REEVE" check -c "$T_DIR/bad.conf" > "$T_DIR/check.out" 2>&1
 check "bad scrape settings are reported with file:line" -- bash -c "
-	grep -q 'bad.conf:16: \[probe x\] url: must start with http:// or https://' '$T_DIR/check.out' &&
+	grep -q 'bad.conf:16: \[probe x\] url: only http:// and https:// URLs are supported' '$T_DIR/check.out' &&
 	grep -q 'bad.conf:17: \[probe x\] prefix: \"9bad\" is not the start of a metric name' '$T_DIR/check.out' &&
 	grep -q 'bad.conf:18: \[probe x\] labels.bad-name: \"bad-name\" is not a label name' '$T_DIR/check.out'"
 diag "$(cat "$T_DIR/check.out")"

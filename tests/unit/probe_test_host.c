@@ -184,29 +184,33 @@ opt_key(struct reeve_probe_config *cfg, size_t index)
 	return index < cfg->n ? cfg->key[index] : NULL;
 }
 
-/* Sizes as plain byte counts, or with a KiB/MiB suffix: enough for the probes' tests. */
+/* Sizes as the daemon reads them: "0", or a whole number and a unit (512B, 64KiB, 1MB). */
 static int
 opt_size(struct reeve_probe_config *cfg, const char *key, uint64_t *out)
 {
+	static const struct { const char *u; uint64_t mult; } units[] = {
+		{ "B", 1 }, { "KiB", 1ull << 10 }, { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 },
+		{ "kB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 },
+	};
 	const char *v = opt_last(cfg, key);
 	unsigned long long n;
 	char *end;
 
 	if (v == NULL)
 		return 0;
+	if (strcmp(v, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
 	n = strtoull(v, &end, 10);
-	if (end == v)
-		goto bad;
-	if (strcmp(end, "KiB") == 0)
-		n <<= 10;
-	else if (strcmp(end, "MiB") == 0)
-		n <<= 20;
-	else if (*end != '\0')
-		goto bad;
-	*out = n;
-	return 0;
-bad:
-	config_error(cfg, key, "\"%s\" is not a size", v);
+	if (end != v && *v != '-')
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strcmp(end, units[i].u) == 0) {
+				*out = n * units[i].mult;
+				return 0;
+			}
+	config_error(cfg, key, "\"%s\" is not a size (use a whole number and a unit: 512B, "
+	    "64KiB, 10MiB, 1GiB)", v);
 	return -1;
 }
 

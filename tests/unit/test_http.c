@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "probe_test_host.h"
+#include "url.h"
 
 struct status_range {
 	int lo, hi;
@@ -27,8 +28,6 @@ struct status_range {
 int parse_expect_status(const char *s, struct status_range *r, size_t max, size_t *n,
     char *err, size_t errlen);
 int status_expected(const struct status_range *r, size_t n, long status);
-char *target_label(const char *url, char *err, size_t errlen);
-int parse_size(const char *s, unsigned long *out);
 void scrub(char *msg, size_t size, char *const *secrets, size_t nsecrets);
 void http_phases(double namelookup, double connect, double appconnect, double starttransfer,
     double total, double out[5]);
@@ -75,7 +74,7 @@ test_expect_status(void **unused)
 static void
 label_is(const char *url, const char *want)
 {
-	char err[256], *l = target_label(url, err, sizeof(err));
+	char err[256], *l = url_target(url, err, sizeof(err));
 
 	if (l == NULL)
 		fail_msg("%s: %s", url, err);
@@ -86,7 +85,7 @@ label_is(const char *url, const char *want)
 static void
 label_fails(const char *url, const char *want)
 {
-	char err[256], *l = target_label(url, err, sizeof(err));
+	char err[256], *l = url_target(url, err, sizeof(err));
 
 	assert_null(l);
 	assert_string_equal(err, want);
@@ -94,7 +93,7 @@ label_fails(const char *url, const char *want)
 }
 
 static void
-test_target_label(void **unused)
+test_url_target(void **unused)
 {
 	label_is("http://127.0.0.1:8080/json", "http://127.0.0.1:8080/json");
 	label_is("https://user:hunter2@example.com/a?b=1", "https://example.com/a?b=1");
@@ -106,29 +105,6 @@ test_target_label(void **unused)
 	label_fails("http://user:hunter2@", "not a valid URL: No host part in the URL");
 	label_fails("not a url hunter2", "not a valid URL: Bad scheme");
 	label_fails("", "not a valid URL: Bad scheme");
-}
-
-static void
-test_parse_size(void **unused)
-{
-	unsigned long v;
-
-	assert_int_equal(parse_size("0", &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(parse_size("512B", &v), 0);
-	assert_int_equal(v, 512);
-	assert_int_equal(parse_size("64KiB", &v), 0);
-	assert_int_equal(v, 65536);
-	assert_int_equal(parse_size("1MiB", &v), 0);
-	assert_int_equal(v, 1048576);
-	assert_int_equal(parse_size("10kB", &v), 0);
-	assert_int_equal(v, 10000);
-	assert_int_equal(parse_size("10", &v), -1);
-	assert_int_equal(parse_size("MiB", &v), -1);
-	assert_int_equal(parse_size("1 MiB", &v), -1);
-	assert_int_equal(parse_size("1mib", &v), -1);
-	assert_int_equal(parse_size("-1MiB", &v), -1);
-	assert_int_equal(parse_size("99999999999999999999GiB", &v), -1);
 }
 
 static void
@@ -238,7 +214,7 @@ test_config_errors(void **unused)
 	init_fails((const char *[]){ U, "request_timeout", "0", NULL },
 	    "request_timeout: must be from 1ms to 1h");
 	init_fails((const char *[]){ U, "max_body", "10", NULL },
-	    "max_body: \"10\" is not a size from 1B to 256MiB (e.g. 64KiB, 1MiB)");
+	    "max_body: \"10\" is not a size (use a whole number and a unit: 512B, 64KiB, 10MiB, 1GiB)");
 	init_fails((const char *[]){ U, "ca_file", missing, NULL },
 	    "ca_file: cannot read /nonexistent/token: No such file or directory");
 	init_fails((const char *[]){ U, "value.q", "queue..pending", NULL },
@@ -482,8 +458,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expect_status),
-		cmocka_unit_test(test_target_label),
-		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_url_target),
 		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_phases),
 		cmocka_unit_test(test_cert_date),
