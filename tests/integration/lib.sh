@@ -60,11 +60,15 @@ wait_for() {
 	"$@" >/dev/null 2>&1
 }
 
-# free_port: a TCP port on 127.0.0.1 that nothing listens on now
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now. Taken below the kernel's
+# ephemeral range: a port there may be the local end of some connection, which a connect
+# test does not see but which makes bind fail with "address in use".
 free_port() {
-	local p
+	local p low=32768
+	read -r low _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	[ "$low" -gt 11000 ] || low=32768
 	while :; do
-		p=$((20000 + RANDOM % 20000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
