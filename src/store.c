@@ -45,6 +45,8 @@ struct store {
 	char *rrd_dir;
 	char *preset;
 	struct rrdcached *cached;
+	struct rrdcached *reader;  /* readers' connection (FLUSH before a fetch), reader_lock */
+	pthread_mutex_t reader_lock;
 
 	pthread_mutex_t files_lock;
 	struct store_file **buckets;
@@ -345,6 +347,84 @@ const char *
 store_file_path(const struct store_file *f)
 {
 	return f->abs;
+}
+
+void
+store_foreach(struct store *s, void (*cb)(void *arg, struct store_file *f, const char *rel),
+    void *arg)
+{
+	pthread_mutex_lock(&s->files_lock);
+	for (size_t i = 0; i < s->nbuckets; i++)
+		for (struct store_file *f = s->buckets[i]; f; f = f->hnext)
+			cb(arg, f, f->rel + 4); /* without "rrd/" */
+	pthread_mutex_unlock(&s->files_lock);
+}
+
+int
+store_fetch(struct store *s, const struct store_file *f, const char *cf, double start,
+    double end, struct store_points *out, char *err, size_t errlen)
+{
+	time_t tstart = (time_t)floor(start), tend = (time_t)ceil(end);
+	unsigned long step = 1, nds = 0;
+	char **names = NULL;
+	rrd_value_t *data = NULL;
+	rrd_info_t *info;
+	size_t rows;
+
+	memset(out, 0, sizeof(*out));
+	if (s->cached) {
+		/* rrdcached holds recent values back: have it write this file out first */
+		char line[PATH_MAX + 16];
+		int rc;
+
+		snprintf(line, sizeof(line), "FLUSH %s",
+		    rrdcached_is_remote(s->cached) ? f->rel : f->abs);
+		pthread_mutex_lock(&s->reader_lock);
+		rc = rrdcached_command(s->reader, line, err, errlen);
+		pthread_mutex_unlock(&s->reader_lock);
+		if (rc < 0 && strstr(err, "No such file") == NULL)
+			return -1;
+	}
+	if (access(f->abs, R_OK) != 0) {
+		snprintf(err, errlen, "%s: %s", f->abs, strerror(errno));
+		return -1;
+	}
+	rrd_clear_error();
+	if (rrd_fetch_r(f->abs, cf, &tstart, &tend, &step, &nds, &names, &data) != 0) {
+		snprintf(err, errlen, "%s: %s", f->abs, rrd_get_error());
+		return -1;
+	}
+	rows = step && tend > tstart ? (size_t)(tend - tstart) / step : 0;
+	out->step = (double)step;
+	out->n = nds == 1 ? rows : 0;
+	out->ts = xcalloc(out->n ? out->n : 1, sizeof(*out->ts));
+	out->v = xcalloc(out->n ? out->n : 1, sizeof(*out->v));
+	/* row i covers (start + i*step, start + (i+1)*step] and is labelled with its end */
+	for (size_t i = 0; i < out->n; i++) {
+		out->ts[i] = (double)tstart + (double)(i + 1) * (double)step;
+		out->v[i] = data[i];
+	}
+	for (unsigned long i = 0; i < nds; i++)
+		rrd_freemem(names[i]);
+	rrd_freemem(names);
+	rrd_freemem(data);
+	/* the type of the file itself: counters are stored as DDERIVE rates */
+	out->type = f->type;
+	if ((info = rrd_info_r(f->abs)) != NULL) {
+		for (rrd_info_t *p = info; p; p = p->next)
+			if (strcmp(p->key, "ds[value].type") == 0 && p->type == RD_I_STR)
+				out->type = strcmp(p->value.u_str, "GAUGE") == 0 ? REEVE_GAUGE : REEVE_COUNTER;
+		rrd_info_free(info);
+	}
+	return 0;
+}
+
+void
+store_points_free(struct store_points *p)
+{
+	free(p->ts);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
 }
 
 /* 1 if rel ends in ".rrd" and six more characters: a temporary file of rrd_create. */
@@ -659,7 +739,9 @@ store_new(const struct store_params *p, char *err, size_t errlen)
 		s->cached = rrdcached_new(p->rrdcached, err, errlen);
 		if (s->cached == NULL)
 			goto fail;
+		s->reader = rrdcached_new(p->rrdcached, err, errlen);
 	}
+	pthread_mutex_init(&s->reader_lock, NULL);
 	pthread_mutex_init(&s->files_lock, NULL);
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qcond, NULL);
@@ -682,6 +764,7 @@ store_new(const struct store_params *p, char *err, size_t errlen)
 	return s;
 fail:
 	rrdcached_free(s->cached);
+	rrdcached_free(s->reader);
 	free(s->preset);
 	free(s->rrd_dir);
 	free(s->data_dir);
@@ -760,6 +843,8 @@ store_free(struct store *s, double timeout)
 	free(s->buckets);
 	free(s->q);
 	rrdcached_free(s->cached);
+	rrdcached_free(s->reader);
+	pthread_mutex_destroy(&s->reader_lock);
 	pthread_mutex_destroy(&s->files_lock);
 	pthread_mutex_destroy(&s->qlock);
 	pthread_cond_destroy(&s->qcond);

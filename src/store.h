@@ -57,6 +57,32 @@ void store_sync(struct store *s);
 
 void store_get_stats(struct store *s, struct store_stats *st);
 
+/*
+ * Call cb for every file the store knows (found at start or registered since), with its
+ * path relative to data_dir/rrd (decode it with store_path_decode). cb runs under the
+ * store's file lock: it must not call back into the store.
+ */
+void store_foreach(struct store *s, void (*cb)(void *arg, struct store_file *f, const char *rel),
+    void *arg);
+
+/* Points read from an RRD file: what it stores (a counter's per-second rate), NaN = unknown. */
+struct store_points {
+	double *ts, *v;   /* ts[i] is the end of row i */
+	size_t n;
+	double step;      /* of the RRA librrd chose */
+	int type;         /* enum reeve_metric_type, from the file's DS type */
+};
+
+/*
+ * Read consolidation function cf ("AVERAGE", "MIN", "MAX", "FAILURES") of a file over
+ * [start, end]; librrd picks the finest RRA covering start. With rrdcached the file is
+ * flushed first. Thread-safe. Returns 0 (free *out with store_points_free), or -1 with a
+ * message in err.
+ */
+int store_fetch(struct store *s, const struct store_file *f, const char *cf, double start,
+    double end, struct store_points *out, char *err, size_t errlen);
+void store_points_free(struct store_points *p);
+
 /* The absolute path of a file (owned by the store). */
 const char *store_file_path(const struct store_file *f);
 

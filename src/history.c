@@ -1,0 +1,413 @@
+/* history.c: the series of the expression language: the registry's window, then the RRD files. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "history.h"
+#include "registry.h"
+#include "store.h"
+#include "util.h"
+
+/*
+ * The registry and the store have their own locks; a history holds none. Reading order: the
+ * registry's window under its read lock (copying points out), then the RRD files without
+ * any registry lock held (a fetch reads a file).
+ */
+struct history {
+	struct registry *reg;
+	struct store *store;    /* NULL: memory only */
+	double window;          /* seconds the registry keeps */
+	double (*now)(void);
+};
+
+struct history *
+history_new(struct registry *r, struct store *s, double window)
+{
+	struct history *h = xcalloc(1, sizeof(*h));
+
+	h->reg = r;
+	h->store = s;
+	h->window = window;
+	h->now = util_now;
+	return h;
+}
+
+void
+history_free(struct history *h)
+{
+	free(h);
+}
+
+/* ---- building results -------------------------------------------------------------------- */
+
+struct result {
+	struct expr_series *s;
+	size_t n, cap;
+};
+
+static struct expr_series *
+result_add(struct result *r, const char *name, const struct reeve_label *labels, size_t n,
+    int type, double step)
+{
+	struct expr_series *s;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->s = xreallocarray(r->s, r->cap, sizeof(*r->s));
+	}
+	s = &r->s[r->n++];
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(name);
+	s->labels = xcalloc(n ? n : 1, sizeof(*s->labels));
+	for (size_t i = 0; i < n; i++) {
+		s->labels[i].name = xstrdup(labels[i].name);
+		s->labels[i].value = xstrdup(labels[i].value);
+	}
+	s->nlabels = n;
+	s->type = type;
+	s->step = step;
+	return s;
+}
+
+/* Free what one series holds (not the series itself). */
+static void
+series_clear(struct expr_series *s)
+{
+	for (size_t i = 0; i < s->nlabels; i++) {
+		free((char *)s->labels[i].name);
+		free((char *)s->labels[i].value);
+	}
+	free(s->labels);
+	free(s->name);
+	free(s->ts);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+series_append(struct expr_series *s, double ts, double v, size_t *cap)
+{
+	if (s->n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		s->ts = xreallocarray(s->ts, *cap, sizeof(*s->ts));
+		s->v = xreallocarray(s->v, *cap, sizeof(*s->v));
+	}
+	s->ts[s->n] = ts;
+	s->v[s->n++] = v;
+}
+
+/*
+ * Put RRD points (rows ending in (start, before)) in front of the series' points. A counter's
+ * RRD rows are rates: they are summed back into a running total that ends where the points
+ * from memory begin (or at 0 without them), so rate() and increase() see one counter.
+ */
+static void
+prepend_rrd(struct expr_series *s, const struct store_points *p, double start, double before)
+{
+	size_t k = 0, cap, keep = s->n;
+	double *ts, *v, total = 0, last = NAN, last_ts = 0, last_rate = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		k += p->ts[i] > start && p->ts[i] < before && !isnan(p->v[i]);
+	if (k == 0)
+		return;
+	cap = k + keep;
+	ts = xcalloc(cap, sizeof(*ts));
+	v = xcalloc(cap, sizeof(*v));
+	k = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		if (!(p->ts[i] > start && p->ts[i] < before) || isnan(p->v[i]))
+			continue;
+		if (p->type == REEVE_COUNTER) {
+			total += p->v[i] * p->step;
+			last = total;
+			last_ts = p->ts[i];
+			last_rate = p->v[i];
+		}
+		ts[k] = p->ts[i];
+		v[k++] = p->type == REEVE_COUNTER ? total : p->v[i];
+	}
+	if (p->type == REEVE_COUNTER) {
+		/*
+		 * Shift the totals to meet the first raw value from memory, bridging the gap
+		 * between the last row and that point at the last row's rate.
+		 */
+		double offset = keep ? s->v[0] - last_rate * (s->ts[0] - last_ts) - last : 0;
+
+		for (size_t i = 0; i < k; i++)
+			v[i] += offset;
+	}
+	memcpy(ts + k, s->ts, keep * sizeof(*ts));
+	memcpy(v + k, s->v, keep * sizeof(*v));
+	free(s->ts);
+	free(s->v);
+	s->ts = ts;
+	s->v = v;
+	s->n = k + keep;
+	if (p->step > s->step)
+		s->step = p->step;
+}
+
+/* ---- select ------------------------------------------------------------------------------ */
+
+/* A series of the registry whose window does not reach back to start: read its file. */
+struct pending {
+	struct store_file *file;
+	size_t idx;            /* in the result */
+	double before;         /* the oldest point from memory (or end + 1 without any) */
+};
+
+/* The value of a __name__="x" matcher, or NULL: lets a selector skip other families. */
+static const char *
+name_equal(const struct expr_matcher *m, size_t nm)
+{
+	for (size_t i = 0; i < nm; i++)
+		if (m[i].op == EXPR_MATCH_EQ && strcmp(m[i].name, "__name__") == 0)
+			return m[i].value;
+	return NULL;
+}
+
+struct store_scan {
+	struct history *h;
+	const struct expr_matcher *m;
+	size_t nm;
+	const char *name;            /* from name_equal, or NULL */
+	struct store_file **files;   /* matching files the registry does not hold */
+	char **names;
+	struct reeve_label **labels;
+	size_t *nlabels, n, cap;
+	const struct result *known;  /* series already taken from the registry */
+};
+
+static int
+known_series(const struct result *r, const char *name, const struct reeve_label *l, size_t n)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct expr_series *s = &r->s[i];
+		size_t j;
+
+		if (s->nlabels != n || strcmp(s->name, name) != 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(s->labels[j].name, l[j].name) != 0 ||
+			    strcmp(s->labels[j].value, l[j].value) != 0)
+				break;
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+scan_file(void *arg, struct store_file *f, const char *rel)
+{
+	struct store_scan *sc = arg;
+	struct reeve_label *labels;
+	char *name;
+	size_t n;
+
+	if (sc->name != NULL) {
+		size_t k = strlen(sc->name);
+
+		/* "name.rrd" or "name/..." */
+		if (strncmp(rel, sc->name, k) != 0 || (rel[k] != '/' && strcmp(rel + k, ".rrd") != 0))
+			return;
+	}
+	if (store_path_decode(rel, &name, &labels, &n) == -1)
+		return;
+	if (!expr_matches(sc->m, sc->nm, name, labels, n) || known_series(sc->known, name, labels, n)) {
+		free(name);
+		store_labels_free(labels, n);
+		return;
+	}
+	if (sc->n == sc->cap) {
+		sc->cap = sc->cap ? sc->cap * 2 : 16;
+		sc->files = xreallocarray(sc->files, sc->cap, sizeof(*sc->files));
+		sc->names = xreallocarray(sc->names, sc->cap, sizeof(*sc->names));
+		sc->labels = xreallocarray(sc->labels, sc->cap, sizeof(*sc->labels));
+		sc->nlabels = xreallocarray(sc->nlabels, sc->cap, sizeof(*sc->nlabels));
+	}
+	sc->files[sc->n] = f;
+	sc->names[sc->n] = name;
+	sc->labels[sc->n] = labels;
+	sc->nlabels[sc->n++] = n;
+}
+
+/*
+ * Series only the RRD files still have (gone from memory: a process that ended, or the
+ * daemon restarted): read when the range reaches back past the registry's window.
+ */
+static void
+select_stored(struct history *h, const struct expr_matcher *m, size_t nm, double start,
+    double end, struct result *res)
+{
+	struct store_scan sc = { h, m, nm, name_equal(m, nm), NULL, NULL, NULL, NULL, 0, 0, res };
+	char e[256];
+
+	store_foreach(h->store, scan_file, &sc);
+	for (size_t i = 0; i < sc.n; i++) {
+		struct store_points p;
+		struct expr_series *s;
+
+		/* an unreadable file is left out, as a series without data would be */
+		if (store_fetch(h->store, sc.files[i], "AVERAGE", start, end, &p, e, sizeof(e)) == 0) {
+			s = result_add(res, sc.names[i], sc.labels[i], sc.nlabels[i], p.type, p.step);
+			prepend_rrd(s, &p, start, end + 1e-9);
+			store_points_free(&p);
+		}
+		free(sc.names[i]);
+		store_labels_free(sc.labels[i], sc.nlabels[i]);
+	}
+	free(sc.files);
+	free(sc.names);
+	free(sc.labels);
+	free(sc.nlabels);
+}
+
+static int
+history_select(void *arg, const struct expr_matcher *m, size_t nm, double start, double end,
+    struct expr_series **out, size_t *nout, char *err, size_t errlen)
+{
+	struct history *h = arg;
+	struct result res = { 0 };
+	struct pending *pend = NULL;
+	size_t npend = 0, pendcap = 0, nfam;
+	const char *name = name_equal(m, nm);
+	struct reg_family **fams;
+	/* memory covers (now - window, now]; older ranges need the files */
+	int deep = h->store != NULL && start < h->now() - h->window;
+
+	reg_rdlock(h->reg);
+	fams = reg_families(h->reg, &nfam);
+	for (size_t i = 0; i < nfam; i++) {
+		struct reg_family *f = fams[i];
+
+		if (name != NULL && strcmp(f->name, name) != 0)
+			continue;
+		for (size_t j = 0; j < f->nseries; j++) {
+			struct reg_series *rs = f->series[j];
+			struct expr_series *s;
+			size_t cap = 0;
+			double ts, v, oldest = INFINITY;
+
+			if (!expr_matches(m, nm, rs->name, rs->labels, rs->nlabels))
+				continue;
+			s = result_add(&res, rs->name, rs->labels, rs->nlabels, f->type, 0);
+			/* the window's points in (start, end], oldest first */
+			for (size_t k = rs->wlen; k-- > 0;) {
+				if (reg_series_point(rs, k, &ts, &v) == -1)
+					continue;
+				if (ts < oldest)
+					oldest = ts;
+				if (ts > start && ts <= end)
+					series_append(s, ts, v, &cap);
+			}
+			if (s->n >= 2)
+				s->step = (s->ts[s->n - 1] - s->ts[0]) / (double)(s->n - 1);
+			if (deep && rs->file != NULL && oldest > start) {
+				if (npend == pendcap) {
+					pendcap = pendcap ? pendcap * 2 : 16;
+					pend = xreallocarray(pend, pendcap, sizeof(*pend));
+				}
+				pend[npend].file = rs->file;
+				pend[npend].idx = res.n - 1;
+				/* rows up to the first point from memory, within the range */
+				pend[npend++].before = oldest < end ? oldest : end + 1e-9;
+			}
+		}
+	}
+	reg_unlock(h->reg);
+
+	for (size_t i = 0; i < npend; i++) {
+		struct store_points p;
+
+		if (store_fetch(h->store, pend[i].file, "AVERAGE", start, pend[i].before, &p, err,
+		    errlen) == -1)
+			continue; /* not written yet (a new series), or unreadable: memory only */
+		prepend_rrd(&res.s[pend[i].idx], &p, start, pend[i].before);
+		store_points_free(&p);
+	}
+	free(pend);
+	if (deep)
+		select_stored(h, m, nm, start, end, &res);
+	/* series without a point in the range are not part of the answer */
+	for (size_t i = 0; i < res.n;) {
+		if (res.s[i].n == 0) {
+			series_clear(&res.s[i]);
+			res.s[i] = res.s[--res.n];
+		} else
+			i++;
+	}
+	(void)err;
+	(void)errlen;
+	*out = res.s;
+	*nout = res.n;
+	return 0;
+}
+
+/* ---- holt_winters_anomaly ---------------------------------------------------------------- */
+
+static int
+history_hw_failures(void *arg, const struct expr_matcher *m, size_t nm, double t,
+    struct expr_series **out, size_t *nout, char *err, size_t errlen)
+{
+	struct history *h = arg;
+	struct result none = { 0 }, res = { 0 };
+	struct store_scan sc = { h, m, nm, name_equal(m, nm), NULL, NULL, NULL, NULL, 0, 0, &none };
+
+	if (h->store == NULL) {
+		snprintf(err, errlen, "holt_winters_anomaly needs the RRD files");
+		return -1;
+	}
+	store_foreach(h->store, scan_file, &sc);
+	for (size_t i = 0; i < sc.n; i++) {
+		struct store_points p;
+		char e[256];
+
+		/* a file without Holt-Winters RRAs has no FAILURES: it is not part of the answer */
+		if (store_fetch(h->store, sc.files[i], "FAILURES", t - 3600, t, &p, e, sizeof(e)) == 0) {
+			size_t k = p.n;
+
+			while (k > 0 && (isnan(p.v[k - 1]) || p.ts[k - 1] > t))
+				k--;
+			if (k > 0) {
+				struct expr_series *s = result_add(&res, sc.names[i], sc.labels[i],
+				    sc.nlabels[i], REEVE_GAUGE, p.step);
+				size_t cap = 0;
+
+				series_append(s, p.ts[k - 1], p.v[k - 1], &cap);
+			}
+			store_points_free(&p);
+		}
+		free(sc.names[i]);
+		store_labels_free(sc.labels[i], sc.nlabels[i]);
+	}
+	free(sc.files);
+	free(sc.names);
+	free(sc.labels);
+	free(sc.nlabels);
+	(void)err;
+	(void)errlen;
+	*out = res.s;
+	*nout = res.n;
+	return 0;
+}
+
+void
+history_source(struct history *h, struct expr_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->select = history_select;
+	src->hw_failures = history_hw_failures;
+	src->arg = h;
+	src->lookback = 300;
+}
+
+void
+history_set_clock(struct history *h, double (*now)(void))
+{
+	h->now = now ? now : util_now;
+}

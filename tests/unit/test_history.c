@@ -1,0 +1,245 @@
+/* test_history.c: series for expressions from the registry's window and from RRD files. */
+#include <math.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "expr.h"
+#include "history.h"
+#include "registry.h"
+#include "store.h"
+#include "util.h"
+
+#define STEP 10.0
+#define WINDOW 600.0
+#define HOURS 2
+
+static double clock_now;
+
+static double
+fake_now(void)
+{
+	return clock_now;
+}
+
+struct fixture {
+	char dir[64];
+	struct store *store;
+	struct registry *reg;
+	struct reg_owner *owner;
+	struct history *hist;
+	struct expr_source src;
+	double t0, t1;          /* first and last sample */
+};
+
+/* Gauge g{host="a"} = the minute of its time (constant within each RRD row), gauge
+ * g{host="b"} = 7, counter c_total{host="a"} growing 5 per second, for HOURS hours. */
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	struct store_params sp = { NULL, NULL, "compact", 1000000 };
+	struct reeve_label a = { "host", "a" }, b = { "host", "b" };
+	struct reg_batch batch = { 0 };
+	char err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/reeve-history.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	sp.data_dir = f->dir;
+	assert_non_null(f->store = store_new(&sp, err, sizeof(err)));
+	f->reg = reg_new(WINDOW, f->store);
+	f->owner = reg_owner_new(f->reg, "test", STEP, 0);
+	f->t1 = floor(util_now() / 60) * 60;
+	f->t0 = f->t1 - HOURS * 3600;
+	for (double t = f->t0; t <= f->t1; t += STEP) {
+		reg_batch_reset(&batch);
+		reg_batch_add(&batch, "g", "", REEVE_GAUGE, &a, 1, floor((t - 1) / 60));
+		reg_batch_add(&batch, "g", "", REEVE_GAUGE, &b, 1, 7);
+		reg_batch_add(&batch, "c_total", "", REEVE_COUNTER, &a, 1, 5 * (t - f->t0));
+		reg_commit(f->reg, f->owner, t, &batch);
+	}
+	reg_batch_free(&batch);
+	store_sync(f->store);
+	clock_now = f->t1 + 1;
+	f->hist = history_new(f->reg, f->store, WINDOW);
+	history_set_clock(f->hist, fake_now);
+	history_source(f->hist, &f->src);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	history_free(f->hist);
+	reg_owner_free(f->reg, f->owner);
+	reg_free(f->reg);
+	store_free(f->store, 10);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static struct expr_series *
+sel(struct fixture *f, const char *name, const char *host, double start, double end, size_t *n)
+{
+	struct expr_matcher m[2] = { { "__name__", EXPR_MATCH_EQ, name, NULL },
+		{ "host", EXPR_MATCH_EQ, host, NULL } };
+	struct expr_series *s = NULL;
+	char err[256];
+
+	assert_int_equal(f->src.select(f->src.arg, m, host ? 2 : 1, start, end, &s, n, err,
+	    sizeof(err)), 0);
+	return s;
+}
+
+/* A range inside the window comes from memory: every sample, exact, in time order. */
+static void
+test_memory(void **state)
+{
+	struct fixture *f = *state;
+	size_t n;
+	struct expr_series *s = sel(f, "g", "a", f->t1 - 300, f->t1, &n);
+
+	assert_int_equal(n, 1);
+	assert_string_equal(s[0].name, "g");
+	assert_int_equal(s[0].nlabels, 1);
+	assert_string_equal(s[0].labels[0].value, "a");
+	assert_int_equal(s[0].n, 30); /* (t1 - 300, t1] at 10 s */
+	assert_true(s[0].ts[0] == f->t1 - 290 && s[0].ts[29] == f->t1);
+	for (size_t i = 0; i < s[0].n; i++)
+		assert_true(s[0].v[i] == floor((s[0].ts[i] - 1) / 60));
+	assert_true(fabs(s[0].step - STEP) < 1e-9);
+	expr_series_free(s, n);
+}
+
+/* Older than the window: RRD rows (60 s in the compact preset) in front of the memory points. */
+static void
+test_rrd_gauge(void **state)
+{
+	struct fixture *f = *state;
+	size_t n, mem = 0;
+	struct expr_series *s = sel(f, "g", "a", f->t1 - 3600, f->t1, &n);
+
+	assert_int_equal(n, 1);
+	assert_true(s[0].ts[0] <= f->t1 - 3540); /* reaches back an hour */
+	for (size_t i = 1; i < s[0].n; i++)
+		assert_true(s[0].ts[i] > s[0].ts[i - 1]);
+	for (size_t i = 0; i < s[0].n; i++) {
+		/* a row ending at T averages (T-60, T]: all of minute (T-1)/60 */
+		assert_true(fabs(s[0].v[i] - floor((s[0].ts[i] - 1) / 60)) < 1e-9);
+		mem += s[0].ts[i] > f->t1 - WINDOW;
+	}
+	assert_true(mem >= 55 && mem <= 61); /* the window's own points stay at 10 s */
+	assert_true(s[0].step >= 60);
+	expr_series_free(s, n);
+}
+
+/* A counter read from RRD is a running total again, continuous with memory's raw values. */
+static void
+test_rrd_counter(void **state)
+{
+	struct fixture *f = *state;
+	size_t n;
+	struct expr_series *s = sel(f, "c_total", "a", f->t1 - 5400, f->t1, &n);
+	double rate;
+
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].type, REEVE_COUNTER);
+	for (size_t i = 1; i < s[0].n; i++) {
+		double r = (s[0].v[i] - s[0].v[i - 1]) / (s[0].ts[i] - s[0].ts[i - 1]);
+
+		if (fabs(r - 5) > 1e-6)
+			fail_msg("rate %g between %.0f and %.0f", r, s[0].ts[i - 1], s[0].ts[i]);
+	}
+	rate = (s[0].v[s[0].n - 1] - s[0].v[0]) / (s[0].ts[s[0].n - 1] - s[0].ts[0]);
+	assert_true(fabs(rate - 5) < 1e-6);
+	/* memory's raw value at the end */
+	if (s[0].v[s[0].n - 1] != 5 * (f->t1 - f->t0))
+		fail_msg("last %.3f at %.0f, want %.3f at %.0f", s[0].v[s[0].n - 1], s[0].ts[s[0].n - 1],
+		    5 * (f->t1 - f->t0), f->t1);
+	expr_series_free(s, n);
+}
+
+/* Matchers: != and regexes; a series without points in the range is left out. */
+static void
+test_matchers(void **state)
+{
+	struct fixture *f = *state;
+	regex_t re;
+	struct expr_matcher m[2] = { { "__name__", EXPR_MATCH_RE, "g|c_total", &re },
+		{ "host", EXPR_MATCH_NE, "b", NULL } };
+	struct expr_series *s = NULL;
+	size_t n;
+	char err[256];
+
+	assert_int_equal(regcomp(&re, "^(g|c_total)$", REG_EXTENDED | REG_NOSUB), 0);
+	assert_int_equal(f->src.select(f->src.arg, m, 2, f->t1 - 60, f->t1, &s, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(s[i].labels[0].value, "a");
+	expr_series_free(s, n);
+	/* before the first sample nothing matches */
+	assert_int_equal(f->src.select(f->src.arg, m, 2, f->t0 - 7200, f->t0 - 3600, &s, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	expr_series_free(s, n);
+	regfree(&re);
+}
+
+/* After a restart memory is empty: a long range still finds the series in the files. */
+static void
+test_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct registry *fresh = reg_new(WINDOW, f->store);
+	struct history *h = history_new(fresh, f->store, WINDOW);
+	struct expr_source src;
+	struct expr_matcher m[1] = { { "__name__", EXPR_MATCH_EQ, "g", NULL } };
+	struct expr_series *s = NULL;
+	size_t n;
+	char err[256];
+
+	history_set_clock(h, fake_now);
+	history_source(h, &src);
+	assert_int_equal(src.select(src.arg, m, 1, f->t1 - 3600, f->t1, &s, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(s[i].n >= 50);
+		if (strcmp(s[i].labels[0].value, "b") == 0)
+			assert_true(s[i].v[0] == 7 && s[i].v[s[i].n - 1] == 7);
+	}
+	expr_series_free(s, n);
+	/* files without Holt-Winters RRAs have no anomaly answer, and that is no error */
+	assert_int_equal(src.hw_failures(src.arg, m, 1, f->t1, &s, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	expr_series_free(s, n);
+	history_free(h);
+	reg_free(fresh);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_rrd_gauge),
+		cmocka_unit_test(test_rrd_counter),
+		cmocka_unit_test(test_matchers),
+		cmocka_unit_test(test_restart),
+	};
+	return cmocka_run_group_tests_name("history", tests, setup, teardown);
+}
