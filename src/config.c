@@ -8,6 +8,7 @@
 #include <glob.h>
 #include <limits.h>
 #include <math.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -98,6 +99,8 @@ static const struct key keys[] = {
 	{ S_STORE, "preset", K_ENUM, C(preset), "default", 0, 0, presets, F_ENUM_STR },
 	{ S_STORE, "queue_size", K_U64, C(queue_size), "100000", 100, 100000000, NULL, 0 },
 	{ S_STORE, "flush_timeout", K_DURATION, C(flush_timeout), "10s", 0, 3600, NULL, 0 },
+	{ S_STORE, "holt_winters", K_STRING, C(holt_winters), NULL, 0, 0, NULL, F_EMPTY_NULL },
+	{ S_STORE, "holt_winters_season", K_DURATION, C(hw_season), "1d", 60, 31622400, NULL, 0 },
 	{ S_PROBE, "type", K_STRING, P(type), NULL, 0, 0, NULL, 0 },
 	{ S_PROBE, "interval", K_DURATION, P(interval), NULL, 1, 86400, NULL, 0 },
 	{ S_PROBE, "timeout", K_DURATION, P(timeout), NULL, 0.1, 3600, NULL, 0 },
@@ -1567,6 +1570,19 @@ static void
 finish(struct ctx *ctx)
 {
 	struct cfg *cfg = ctx->cfg;
+	const struct cfg_loc *hw = cfg_where(cfg, "store", "holt_winters");
+	regex_t re;
+	int rc;
+
+	if (cfg->holt_winters != NULL &&
+	    (rc = regcomp(&re, cfg->holt_winters, REG_EXTENDED | REG_NOSUB)) != 0) {
+		char msg[256];
+
+		regerror(rc, &re, msg, sizeof(msg));
+		cfg_error_add(ctx->errs, hw->file, hw->line, "[store] holt_winters: \"%s\" is not a "
+		    "regular expression: %s", cfg->holt_winters, msg);
+	} else if (cfg->holt_winters != NULL)
+		regfree(&re);
 	char a[32], b[32];
 	size_t i;
 

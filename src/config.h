@@ -78,6 +78,8 @@ struct cfg {
 	/* [store] */
 	char *rrdcached;      /* NULL, "unix:/path", "/path" or "host:port" */
 	char *preset;         /* RRA preset name, default "default" */
+	char *holt_winters;   /* regex on metric names whose files get Holt-Winters RRAs, or NULL */
+	double hw_season;     /* their seasonal period in seconds, default 1 day */
 	uint64_t queue_size;  /* max queued updates before new ones are dropped, default 100000 */
 	double flush_timeout; /* how long shutdown may take to flush, default 10 s */
 

@@ -283,6 +283,7 @@ reload(struct daemon *d)
 	}
 	if (differs(cfg->data_dir, d->cfg->data_dir) || differs(cfg->rrdcached, d->cfg->rrdcached) ||
 	    differs(cfg->preset, d->cfg->preset) || differs(cfg->listen, d->cfg->listen) ||
+	    differs(cfg->holt_winters, d->cfg->holt_winters) || cfg->hw_season != d->cfg->hw_season ||
 	    cfg->http_timeout != d->cfg->http_timeout || cfg->max_connections != d->cfg->max_connections ||
 	    cfg->max_per_ip != d->cfg->max_per_ip || cfg->memory_limit != d->cfg->memory_limit ||
 	    cfg->http_threads != d->cfg->http_threads || cfg->queue_size != d->cfg->queue_size ||
@@ -341,7 +342,7 @@ daemon_run(const char *path, int use_syslog)
 	d.reload_time = d.start_time;
 	{
 		struct store_params sp = { d.cfg->data_dir, d.cfg->rrdcached, d.cfg->preset,
-			(size_t)d.cfg->queue_size };
+			(size_t)d.cfg->queue_size, d.cfg->holt_winters, d.cfg->hw_season };
 		d.store = store_new(&sp, err, sizeof(err));
 	}
 	if (d.store == NULL) {

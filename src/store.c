@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct store_file {
 	int type;
 	unsigned long step;
 	int exists;            /* on disk (or known to rrdcached) */
+	int hw;                /* created with Holt-Winters RRAs ([store] holt_winters) */
 	long long last;        /* last second written, to drop same-second updates */
 	struct store_file *hnext;
 };
@@ -44,6 +46,9 @@ struct store {
 	char *data_dir;
 	char *rrd_dir;
 	char *preset;
+	regex_t hw_re;             /* [store] holt_winters, when have_hw */
+	int have_hw;
+	unsigned long hw_season;   /* seconds */
 	struct rrdcached *cached;
 	struct rrdcached *reader;  /* readers' connection (FLUSH before a fetch), reader_lock */
 	pthread_mutex_t reader_lock;
@@ -338,6 +343,7 @@ store_file_get(struct store *s, const char *name, const struct reeve_label *labe
 	}
 	pthread_mutex_lock(&s->files_lock);
 	f = file_intern(s, rel, type, istep, 0);
+	f->hw = s->have_hw && regexec(&s->hw_re, name, 0, NULL, 0) == 0;
 	pthread_mutex_unlock(&s->files_lock);
 	free(rel);
 	return f;
@@ -492,7 +498,20 @@ create_args(struct store *s, struct store_file *f, char argv[][64], int max)
 	snprintf(argv[0], 64, "DS:value:%s:%lu:%s:U", f->type == REEVE_COUNTER ? "DDERIVE" : "GAUGE",
 	    2 * f->step, f->type == REEVE_COUNTER ? "0" : "U");
 	n = store_preset_rras(s->preset, f->step, argv + 1, max - 1);
-	return n < 0 ? -1 : n + 1;
+	if (n < 0)
+		return -1;
+	n++;
+	if (f->hw && n < max) {
+		/*
+		 * One HWPREDICT RRA; librrd adds SEASONAL, DEVSEASONAL, DEVPREDICT and FAILURES
+		 * (7 failures in a window of 9). alpha and beta as rrdcreate(1) suggests; two
+		 * seasons of predictions.
+		 */
+		unsigned long period = s->hw_season / f->step ? s->hw_season / f->step : 1;
+
+		snprintf(argv[n++], 64, "RRA:HWPREDICT:%lu:0.1:0.0035:%lu", 2 * period, period);
+	}
+	return n;
 }
 
 /* Create f's file, starting just before first; returns 0 or -1 (error counted). */
@@ -735,6 +754,15 @@ store_new(const struct store_params *p, char *err, size_t errlen)
 		goto fail;
 	}
 	s->preset = xstrdup(p->preset ? p->preset : "default");
+	if (p->holt_winters != NULL) {
+		if (regcomp(&s->hw_re, p->holt_winters, REG_EXTENDED | REG_NOSUB) != 0) {
+			snprintf(err, errlen, "holt_winters: \"%s\" is not a regular expression",
+			    p->holt_winters);
+			goto fail;
+		}
+		s->have_hw = 1;
+		s->hw_season = p->hw_season >= 1 ? (unsigned long)p->hw_season : 86400;
+	}
 	if (p->rrdcached && *p->rrdcached) {
 		s->cached = rrdcached_new(p->rrdcached, err, errlen);
 		if (s->cached == NULL)
@@ -763,6 +791,8 @@ store_new(const struct store_params *p, char *err, size_t errlen)
 	}
 	return s;
 fail:
+	if (s->have_hw)
+		regfree(&s->hw_re);
 	rrdcached_free(s->cached);
 	rrdcached_free(s->reader);
 	free(s->preset);
@@ -849,6 +879,8 @@ store_free(struct store *s, double timeout)
 	pthread_mutex_destroy(&s->qlock);
 	pthread_cond_destroy(&s->qcond);
 	pthread_cond_destroy(&s->donecond);
+	if (s->have_hw)
+		regfree(&s->hw_re);
 	free(s->preset);
 	free(s->rrd_dir);
 	free(s->data_dir);

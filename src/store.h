@@ -14,6 +14,8 @@ struct store_params {
 	const char *rrdcached;  /* NULL, "unix:/path", "/path" or "host[:port]" */
 	const char *preset;     /* "default", "compact" or "long" */
 	size_t queue_size;      /* max queued updates */
+	const char *holt_winters; /* regex on metric names: new files get Holt-Winters RRAs; NULL = none */
+	double hw_season;       /* their seasonal period in seconds */
 };
 
 struct store_stats {

@@ -836,6 +836,9 @@ static const struct bad_case bad_cases[] = {
 	{ "bad/duration.conf", NULL, {
 		"bad/duration.conf:5: [http] timeout: \"10\" is not a duration (use a unit: 500ms, "
 		"10s, 5m, 1h, 7d)", NULL } },
+	{ "bad/holt-winters.conf", NULL, {
+		"bad/holt-winters.conf:2: [store] holt_winters: \"^(orders\" is not a regular "
+		"expression: Unmatched ( or \\(", NULL } },
 	{ "bad/size.conf", NULL, {
 		"bad/size.conf:2: [http] memory_limit: \"64K\" has an unknown unit (use B, KiB, MiB, "
 		"GiB, TiB, kB, MB, GB or TB)", NULL } },

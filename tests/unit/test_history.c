@@ -46,7 +46,7 @@ static int
 setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
-	struct store_params sp = { NULL, NULL, "compact", 1000000 };
+	struct store_params sp = { NULL, NULL, "compact", 1000000, NULL, 0 };
 	struct reeve_label a = { "host", "a" }, b = { "host", "b" };
 	struct reg_batch batch = { 0 };
 	char err[256];
@@ -231,6 +231,74 @@ test_restart(void **state)
 	reg_free(fresh);
 }
 
+/*
+ * [store] holt_winters: matching series get Holt-Winters RRAs; after three days of an hourly
+ * wave, a sustained spike is flagged by FAILURES while a calm series is not, and a series
+ * without the RRAs is not part of the answer.
+ */
+static void
+test_holt_winters(void **state)
+{
+	struct store_params sp = { NULL, NULL, "compact", 1000000, "^hw_", 3600 };
+	char dir[64] = "/tmp/reeve-hw.XXXXXX", err[256], cmd[128];
+	struct reg_batch b = { 0 };
+	struct expr_matcher m[1] = { { "__name__", EXPR_MATCH_RE, "hw_.*|plain", NULL } };
+	struct expr_series *s = NULL;
+	struct expr_source src;
+	struct store *st;
+	struct registry *r;
+	struct reg_owner *o;
+	struct history *h;
+	regex_t re;
+	double t0, t1;
+	size_t n, found = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sp.data_dir = dir;
+	assert_non_null(st = store_new(&sp, err, sizeof(err)));
+	r = reg_new(WINDOW, st);
+	o = reg_owner_new(r, "hw", 60, 0);
+	t1 = floor(util_now() / 3600) * 3600;
+	t0 = t1 - 3 * 86400;
+	for (double t = t0; t <= t1; t += 60) {
+		double wave = 100 + 50 * sin(2 * M_PI * (t - t0) / 3600);
+		int spike = t > t1 - 1200;
+
+		reg_batch_reset(&b);
+		reg_batch_add(&b, "hw_spiky", "", REEVE_GAUGE, NULL, 0, wave + (spike ? 400 : 0));
+		reg_batch_add(&b, "hw_calm", "", REEVE_GAUGE, NULL, 0, wave);
+		reg_batch_add(&b, "plain", "", REEVE_GAUGE, NULL, 0, wave);
+		reg_commit(r, o, t, &b);
+	}
+	reg_batch_free(&b);
+	store_sync(st);
+	clock_now = t1 + 1;
+	h = history_new(r, st, WINDOW);
+	history_set_clock(h, fake_now);
+	history_source(h, &src);
+	assert_int_equal(regcomp(&re, "^(hw_.*|plain)$", REG_EXTENDED | REG_NOSUB), 0);
+	m[0].re = &re;
+	assert_int_equal(src.hw_failures(src.arg, m, 1, t1, &s, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(s[i].n, 1);
+		if (strcmp(s[i].name, "hw_spiky") == 0)
+			found += s[i].v[0] == 1;
+		else if (strcmp(s[i].name, "hw_calm") == 0)
+			found += s[i].v[0] == 0;
+	}
+	assert_int_equal(found, 2);
+	expr_series_free(s, n);
+	regfree(&re);
+	history_free(h);
+	reg_owner_free(r, o);
+	reg_free(r);
+	store_free(st, 10);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -240,6 +308,7 @@ main(void)
 		cmocka_unit_test(test_rrd_counter),
 		cmocka_unit_test(test_matchers),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_holt_winters),
 	};
 	return cmocka_run_group_tests_name("history", tests, setup, teardown);
 }
