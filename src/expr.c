@@ -1,4 +1,4 @@
-/* expr.c: the rule expression language: only the data-source helpers, until the parser lands. */
+/* expr.c: the rule expression language: matching series, and freeing what a source returns. */
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* expr.h: the rule expression language (a PromQL subset): parsing and evaluation. */
+/* expr.h: the rule expression language (a PromQL subset): the series it reads. */
 #ifndef REEVE_EXPR_H
 #define REEVE_EXPR_H
 
