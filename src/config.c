@@ -1877,7 +1877,7 @@ finish_rules(struct ctx *ctx)
 	for (i = 0; i < cfg->nalerts; i++) {
 		struct cfg_alert *a = &cfg->alerts[i];
 
-		if (a->expr.text == NULL)
+		if (cfg_rule_where(a, 0, "expr")->file == NULL) /* an empty one was reported */
 			cfg_error_add(ctx->errs, a->file, a->line, "[alert %s]: missing key 'expr'",
 			    a->name);
 		if (cfg_rule_where(a, 0, "eval_interval")->file == NULL)
@@ -1888,7 +1888,7 @@ finish_rules(struct ctx *ctx)
 	for (i = 0; i < cfg->nrecords; i++) {
 		struct cfg_record *r = &cfg->records[i];
 
-		if (r->expr.text == NULL)
+		if (cfg_rule_where(r, 1, "expr")->file == NULL)
 			cfg_error_add(ctx->errs, r->file, r->line, "[record %s]: missing key 'expr'",
 			    r->name);
 		if (cfg_rule_where(r, 1, "eval_interval")->file == NULL)
