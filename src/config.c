@@ -23,6 +23,7 @@
 #include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "template.h"
 #include "util.h"
 
 #ifndef PROBEDIR
@@ -38,7 +39,7 @@
 
 /* ---- the key table --------------------------------------------------------------------- */
 
-enum sect { S_NONE, S_REEVE, S_HTTP, S_STORE, S_PROBE, S_TOKEN, S_INVALID };
+enum sect { S_NONE, S_REEVE, S_HTTP, S_STORE, S_PROBE, S_TOKEN, S_ALERT, S_RECORD, S_INVALID };
 
 enum ktype {
 	K_STRING,    /* any text; F_EMPTY_NULL: an empty value means "none" (NULL) */
@@ -53,7 +54,9 @@ enum ktype {
 	K_INCLUDE,   /* handled by the parser, stores nothing */
 	K_SECRET,    /* string never repeated in a message */
 	K_SECRET_FILE, /* path of a file whose one line is the secret (read by set_secret) */
-	K_ROLES      /* unsigned bitmask of AUTH_* from "read, push, admin" */
+	K_ROLES,     /* unsigned bitmask of AUTH_* from "read, push, admin" */
+	K_WORD,      /* string of lower-case letters [a-z]+ */
+	K_EXPR       /* struct cfg_expr: the text with its file:line, parsed by the rule engine */
 };
 
 #define F_EMPTY_NULL 1u
@@ -63,7 +66,7 @@ struct key {
 	enum sect sect;
 	const char *name;
 	enum ktype type;
-	size_t off;  /* into struct cfg, struct cfg_probe for S_PROBE, struct cfg_token for S_TOKEN */
+	size_t off;  /* into struct cfg, or struct cfg_probe, _token, _alert, _record for those */
 	const char *def; /* default, parsed like a value; NULL = none or computed */
 	double min, max;
 	const char *const *choices;
@@ -73,10 +76,13 @@ struct key {
 static const char *const log_levels[] = { "error", "warning", "info", "debug", NULL };
 static const char *const log_targets[] = { "stderr", "syslog", NULL };
 static const char *const presets[] = { "default", "compact", "long", NULL };
+static const char *const nodata_modes[] = { "alert", "ok", "keep", NULL }; /* enum cfg_nodata */
 
 #define C(f) offsetof(struct cfg, f)
 #define P(f) offsetof(struct cfg_probe, f)
 #define T(f) offsetof(struct cfg_token, f)
+#define A(f) offsetof(struct cfg_alert, f)
+#define R(f) offsetof(struct cfg_record, f)
 static const struct key keys[] = {
 	{ S_REEVE, "data_dir", K_STRING, C(data_dir), "reeve-data", 0, 0, NULL, 0 },
 	{ S_REEVE, "interval", K_DURATION, C(interval), "10s", 1, 86400, NULL, 0 },
@@ -107,16 +113,35 @@ static const struct key keys[] = {
 	{ S_TOKEN, "secret", K_SECRET, T(secret), NULL, 0, 0, NULL, 0 },
 	{ S_TOKEN, "secret_file", K_SECRET_FILE, T(secret_file), NULL, 0, 0, NULL, 0 },
 	{ S_TOKEN, "roles", K_ROLES, T(roles), NULL, 0, 0, NULL, 0 },
+	/* defaults of rule sections are set when the section opens; NULL ones are computed */
+	{ S_ALERT, "expr", K_EXPR, A(expr), NULL, 0, 0, NULL, 0 },
+	{ S_ALERT, "for", K_DURATION, A(for_), "0", 0, 366 * 86400, NULL, 0 },
+	{ S_ALERT, "keep_firing_for", K_DURATION, A(keep_firing_for), "0", 0, 366 * 86400, NULL, 0 },
+	{ S_ALERT, "recover", K_EXPR, A(recover), NULL, 0, 0, NULL, 0 },
+	{ S_ALERT, "nodata", K_ENUM, A(nodata), "keep", 0, 0, nodata_modes, 0 },
+	{ S_ALERT, "nodata_grace", K_DURATION, A(nodata_grace), NULL, 0, 366 * 86400, NULL, 0 },
+	{ S_ALERT, "severity", K_WORD, A(severity), "warning", 0, 0, NULL, 0 },
+	{ S_ALERT, "eval_interval", K_DURATION, A(eval_interval), NULL, 1, 86400, NULL, 0 },
+	{ S_ALERT, "flap_changes", K_UINT, A(flap_changes), "6", 0, 1000, NULL, 0 },
+	{ S_ALERT, "flap_window", K_DURATION, A(flap_window), "1h", 1, 7 * 86400, NULL, 0 },
+	{ S_RECORD, "expr", K_EXPR, R(expr), NULL, 0, 0, NULL, 0 },
+	{ S_RECORD, "eval_interval", K_DURATION, R(eval_interval), NULL, 1, 86400, NULL, 0 },
 };
 #undef C
 #undef P
 #undef T
+#undef A
+#undef R
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sect_names[] = { "", "reeve", "http", "store", "probe", "token", "" };
+static const char *const sect_names[] = { "", "reeve", "http", "store", "probe", "token", "alert",
+	"record", "" };
 
 /* Keys of their own sections, not of struct cfg: no defaults, no cfg_where, no free. */
-#define NAMED_SECT(s) ((s) == S_PROBE || (s) == S_TOKEN)
+#define NAMED_SECT(s) ((s) == S_PROBE || (s) == S_TOKEN || (s) == S_ALERT || (s) == S_RECORD)
+#define RULE_SECT(s) ((s) == S_ALERT || (s) == S_RECORD)
+#define SECTIONS_HINT "[reeve], [http], [store], [probe NAME], [token NAME], [alert NAME] or " \
+	"[record NAME]"
 
 static const struct { const char *name; unsigned bit; } roles[] = {
 	{ "read", AUTH_READ }, { "push", AUTH_PUSH }, { "admin", AUTH_ADMIN },
@@ -581,6 +606,10 @@ struct file {
 	size_t probe_idx;
 	struct cfg_token *token;
 	size_t token_idx;
+	struct cfg_alert *alert;
+	size_t alert_idx;
+	struct cfg_record *record;
+	size_t record_idx;
 };
 
 struct ctx {
@@ -817,12 +846,16 @@ sect_label(struct file *f, char *buf, size_t size)
 		snprintf(buf, size, "[probe %s]", f->probe->name);
 	else if (f->sect == S_TOKEN)
 		snprintf(buf, size, "[token %s]", f->token->name);
+	else if (f->sect == S_ALERT)
+		snprintf(buf, size, "[alert %s]", f->alert->name);
+	else if (f->sect == S_RECORD)
+		snprintf(buf, size, "[record %s]", f->record->name);
 	else
 		snprintf(buf, size, "[%s]", sect_names[f->sect]);
 	return buf;
 }
 
-/* Names of [probe NAME] and [token NAME]. */
+/* Names of [probe NAME], [token NAME] and [alert NAME]. */
 static int
 valid_name(const char *s)
 {
@@ -832,6 +865,149 @@ valid_name(const char *s)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
 			return 0;
 	return 1;
+}
+
+static int set_value(struct ctx *ctx, const struct key *k, void *base, const char *value,
+    const char *label, const char *file, int line);
+
+/*
+ * [alert NAME] or [record NAME] (kind): check the name, append the rule, set the defaults
+ * of its table keys. A record's name is the metric name of the series it computes.
+ */
+static void
+open_rule(struct file *f, int line, const char *kind, const char *name)
+{
+	struct cfg *cfg = f->ctx->cfg;
+	enum sect s = strcmp(kind, "alert") == 0 ? S_ALERT : S_RECORD;
+	const char *ofile = NULL;
+	int oline = 0;
+	void *rule;
+	size_t i;
+
+	if (*name == '\0') {
+		cfg_error_add(f->ctx->errs, f->name, line, "[%s] needs a name: [%s NAME]", kind,
+		    kind);
+		return;
+	}
+	if (s == S_ALERT && !valid_name(name)) {
+		cfg_error_add(f->ctx->errs, f->name, line,
+		    "[alert %s]: invalid alert name (use letters, digits, '_', '.' and '-')", name);
+		return;
+	}
+	if (s == S_RECORD && !util_valid_metric_name(name)) {
+		cfg_error_add(f->ctx->errs, f->name, line,
+		    "[record %s]: invalid record name (it is the metric name of the series: "
+		    "letters, digits, '_' and ':', not starting with a digit)", name);
+		return;
+	}
+	for (i = 0; s == S_ALERT && i < cfg->nalerts; i++)
+		if (strcmp(cfg->alerts[i].name, name) == 0) {
+			ofile = cfg->alerts[i].file;
+			oline = cfg->alerts[i].line;
+		}
+	for (i = 0; s == S_RECORD && i < cfg->nrecords; i++)
+		if (strcmp(cfg->records[i].name, name) == 0) {
+			ofile = cfg->records[i].file;
+			oline = cfg->records[i].line;
+		}
+	if (ofile != NULL) {
+		cfg_error_add(f->ctx->errs, f->name, line, "[%s %s] is already defined at %s:%d",
+		    kind, name, ofile, oline);
+		return;
+	}
+	if (s == S_ALERT) {
+		struct cfg_alert *a;
+
+		cfg->alerts = xreallocarray(cfg->alerts, cfg->nalerts + 1, sizeof(*cfg->alerts));
+		f->alert_idx = cfg->nalerts;
+		a = f->alert = &cfg->alerts[cfg->nalerts++];
+		memset(a, 0, sizeof(*a));
+		a->name = xstrdup(name);
+		a->file = f->name;
+		a->line = line;
+		a->locs = xcalloc(NKEYS, sizeof(*a->locs));
+		rule = a;
+	} else {
+		struct cfg_record *r;
+
+		cfg->records = xreallocarray(cfg->records, cfg->nrecords + 1, sizeof(*cfg->records));
+		f->record_idx = cfg->nrecords;
+		r = f->record = &cfg->records[cfg->nrecords++];
+		memset(r, 0, sizeof(*r));
+		r->name = xstrdup(name);
+		r->file = f->name;
+		r->line = line;
+		r->locs = xcalloc(NKEYS, sizeof(*r->locs));
+		rule = r;
+	}
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect == s && keys[i].def != NULL)
+			set_value(f->ctx, &keys[i], rule, keys[i].def, keys[i].name, "(defaults)", 0);
+	f->sect = s;
+}
+
+static int
+cmp_kv(const void *a, const void *b)
+{
+	return strcmp(((const struct cfg_kv *)a)->key, ((const struct cfg_kv *)b)->key);
+}
+
+/*
+ * labels.NAME and annotations.NAME of a rule section: key is the whole key. Label names
+ * follow Prometheus's rules (names starting with __ are reserved); annotations are
+ * templates, checked here so that a bad one is reported with its column.
+ */
+static void
+set_rule_kv(struct file *f, const char *sl, const char *key, const char *value, int line)
+{
+	struct cfg_errors *errs = f->ctx->errs;
+	int is_label = strncmp(key, "labels.", 7) == 0;
+	const char *name = key + (is_label ? 7 : 12);
+	struct cfg_kv **list, *kv;
+	size_t *n, i, col;
+	char err[256];
+
+	if (is_label) {
+		list = f->sect == S_ALERT ? &f->alert->labels : &f->record->labels;
+		n = f->sect == S_ALERT ? &f->alert->nlabels : &f->record->nlabels;
+	} else {
+		list = &f->alert->annotations;
+		n = &f->alert->nannotations;
+	}
+	if (!util_valid_label_name(name)) {
+		cfg_error_add(errs, f->name, line, "%s %s: \"%s\" is not a valid %s name (letters, "
+		    "digits and '_', not starting with a digit)", sl, key, name,
+		    is_label ? "label" : "annotation");
+		return;
+	}
+	if (strncmp(name, "__", 2) == 0) {
+		cfg_error_add(errs, f->name, line,
+		    "%s %s: names starting with __ are reserved", sl, key);
+		return;
+	}
+	for (i = 0; i < *n; i++) {
+		if (strcmp((*list)[i].key, name) == 0) {
+			cfg_error_add(errs, f->name, line, "%s key '%s' already set at %s:%d", sl, key,
+			    (*list)[i].file, (*list)[i].line);
+			return;
+		}
+	}
+	if (*value == '\0') {
+		cfg_error_add(errs, f->name, line, "%s %s: is empty", sl, key);
+		return;
+	}
+	if (!is_label && template_check(value, &col, err, sizeof(err)) == -1) {
+		cfg_error_add(errs, f->name, line, "%s %s: column %zu: %s", sl, key, col, err);
+		return;
+	}
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	kv = &(*list)[(*n)++];
+	kv->key = xstrdup(name);
+	kv->value = xstrdup(value);
+	kv->file = f->name;
+	kv->line = line;
+	if (is_label)
+		qsort(*list, *n, sizeof(**list), cmp_kv);
 }
 
 static void
@@ -844,6 +1020,8 @@ open_section(struct file *f, int line, const char *raw)
 	f->sect = S_INVALID;
 	f->probe = NULL;
 	f->token = NULL;
+	f->alert = NULL;
+	f->record = NULL;
 	for (w = t; isspace((unsigned char)*w); w++)
 		;
 	e = w + strlen(w);
@@ -916,6 +1094,10 @@ open_section(struct file *f, int line, const char *raw)
 		f->sect = S_TOKEN;
 		goto out;
 	}
+	if (strcmp(w, "alert") == 0 || strcmp(w, "record") == 0) {
+		open_rule(f, line, w, rest);
+		goto out;
+	}
 	if (*rest == '\0') {
 		for (i = S_REEVE; i <= S_STORE; i++) {
 			if (strcmp(w, sect_names[i]) == 0) {
@@ -924,9 +1106,8 @@ open_section(struct file *f, int line, const char *raw)
 			}
 		}
 	}
-	cfg_error_add(f->ctx->errs, f->name, line,
-	    "unknown section [%s] (expected [reeve], [http], [store], [probe NAME] or "
-	    "[token NAME])", raw);
+	cfg_error_add(f->ctx->errs, f->name, line, "unknown section [%s] (expected " SECTIONS_HINT ")",
+	    raw);
 out:
 	free(t);
 }
@@ -1034,6 +1215,10 @@ key_loc(struct file *f, const struct key *k)
 			return &f->token->loc_secret_file;
 		return &f->token->loc_roles;
 	}
+	if (k->sect == S_ALERT)
+		return &f->alert->locs[k - keys];
+	if (k->sect == S_RECORD)
+		return &f->record->locs[k - keys];
 	return &f->ctx->cfg->locs[k - keys];
 }
 
@@ -1181,6 +1366,30 @@ set_value(struct ctx *ctx, const struct key *k, void *base, const char *value,
 		return -1;
 	case K_ROLES:
 		return set_roles(ctx, (unsigned *)dst, value, label, file, line);
+	case K_WORD:
+		if (*value == '\0' || strspn(value, "abcdefghijklmnopqrstuvwxyz") != strlen(value)) {
+			errstr = "is not a word of lower-case letters (e.g. critical, warning, info)";
+			break;
+		}
+		free(*(char **)dst);
+		*(char **)dst = xstrdup(value);
+		return 0;
+	case K_EXPR: {
+		struct cfg_expr *e = (struct cfg_expr *)dst;
+		const char *p = value;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0') {
+			errstr = "is empty (expected an expression)";
+			break;
+		}
+		free(e->text);
+		e->text = xstrdup(value);
+		e->file = file;
+		e->line = line;
+		return 0;
+	}
 	case K_INCLUDE:
 	case K_SECRET:
 	case K_SECRET_FILE:
@@ -1322,10 +1531,13 @@ handle_key(struct file *f, struct item *it)
 		f->probe = &f->ctx->cfg->probes[f->probe_idx];
 	if (f->sect == S_TOKEN)
 		f->token = &f->ctx->cfg->tokens[f->token_idx];
+	if (f->sect == S_ALERT)
+		f->alert = &f->ctx->cfg->alerts[f->alert_idx];
+	if (f->sect == S_RECORD)
+		f->record = &f->ctx->cfg->records[f->record_idx];
 	if (f->sect == S_NONE) {
 		cfg_error_add(errs, f->name, it->line,
-		    "key '%s' is outside of any section (put it under [reeve], [http], [store], "
-		    "[probe NAME] or [token NAME])", it->key);
+		    "key '%s' is outside of any section (put it under " SECTIONS_HINT ")", it->key);
 		return;
 	}
 	sect_label(f, sl, sizeof(sl));
@@ -1361,6 +1573,11 @@ handle_key(struct file *f, struct item *it)
 		o->used = 0;
 		return;
 	}
+	if (k == NULL && RULE_SECT(f->sect) && (strncmp(it->key, "labels.", 7) == 0 ||
+	    (f->sect == S_ALERT && strncmp(it->key, "annotations.", 12) == 0))) {
+		set_rule_kv(f, sl, it->key, value, it->line);
+		return;
+	}
 	if (k == NULL) {
 		struct buf c = { 0 };
 		size_t i;
@@ -1368,6 +1585,8 @@ handle_key(struct file *f, struct item *it)
 		for (i = 0; i < NKEYS; i++)
 			if (keys[i].sect == f->sect && keys[i].type != K_INCLUDE)
 				buf_printf(&c, "%s%s", c.len ? ", " : "", keys[i].name);
+		if (RULE_SECT(f->sect))
+			buf_printf(&c, ", labels.NAME%s", f->sect == S_ALERT ? ", annotations.NAME" : "");
 		cfg_error_add(errs, f->name, it->line, "%s unknown key '%s' (expected one of: %s)",
 		    sl, it->key, c.data);
 		buf_free(&c);
@@ -1386,7 +1605,8 @@ handle_key(struct file *f, struct item *it)
 		return;
 	}
 	set_value(f->ctx, k, f->sect == S_PROBE ? (void *)f->probe :
-	    f->sect == S_TOKEN ? (void *)f->token : (void *)f->ctx->cfg, value, label, f->name,
+	    f->sect == S_TOKEN ? (void *)f->token : f->sect == S_ALERT ? (void *)f->alert :
+	    f->sect == S_RECORD ? (void *)f->record : (void *)f->ctx->cfg, value, label, f->name,
 	    it->line);
 }
 
@@ -1663,6 +1883,90 @@ finish_tokens(struct ctx *ctx)
 	}
 }
 
+/* The computed defaults of rule sections, and their required keys. */
+static void
+finish_rules(struct ctx *ctx)
+{
+	struct cfg *cfg = ctx->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->nalerts; i++) {
+		struct cfg_alert *a = &cfg->alerts[i];
+
+		if (cfg_rule_where(a, 0, "expr")->file == NULL) /* an empty one was reported */
+			cfg_error_add(ctx->errs, a->file, a->line, "[alert %s]: missing key 'expr'",
+			    a->name);
+		if (cfg_rule_where(a, 0, "eval_interval")->file == NULL)
+			a->eval_interval = cfg->interval;
+		if (cfg_rule_where(a, 0, "nodata_grace")->file == NULL)
+			a->nodata_grace = 2 * a->eval_interval;
+	}
+	for (i = 0; i < cfg->nrecords; i++) {
+		struct cfg_record *r = &cfg->records[i];
+
+		if (cfg_rule_where(r, 1, "expr")->file == NULL)
+			cfg_error_add(ctx->errs, r->file, r->line, "[record %s]: missing key 'expr'",
+			    r->name);
+		if (cfg_rule_where(r, 1, "eval_interval")->file == NULL)
+			r->eval_interval = cfg->interval;
+	}
+}
+
+const struct cfg_loc *
+cfg_rule_where(const void *rule, int record, const char *key)
+{
+	enum sect s = record ? S_RECORD : S_ALERT;
+	const struct cfg_loc *locs = record ? ((const struct cfg_record *)rule)->locs :
+	    ((const struct cfg_alert *)rule)->locs;
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect == s && strcmp(keys[i].name, key) == 0)
+			return &locs[i];
+	return NULL;
+}
+
+/* One expression through check; an error is reported at the expression's line. */
+static int
+check_expr(const char *sl, const char *key, const struct cfg_expr *e,
+    int (*check)(void *, const char *, char *, size_t), void *arg, struct cfg_errors *errs)
+{
+	char err[512];
+
+	if (e->text == NULL)
+		return 0;
+	err[0] = '\0';
+	if (check(arg, e->text, err, sizeof(err)) == 0)
+		return 0;
+	cfg_error_add(errs, e->file, e->line, "%s %s: %s", sl, key,
+	    err[0] ? err : "invalid expression");
+	return -1;
+}
+
+int
+cfg_check_exprs(const struct cfg *cfg, int (*check)(void *arg, const char *text, char *err,
+    size_t errlen), void *arg, struct cfg_errors *errs)
+{
+	char sl[192];
+	int rc = 0;
+	size_t i;
+
+	for (i = 0; i < cfg->nalerts; i++) {
+		const struct cfg_alert *a = &cfg->alerts[i];
+
+		snprintf(sl, sizeof(sl), "[alert %s]", a->name);
+		rc |= check_expr(sl, "expr", &a->expr, check, arg, errs);
+		rc |= check_expr(sl, "recover", &a->recover, check, arg, errs);
+	}
+	for (i = 0; i < cfg->nrecords; i++) {
+		const struct cfg_record *r = &cfg->records[i];
+
+		snprintf(sl, sizeof(sl), "[record %s]", r->name);
+		rc |= check_expr(sl, "expr", &r->expr, check, arg, errs);
+	}
+	return rc ? -1 : 0;
+}
+
 static struct cfg *
 load(const char *path, const char *text, const char *name, struct cfg_errors *errs)
 {
@@ -1684,6 +1988,7 @@ load(const char *path, const char *text, const char *name, struct cfg_errors *er
 	}
 	finish(&ctx);
 	finish_tokens(&ctx);
+	finish_rules(&ctx);
 	if (errs->n != before) {
 		cfg_free(ctx.cfg);
 		return NULL;
@@ -1713,6 +2018,18 @@ cfg_where(const struct cfg *cfg, const char *section, const char *key)
 		    strcmp(sect_names[keys[i].sect], section) == 0 && strcmp(keys[i].name, key) == 0)
 			return &cfg->locs[i];
 	return NULL;
+}
+
+static void
+kv_free(struct cfg_kv *kv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
 }
 
 void
@@ -1755,6 +2072,27 @@ cfg_free(struct cfg *cfg)
 		free(t->name);
 	}
 	free(cfg->tokens);
+	for (i = 0; i < cfg->nalerts; i++) {
+		struct cfg_alert *a = &cfg->alerts[i];
+
+		free(a->name);
+		free(a->expr.text);
+		free(a->recover.text);
+		free(a->severity);
+		kv_free(a->labels, a->nlabels);
+		kv_free(a->annotations, a->nannotations);
+		free(a->locs);
+	}
+	free(cfg->alerts);
+	for (i = 0; i < cfg->nrecords; i++) {
+		struct cfg_record *r = &cfg->records[i];
+
+		free(r->name);
+		free(r->expr.text);
+		kv_free(r->labels, r->nlabels);
+		free(r->locs);
+	}
+	free(cfg->records);
 	for (i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

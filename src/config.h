@@ -55,6 +55,62 @@ struct cfg_token {
 	struct cfg_loc loc_secret, loc_secret_file, loc_roles;
 };
 
+/* A labels.NAME or annotations.NAME key of a rule section. */
+struct cfg_kv {
+	char *key;        /* NAME, without the labels. or annotations. prefix */
+	char *value;
+	const char *file; /* interned in struct cfg, borrowed */
+	int line;
+};
+
+/*
+ * A rule expression as written (continuation lines joined with one space), with where it
+ * was set, so that the expression parser's errors read "file:line: [alert x] expr: 1:14: ...".
+ * text is NULL when the key is not set.
+ */
+struct cfg_expr {
+	char *text;
+	const char *file; /* interned in struct cfg, borrowed */
+	int line;
+};
+
+/* [alert NAME] nodata: what an instance whose series have no data does. */
+enum cfg_nodata { CFG_NODATA_ALERT, CFG_NODATA_OK, CFG_NODATA_KEEP };
+
+/* One [alert NAME] section (docs/alerts.md). Times are in seconds. */
+struct cfg_alert {
+	char *name;             /* letters, digits, '_', '.', '-'; unique among alerts */
+	struct cfg_expr expr;   /* required */
+	struct cfg_expr recover; /* optional: text NULL when not set */
+	double for_;            /* "for": how long the condition holds before firing, default 0 */
+	double keep_firing_for; /* default 0 */
+	int nodata;             /* enum cfg_nodata, default CFG_NODATA_KEEP */
+	double nodata_grace;    /* default 2 x eval_interval */
+	char *severity;         /* a word of [a-z], default "warning" */
+	struct cfg_kv *labels;  /* sorted by key, names checked, unique */
+	size_t nlabels;
+	struct cfg_kv *annotations; /* in file order, templates checked (template.h) */
+	size_t nannotations;
+	double eval_interval;   /* default [reeve] interval */
+	unsigned flap_changes;  /* more changes than this within flap_window: flapping; 0 = off */
+	double flap_window;     /* default 1h */
+	const char *file;       /* where the section header is */
+	int line;
+	struct cfg_loc *locs;   /* private: where each key was set; see cfg_rule_where */
+};
+
+/* One [record NAME] section: NAME is the metric name of the computed series. */
+struct cfg_record {
+	char *name;             /* a valid metric name, unique among records */
+	struct cfg_expr expr;   /* required */
+	struct cfg_kv *labels;  /* sorted by key */
+	size_t nlabels;
+	double eval_interval;   /* default [reeve] interval */
+	const char *file;
+	int line;
+	struct cfg_loc *locs;   /* private */
+};
+
 /* The whole configuration. All strings are owned by the struct; cfg_free frees them. */
 struct cfg {
 	/* [reeve] */
@@ -89,6 +145,11 @@ struct cfg {
 	struct cfg_token *tokens;
 	size_t ntokens;
 
+	struct cfg_alert *alerts;
+	size_t nalerts;
+	struct cfg_record *records;
+	size_t nrecords;
+
 	char **files; /* every file read, interned; cfg_probe_opt.file etc. point here */
 	size_t nfiles;
 
@@ -115,6 +176,23 @@ struct cfg *cfg_load_string(const char *text, const char *name, struct cfg_error
  * no such key. Probe keys: see struct cfg_probe.
  */
 const struct cfg_loc *cfg_where(const struct cfg *cfg, const char *section, const char *key);
+
+/*
+ * Where a key of an [alert NAME] (record 0) or [record NAME] (record 1) section was set:
+ * rule is a struct cfg_alert * or struct cfg_record *. Returns a pointer into the rule
+ * (borrowed) whose file is NULL when the default is in use, or NULL for an unknown key.
+ */
+const struct cfg_loc *cfg_rule_where(const void *rule, int record, const char *key);
+
+/*
+ * Check every rule expression (expr and recover of each [alert], expr of each [record])
+ * with check, which returns 0, or -1 with a message in err such as "1:14: unknown
+ * function". Each failure is added to errs as "file:line: [alert NAME] expr: message".
+ * This is where the expression parser plugs in (reeve check, load and reload), without the
+ * config depending on it. Returns 0 when every expression passed, -1 otherwise.
+ */
+int cfg_check_exprs(const struct cfg *cfg, int (*check)(void *arg, const char *text,
+    char *err, size_t errlen), void *arg, struct cfg_errors *errs);
 
 /* Free a cfg, wiping the secrets first; cfg_free(NULL) is a no-op. */
 void cfg_free(struct cfg *cfg);

@@ -550,7 +550,8 @@ test_include_errors(void **state)
 	};
 	static const char *const child[] = {
 		"include/children/a.conf:1: key 'data_dir' is outside of any section (put it under "
-		"[reeve], [http], [store], [probe NAME] or [token NAME])",
+		"[reeve], [http], [store], [probe NAME], [token NAME], [alert NAME] or "
+		"[record NAME])",
 		"include/children/a.conf:3: [reeve] key 'interval' already set at "
 		"include/bad-child.conf:2",
 		"include/children/a.conf:5: [http] include: include is only allowed in [reeve] or "
@@ -810,12 +811,137 @@ test_token_errors(void **state)
 	}
 }
 
+/* ---- [alert NAME] and [record NAME] ---------------------------------------------------------- */
+
+static void
+test_rules(void **state)
+{
+	struct cfg *cfg;
+	const struct cfg_alert *a;
+	const struct cfg_record *r;
+
+	(void)state;
+	cfg = load_ok(NULL,
+	    "[reeve]\ninterval = 30s\n"                                        /* 1-2 */
+	    "[alert HighCPU.web-1]\n"                                          /* 3 */
+	    "expr = avg by (host) (rate(cpu_seconds_total{mode!=\"idle\"}[5m]))\n" /* 4 */
+	    "    > 0.9\n"                                                      /* 5 */
+	    "recover = avg by (host) (rate(cpu_seconds_total[5m])) < 0.8\n"     /* 6 */
+	    "for = 5m\nkeep_firing_for = 10m\nnodata = alert\nnodata_grace = 15m\n" /* 7-10 */
+	    "severity = critical\nlabels.team = ops\nlabels.env = prod\n"      /* 11-13 */
+	    "annotations.summary = CPU on {{ labels.host }} at {{ humanizePercentage value }}\n"
+	    "annotations.runbook = https://wiki/cpu\n"                          /* 15 */
+	    "eval_interval = 1m\nflap_changes = 4\nflap_window = 30m\n"        /* 16-18 */
+	    "[alert Disk]\nexpr = fs_free_ratio < 0.1\n"                        /* 19-20 */
+	    "[record job:cpu:rate5m]\nexpr = sum by (job) (rate(cpu[5m]))\n"  /* 21-22 */
+	    "labels.source = rule\n"                                            /* 23 */
+	    "[record x]\nexpr = y\neval_interval = 2m\n");                      /* 24-26 */
+	assert_int_equal(cfg->nalerts, 2);
+	a = &cfg->alerts[0];
+	assert_string_equal(a->name, "HighCPU.web-1");
+	assert_string_equal(a->expr.text,
+	    "avg by (host) (rate(cpu_seconds_total{mode!=\"idle\"}[5m])) > 0.9");
+	assert_string_equal(a->expr.file, "s.conf");
+	assert_int_equal(a->expr.line, 4);
+	assert_string_equal(a->recover.text, "avg by (host) (rate(cpu_seconds_total[5m])) < 0.8");
+	assert_int_equal(a->recover.line, 6);
+	assert_true(a->for_ == 300);
+	assert_true(a->keep_firing_for == 600);
+	assert_int_equal(a->nodata, CFG_NODATA_ALERT);
+	assert_true(a->nodata_grace == 900);
+	assert_string_equal(a->severity, "critical");
+	assert_int_equal(a->nlabels, 2);
+	assert_string_equal(a->labels[0].key, "env"); /* sorted */
+	assert_string_equal(a->labels[0].value, "prod");
+	assert_int_equal(a->labels[0].line, 13);
+	assert_string_equal(a->labels[1].key, "team");
+	assert_int_equal(a->nannotations, 2);
+	assert_string_equal(a->annotations[0].key, "summary"); /* in file order */
+	assert_string_equal(a->annotations[0].value,
+	    "CPU on {{ labels.host }} at {{ humanizePercentage value }}");
+	assert_string_equal(a->annotations[1].key, "runbook");
+	assert_true(a->eval_interval == 60);
+	assert_int_equal(a->flap_changes, 4);
+	assert_true(a->flap_window == 1800);
+	assert_int_equal(a->line, 3);
+	assert_int_equal(cfg_rule_where(a, 0, "for")->line, 7);
+	assert_null(cfg_rule_where(a, 0, "nope"));
+
+	/* the defaults */
+	a = &cfg->alerts[1];
+	assert_null(a->recover.text);
+	assert_true(a->for_ == 0);
+	assert_true(a->keep_firing_for == 0);
+	assert_int_equal(a->nodata, CFG_NODATA_KEEP);
+	assert_true(a->eval_interval == 30);     /* [reeve] interval */
+	assert_true(a->nodata_grace == 60);      /* 2 x eval_interval */
+	assert_string_equal(a->severity, "warning");
+	assert_int_equal(a->flap_changes, 6);
+	assert_true(a->flap_window == 3600);
+	assert_int_equal(a->nlabels, 0);
+	assert_int_equal(a->nannotations, 0);
+	assert_null(cfg_rule_where(a, 0, "for")->file);
+
+	assert_int_equal(cfg->nrecords, 2);
+	r = &cfg->records[0];
+	assert_string_equal(r->name, "job:cpu:rate5m");
+	assert_string_equal(r->expr.text, "sum by (job) (rate(cpu[5m]))");
+	assert_int_equal(r->expr.line, 22);
+	assert_int_equal(r->nlabels, 1);
+	assert_string_equal(r->labels[0].key, "source");
+	assert_true(r->eval_interval == 30);
+	assert_true(cfg->records[1].eval_interval == 120);
+	assert_int_equal(cfg_rule_where(&cfg->records[1], 1, "eval_interval")->line, 26);
+	cfg_free(cfg);
+}
+
+/* A checker standing in for the expression parser: rejects text containing "rat(". */
+static int
+fake_check(void *arg, const char *text, char *err, size_t errlen)
+{
+	const char *p = strstr(text, "rat(");
+
+	(*(int *)arg)++;
+	if (p == NULL)
+		return 0;
+	snprintf(err, errlen, "1:%d: unknown function \"rat\"; did you mean \"rate\"?",
+	    (int)(p - text) + 1);
+	return -1;
+}
+
+static void
+test_check_exprs(void **state)
+{
+	struct cfg_errors errs = { 0 };
+	struct cfg *cfg;
+	int calls = 0;
+
+	(void)state;
+	cfg = load_ok(NULL, "[alert a]\nexpr = rate(x[5m]) > 1\nrecover = rat(x[5m]) < 1\n"
+	    "[alert b]\nexpr = sum(rat(y[1m]))\n[record c]\nexpr = rat(z[5m])\n[record d]\nexpr = z\n");
+	assert_int_equal(cfg_check_exprs(cfg, fake_check, &calls, &errs), -1);
+	assert_int_equal(calls, 5);
+	assert_int_equal(errs.n, 3);
+	assert_string_equal(errs.msgs[0], "s.conf:3: [alert a] recover: 1:1: unknown function "
+	    "\"rat\"; did you mean \"rate\"?");
+	assert_string_equal(errs.msgs[1], "s.conf:5: [alert b] expr: 1:5: unknown function "
+	    "\"rat\"; did you mean \"rate\"?");
+	assert_string_equal(errs.msgs[2], "s.conf:7: [record c] expr: 1:1: unknown function "
+	    "\"rat\"; did you mean \"rate\"?");
+	cfg_errors_clear(&errs);
+	cfg_free(cfg);
+	cfg = load_ok(NULL, "[alert a]\nexpr = up\n");
+	assert_int_equal(cfg_check_exprs(cfg, fake_check, &calls, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	cfg_free(cfg);
+}
+
 /* ---- files with errors: each its own test, the exact messages a user sees ------------------- */
 
 struct bad_case {
 	const char *path;
 	const char *text;
-	const char *want[8];
+	const char *want[12];
 };
 
 static void
@@ -829,7 +955,8 @@ test_bad(void **state)
 static const struct bad_case bad_cases[] = {
 	{ "bad/unknown-section.conf", NULL, {
 		"bad/unknown-section.conf:5: unknown section [metrics] (expected [reeve], [http], "
-		"[store], [probe NAME] or [token NAME])", NULL } },
+		"[store], [probe NAME], [token NAME], [alert NAME] or "
+		"[record NAME])", NULL } },
 	{ "bad/unknown-key.conf", NULL, {
 		"bad/unknown-key.conf:3: [http] unknown key 'port' (expected one of: listen, token, "
 		"timeout, max_connections, max_per_ip, memory_limit, threads, push_max_body, push_ttl)", NULL } },
@@ -905,17 +1032,68 @@ static const struct bad_case bad_cases[] = {
 		"s.conf:1: [probe] needs a name: [probe NAME]",
 		"s.conf:3: [probe a b]: invalid probe name (use letters, digits, '_', '.' and '-')",
 		"s.conf:6: unknown section [Reeve] (expected [reeve], [http], [store], "
-		"[probe NAME] or [token NAME])", NULL } },
+		"[probe NAME], [token NAME], [alert NAME] or "
+		"[record NAME])", NULL } },
 	{ NULL, "[probe a]\ntype = cpu\nselect = x\ninterval = 1d1h\ntimeout = 50ms\n", {
 		"s.conf:4: [probe a] interval: \"1d1h\" has an unknown unit (use ms, s, m, h, d or w)",
 		"s.conf:5: [probe a] timeout: \"50ms\" is out of range (100ms to 1h)", NULL } },
 	{ NULL, "interval = 5s\n= 3\n[store]\nqueue_size = -1\nflush_timeout = 2h\n", {
 		"s.conf:1: key 'interval' is outside of any section (put it under [reeve], [http], "
-		"[store], [probe NAME] or [token NAME])",
+		"[store], [probe NAME], [token NAME], [alert NAME] or "
+		"[record NAME])",
 		"s.conf:2: key '' is outside of any section (put it under [reeve], [http], [store], "
-		"[probe NAME] or [token NAME])",
+		"[probe NAME], [token NAME], [alert NAME] or "
+		"[record NAME])",
 		"s.conf:4: [store] queue_size: \"-1\" is negative (expected a whole number)",
 		"s.conf:5: [store] flush_timeout: \"2h\" is out of range (0 to 1h)", NULL } },
+	{ NULL, "[alert]\n[alert a/b]\n[alert ok]\nexpr = x\n[alert ok]\n[alert noexpr]\nfor = 1m\n"
+	    "[record]\n[record 1abc]\n[record r]\n[record r]\n", {
+		"s.conf:1: [alert] needs a name: [alert NAME]",
+		"s.conf:2: [alert a/b]: invalid alert name (use letters, digits, '_', '.' and '-')",
+		"s.conf:5: [alert ok] is already defined at s.conf:3",
+		"s.conf:8: [record] needs a name: [record NAME]",
+		"s.conf:9: [record 1abc]: invalid record name (it is the metric name of the series: "
+		"letters, digits, '_' and ':', not starting with a digit)",
+		"s.conf:11: [record r] is already defined at s.conf:10",
+		"s.conf:6: [alert noexpr]: missing key 'expr'",
+		"s.conf:10: [record r]: missing key 'expr'", NULL } },
+	{ NULL, "[alert a]\nexpr =   \nfor = 5\nkeep_firing_for = -1m\nnodata = maybe\n"
+	    "nodata_grace = 400d\nseverity = Critical\neval_interval = 500ms\nflap_changes = x\n", {
+		"s.conf:2: [alert a] expr: \"\" is empty (expected an expression)",
+		"s.conf:3: [alert a] for: \"5\" is not a duration (use a unit: 500ms, 10s, 5m, 1h, 7d)",
+		"s.conf:4: [alert a] keep_firing_for: \"-1m\" is negative (a duration is 0 or more)",
+		"s.conf:5: [alert a] nodata: \"maybe\" is not one of alert, ok or keep",
+		"s.conf:6: [alert a] nodata_grace: \"400d\" is out of range (0 to 366d)",
+		"s.conf:7: [alert a] severity: \"Critical\" is not a word of lower-case letters (e.g. "
+		"critical, warning, info)",
+		"s.conf:8: [alert a] eval_interval: \"500ms\" is out of range (1s to 1d)",
+		"s.conf:9: [alert a] flap_changes: \"x\" is not a whole number", NULL } },
+	{ NULL, "[alert a]\nflap_window = 0\nexpr = y\nthreshold = 5\nexpr = z\nlabels.a-b = 1\n"
+	    "labels.__x = 1\nlabels.team = ops\nlabels.team = dev\nlabels.e =\n"
+	    "annotations.summary = {{ labels.host }\n", {
+		"s.conf:2: [alert a] flap_window: \"0\" is out of range (1s to 7d)",
+		"s.conf:4: [alert a] unknown key 'threshold' (expected one of: expr, for, "
+		"keep_firing_for, recover, nodata, nodata_grace, severity, eval_interval, "
+		"flap_changes, flap_window, labels.NAME, annotations.NAME)",
+		"s.conf:5: [alert a] key 'expr' already set at s.conf:3",
+		"s.conf:6: [alert a] labels.a-b: \"a-b\" is not a valid label name (letters, digits "
+		"and '_', not starting with a digit)",
+		"s.conf:7: [alert a] labels.__x: names starting with __ are reserved",
+		"s.conf:9: [alert a] key 'labels.team' already set at s.conf:8",
+		"s.conf:10: [alert a] labels.e: is empty",
+		"s.conf:11: [alert a] annotations.summary: column 1: unterminated {{ (close it "
+		"with }})", NULL } },
+	{ NULL, "[alert a]\nexpr = y\nannotations.x = CPU {{ humanise value }}\n"
+	    "annotations.9 = x\n[record r]\nexpr = y\nannotations.summary = x\nfor = 1m\n"
+	    "labels.job = j\n", {
+		"s.conf:3: [alert a] annotations.x: column 8: unknown helper \"humanise\" "
+		"(expected humanize, humanize1024, humanizeDuration or humanizePercentage)",
+		"s.conf:4: [alert a] annotations.9: \"9\" is not a valid annotation name (letters, "
+		"digits and '_', not starting with a digit)",
+		"s.conf:7: [record r] unknown key 'annotations.summary' (expected one of: expr, "
+		"eval_interval, labels.NAME)",
+		"s.conf:8: [record r] unknown key 'for' (expected one of: expr, eval_interval, "
+		"labels.NAME)", NULL } },
 	{ NULL, "[http]\nlisten = ::1:80\nmax_per_ip = 1x\nlisten = 127.0.0.1:80\n", {
 		"s.conf:2: [http] listen: \"::1:80\" looks like an IPv6 address: put it in brackets, "
 		"e.g. [::1]:9180",
@@ -940,9 +1118,11 @@ main(void)
 		cmocka_unit_test(test_include_errors),
 		cmocka_unit_test_setup_teardown(test_tokens, token_setup, token_teardown),
 		cmocka_unit_test_setup_teardown(test_token_errors, token_setup, token_teardown),
+		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_check_exprs),
 	};
 	static char names[sizeof(bad_cases) / sizeof(bad_cases[0])][96];
-	size_t n = 13, i;
+	size_t n = 15, i;
 
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		if (bad_cases[i].path != NULL)
