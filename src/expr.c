@@ -1345,6 +1345,13 @@ parse_primary(struct parser *p)
 	return n;
 }
 
+/*
+ * The parser's own recursion limit. The tree is limited to EXPR_MAX_DEPTH levels
+ * (node_add); the text may nest deeper than its tree (parentheses are no nodes), and the
+ * canonical text of a tree EXPR_MAX_DEPTH deep needs up to two levels per node.
+ */
+#define PARSE_MAX_DEPTH (2 * EXPR_MAX_DEPTH + 8)
+
 /* Unary minus binds like *, tighter than + but looser than ^ (-2^2 is -4), as in PromQL. */
 enum { PREC_OR = 1, PREC_AND, PREC_CMP, PREC_ADD, PREC_MUL, PREC_POW };
 
@@ -1507,8 +1514,9 @@ parse_expr(struct parser *p, int minprec)
 	struct node *lhs, *rhs, *n;
 	int op;
 
-	if (++p->depth > EXPR_MAX_DEPTH) {
-		perr(p, p->tok.pos, "expression nested too deeply (more than %d levels)", EXPR_MAX_DEPTH);
+	if (++p->depth > PARSE_MAX_DEPTH) {
+		perr(p, p->tok.pos, "expression nested too deeply (more than %d levels of "
+		    "parentheses and operators)", PARSE_MAX_DEPTH);
 		return NULL;
 	}
 	if ((lhs = parse_unary(p)) == NULL)
@@ -1784,8 +1792,12 @@ fmt_node(struct buf *b, const struct expr *e, const struct node *n)
 		fmt_operand(b, e, n->a[1]);
 		break;
 	case N_NEG:
+		/* "--x", not "-(-x)": the canonical text must not nest deeper than the tree */
 		buf_putc(b, '-');
-		fmt_operand(b, e, n->a[0]);
+		if (n->a[0]->kind == N_NEG)
+			fmt_node(b, e, n->a[0]);
+		else
+			fmt_operand(b, e, n->a[0]);
 		break;
 	}
 }
@@ -1869,7 +1881,7 @@ label_value(const struct expr_sample *s, const char *name)
 static int
 listed(char *const *lab, size_t n, const char *name)
 {
-	return bsearch(&name, lab, n, sizeof(*lab), cmp_str) != NULL;
+	return n > 0 && bsearch(&name, lab, n, sizeof(*lab), cmp_str) != NULL;
 }
 
 /*

@@ -85,7 +85,7 @@ struct expr_source {
  */
 
 #define EXPR_MAX_LEN   65536 /* longest accepted expression text, in bytes */
-#define EXPR_MAX_DEPTH 200   /* deepest nesting of sub-expressions */
+#define EXPR_MAX_DEPTH 200   /* deepest nesting of operations (parentheses may nest twice as deep) */
 
 /* What an expression (or a value) is. */
 enum expr_type { EXPR_SCALAR, EXPR_VECTOR, EXPR_MATRIX };

@@ -749,7 +749,46 @@ test_limits(void **state)
 		buf_puts(&b, "-(");
 	buf_putc(&b, 'x');
 	assert_null(expr_parse(b.data, err, sizeof(err)));
-	assert_non_null(strstr(err, "nested too deeply (more than 200 levels)"));
+	assert_non_null(strstr(err, "nested too deeply (more than 408 levels of parentheses and "
+	    "operators)"));
+
+	/* parentheses are no operations: 400 of them are fine, the tree is one selector */
+	buf_reset(&b);
+	for (int i = 0; i < 400; i++)
+		buf_putc(&b, '(');
+	buf_putc(&b, 'x');
+	for (int i = 0; i < 400; i++)
+		buf_putc(&b, ')');
+	e = expr_parse(b.data, err, sizeof(err));
+	assert_non_null(e);
+	expr_free(e);
+
+	/* 199 unary minus signs on a vector: a tree 200 deep whose text parses again */
+	buf_reset(&b);
+	for (int i = 0; i < 199; i++)
+		buf_puts(&b, "-(");
+	buf_putc(&b, 'x');
+	for (int i = 0; i < 199; i++)
+		buf_putc(&b, ')');
+	e = expr_parse(b.data, err, sizeof(err));
+	assert_non_null(e);
+	{
+		char *f = expr_format(e);
+		struct expr *again = expr_parse(f, err, sizeof(err));
+
+		assert_non_null(again);
+		expr_free(again);
+		free(f);
+	}
+	expr_free(e);
+	buf_reset(&b);
+	for (int i = 0; i < 200; i++)
+		buf_puts(&b, "-(");
+	buf_putc(&b, 'x');
+	for (int i = 0; i < 200; i++)
+		buf_putc(&b, ')');
+	assert_null(expr_parse(b.data, err, sizeof(err)));
+	assert_string_equal(err, "expr: 1:1: expression nested too deeply (more than 200 levels)");
 
 	buf_reset(&b);
 	for (int i = 0; i < 10000; i++)
@@ -798,6 +837,7 @@ test_format(void **state)
 		{ "quantile_over_time(.9, x[5m])", "quantile_over_time(0.9, x[5m])" },
 		{ "-x", "-x" },
 		{ "- (x + 1)", "-(x + 1)" },
+		{ "-(-(-x))", "---x" },
 	};
 	char err[256];
 
