@@ -887,13 +887,132 @@ unmatched_close(const char *re)
 	return 0;
 }
 
+#define RE_MAX_COST 10000 /* nodes glibc's regcomp may build for one regex */
+#define RE_MAX_REPEAT 1000 /* the largest {m,n} bound, as in RE2 */
+
+/*
+ * glibc's regcomp copies the subexpression of every "+" and "{m,n}", so "((a+)+)+..." or
+ * "(a{1000}){1000}" grows exponentially and can exhaust memory from a short text. Estimate
+ * the nodes it builds and refuse what is too large, and refuse stacked repetition
+ * operators ("a++", "a*?") as RE2 (PromQL) does. Returns NULL or the reason.
+ */
+static const char *
+re_too_complex(const char *re)
+{
+	double stack[64], last = 1;
+	int d = 0, prev_quant = 1;
+	const char *q = re;
+
+	stack[0] = 0;
+	while (*q) {
+		unsigned long lo, hi;
+		char *end;
+
+		if (*q == '*' || *q == '?' || *q == '+' || (*q == '{' && q[1] >= '0' && q[1] <= '9')) {
+			double k = 1;
+
+			if (*q == '{') {
+				lo = hi = strtoul(q + 1, &end, 10);
+				if (*end == ',') {
+					if (end[1] >= '0' && end[1] <= '9')
+						hi = strtoul(end + 1, &end, 10);
+					else {
+						end++;
+						hi = lo + 1;
+					}
+				}
+				if (*end != '}') {
+					/* not a bound: a literal "{" */
+					last = 1;
+					stack[d] += 1;
+					prev_quant = 0;
+					q++;
+					continue;
+				}
+				if (lo > RE_MAX_REPEAT || hi > RE_MAX_REPEAT)
+					return "repetition count above 1000";
+				k = (double)(hi > 1 ? hi : 1);
+				q = end + 1;
+			} else {
+				k = *q == '+' ? 2 : 1;
+				q++;
+			}
+			if (prev_quant)
+				return "bad repetition operator";
+			stack[d] += last * (k - 1);
+			last *= k;
+			prev_quant = 1;
+			if (stack[d] > RE_MAX_COST)
+				return "too complex";
+			continue;
+		}
+		prev_quant = 0;
+		if (*q == '(') {
+			if (++d == 64)
+				return "nested too deeply";
+			stack[d] = 0;
+			prev_quant = 1;  /* "(*" is not a repetition of anything */
+			q++;
+			continue;
+		}
+		if (*q == ')' && d > 0) {
+			last = stack[d] > 1 ? stack[d] : 1;
+			d--;
+			stack[d] += last;
+			q++;
+			continue;
+		}
+		if (*q == '|') {
+			prev_quant = 1;
+			q++;
+			continue;
+		}
+		if (*q == '\\') {
+			q += q[1] ? 2 : 1;
+		} else if (*q == '[') {
+			/* skip the bracket expression, as unmatched_close does */
+			q++;
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']') {
+				if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+					char c = q[1];
+
+					for (q += 2; *q && !(*q == c && q[1] == ']'); q++)
+						;
+					if (*q)
+						q += 2;
+					continue;
+				}
+				q++;
+			}
+			if (*q)
+				q++;
+		} else {
+			q++;
+		}
+		last = 1;
+		stack[d] += 1;
+		if (stack[d] > RE_MAX_COST)
+			return "too complex";
+	}
+	return NULL;
+}
+
 static int
 compile_re(struct parser *p, size_t pos, struct expr_matcher *m)
 {
+	const char *why;
 	regex_t probe, *re;
 	char *anchored, msg[128];
 	int rc;
 
+	if ((why = re_too_complex(m->value)) != NULL) {
+		perr(p, pos, "invalid regular expression \"%.60s\": %s", m->value, why);
+		return -1;
+	}
 	/* compiled alone first: its message is the user's, and "^(a)(b)$" from "a)(b" is caught */
 	if ((rc = regcomp(&probe, m->value, REG_EXTENDED | REG_NOSUB)) != 0) {
 		regerror(rc, &probe, msg, sizeof(msg));

@@ -309,6 +309,9 @@ static const struct tcase cases[] = {
 	{ "load1{host=~\"x.\"}", "" },        /* anchored: "x." does not match "x" */
 	{ "load1{host=~\".\"}", "load1{host=\"x\"} 10\nload1{host=\"y\"} 2" },
 	{ "load1{host=~\"[)]|x\"}", "load1{host=\"x\"} 10" },
+	{ "load1{host=~\"x{1}|y{0,2}|[0-9]{1,3}(\\\\.[0-9]{1,3}){3}\"}",
+	    "load1{host=\"x\"} 10\nload1{host=\"y\"} 2" },
+	{ "load1{host=~\"(x+|z*)?\"}", "load1{host=\"x\"} 10" },
 	{ "load1{host=~\"[[:alpha:]]\"}", "load1{host=\"x\"} 10\nload1{host=\"y\"} 2" },
 	{ "load1{host=~\"\\\\)|y\"}", "load1{host=\"y\"} 2" },
 	{ "load1{host!~\"x\"}", "load1{host=\"y\"} 2" },
@@ -671,6 +674,14 @@ static const struct tcase bad[] = {
 	{ "load1{host=~\"(\"}", "expr: 1:13: invalid regular expression \"(\": Unmatched ( or \\(" },
 	{ "load1{host=~\"a)(b\"}", "expr: 1:13: invalid regular expression \"a)(b\": Unmatched ( or \\(" },
 	{ "load1{host=~\"a)|(b)\"}", "expr: 1:13: invalid regular expression \"a)|(b)\": Unmatched ) or \\)" },
+	{ "x{a=~\"b++\"}", "expr: 1:6: invalid regular expression \"b++\": bad repetition operator" },
+	{ "x{a=~\"b*?\"}", "expr: 1:6: invalid regular expression \"b*?\": bad repetition operator" },
+	{ "x{a=~\"b{1001}\"}", "expr: 1:6: invalid regular expression \"b{1001}\": repetition "
+	    "count above 1000" },
+	{ "x{a=~\"(b{100}){101}\"}", "expr: 1:6: invalid regular expression \"(b{100}){101}\": "
+	    "too complex" },
+	{ "x{a=~\"((((((((((((((b+)+)+)+)+)+)+)+)+)+)+)+)+)+)+\"}", "expr: 1:6: invalid regular "
+	    "expression \"((((((((((((((b+)+)+)+)+)+)+)+)+)+)+)+)+)+)+\": too complex" },
 	{ "load1{host==\"x\"}", "expr: 1:11: unknown label matching operator \"==\"; expected =, !=, "
 	    "=~ or !~" },
 	{ "load1{host<\"x\"}", "expr: 1:11: unknown label matching operator \"<\"; expected =, !=, "
