@@ -1,4 +1,4 @@
-/* expr.h: the rule expression language (a PromQL subset): the series it reads. */
+/* expr.h: the rule expression language (a PromQL subset): parsing and evaluation. */
 #ifndef REEVE_EXPR_H
 #define REEVE_EXPR_H
 
@@ -75,5 +75,90 @@ struct expr_source {
 	void *arg;
 	double lookback;   /* instant selectors look back this far for the latest point: 300 s */
 };
+
+/*
+ * ---- parsing ----------------------------------------------------------------------------
+ *
+ * An expression is parsed once (expr_parse) and evaluated many times (expr_eval). A parsed
+ * expression is immutable: several threads may evaluate, format or inspect it at once.
+ * docs/expressions.md describes the language.
+ */
+
+#define EXPR_MAX_LEN   65536 /* longest accepted expression text, in bytes */
+#define EXPR_MAX_DEPTH 200   /* deepest nesting of operations (parentheses may nest twice as deep) */
+
+/* What an expression (or a value) is. */
+enum expr_type { EXPR_SCALAR, EXPR_VECTOR, EXPR_MATRIX };
+
+struct expr;
+
+/*
+ * Parse text (NUL-terminated, at most EXPR_MAX_LEN bytes). Returns a new expression that
+ * the caller frees with expr_free, or NULL with a message in err of the form
+ * "expr: LINE:COLUMN: message" (1-based, columns counted in bytes).
+ */
+struct expr *expr_parse(const char *text, char *err, size_t errlen);
+/* Free an expression; NULL is a no-op. */
+void expr_free(struct expr *e);
+/*
+ * The canonical text of an expression (a new string the caller frees): parsing it gives
+ * an expression that formats to the same text.
+ */
+char *expr_format(const struct expr *e);
+/* The type an evaluation of e returns. */
+enum expr_type expr_result_type(const struct expr *e);
+
+/* One selector of an expression, as expr_selectors lists them; owned by the expression. */
+struct expr_selector {
+	const struct expr_matcher *m; /* at least one; the metric name is "__name__" */
+	size_t nm;
+	double range;  /* seconds for a range selector (sel[5m]), 0 for an instant selector */
+	double offset; /* seconds (sel offset 1h), 0 without offset */
+};
+
+/* The selectors of e in text order; *n gets their count. The array is owned by e. */
+const struct expr_selector *expr_selectors(const struct expr *e, size_t *n);
+/*
+ * How far back before the evaluation time e reads data, in seconds, when instant selectors
+ * look back lookback seconds: the largest offset + (range or lookback) of its selectors
+ * (0 without selectors).
+ */
+double expr_reach(const struct expr *e, double lookback);
+
+/*
+ * ---- values -----------------------------------------------------------------------------
+ */
+
+/* One element of an instant vector: name is NULL once dropped (after rate(), a + b, ...). */
+struct expr_sample {
+	char *name;
+	struct reeve_label *labels; /* sorted by name, owned (names and values too) */
+	size_t nlabels;
+	double v;
+};
+
+/*
+ * The result of an evaluation. EXPR_SCALAR: scalar. EXPR_VECTOR: samples (nsamples, may be
+ * 0). EXPR_MATRIX (only a top-level range selector): series with their points in the
+ * range. Everything is owned by the value (expr_value_free).
+ */
+struct expr_value {
+	enum expr_type type;
+	double scalar;
+	struct expr_sample *samples;
+	size_t nsamples;
+	struct expr_series *series;
+	size_t nseries;
+};
+
+/*
+ * Evaluate e at time t (seconds since the epoch) over src. Returns 0 with *out filled (the
+ * caller frees it with expr_value_free), or -1 with a message in err ("expr: ..."), *out
+ * then being empty. Safe to call from several threads on one expression when src is.
+ */
+int expr_eval(const struct expr *e, const struct expr_source *src, double t,
+    struct expr_value *out, char *err, size_t errlen);
+/* Free what a value holds and empty it; a zeroed value is a no-op. */
+void expr_value_free(struct expr_value *v);
 
 #endif /* REEVE_EXPR_H */
