@@ -15,6 +15,7 @@
 #include "log.h"
 #include "plugin.h"
 #include "registry.h"
+#include "ruler.h"
 #include "sched.h"
 #include "store.h"
 #include "util.h"
@@ -38,6 +39,7 @@ struct daemon {
 	struct sched *sched;
 	struct http *http;
 	struct api *api;
+	struct ruler *ruler;
 	double start_time;
 	/* written by the main thread, read by the self probe: plain doubles are fine here */
 	volatile double reload_ok, reload_time;
@@ -66,7 +68,9 @@ load_all(const char *path, struct cfg_errors *errs, struct probe_inst ***probes,
 	if (cfg == NULL)
 		return NULL;
 	log_set_level(cfg->log_level);
-	if (plugin_create_all(cfg, errs, probes, n) == -1) {
+	/* every rule expression parses (errors with file:line and column), then the probes */
+	if (cfg_check_exprs(cfg, ruler_check_expr, NULL, errs) == -1 ||
+	    plugin_create_all(cfg, errs, probes, n) == -1) {
 		cfg_free(cfg);
 		return NULL;
 	}
@@ -137,6 +141,15 @@ SELF_METRIC(m_expired, "reeve_series_expired_total", REEVE_COUNTER,
     "Pushed series marked stale because their TTL ran out");
 SELF_METRIC(m_events, "reeve_api_events_total", REEVE_COUNTER,
     "Events counted through /api/v1/events");
+SELF_METRIC(m_rule_evals, "reeve_rule_evaluations_total", REEVE_COUNTER,
+    "Evaluations of [alert] and [record] rules");
+SELF_METRIC(m_rule_fails, "reeve_rule_evaluation_failures_total", REEVE_COUNTER,
+    "Rule evaluations that failed (the expression could not be evaluated)");
+SELF_METRIC(m_rule_round, "reeve_rule_round_duration_seconds", REEVE_GAUGE,
+    "How long the last round of alert rules took");
+SELF_METRIC(m_alerts_firing, "reeve_alerts_firing", REEVE_GAUGE, "Alert instances firing");
+SELF_METRIC(m_alerts_pending, "reeve_alerts_pending", REEVE_GAUGE,
+    "Alert instances pending (condition true, waiting for the rule's for)");
 SELF_METRIC(m_rss, "process_resident_memory_bytes", REEVE_GAUGE, "Resident memory of reeve");
 SELF_METRIC(m_cpu, "process_cpu_seconds_total", REEVE_COUNTER, "CPU time reeve used, user and system");
 
@@ -223,6 +236,16 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		h->emit(em, &m_events, NULL, 0, (double)as.events);
 	}
 	h->emit(em, &m_expired, NULL, 0, (double)d->expired);
+	if (d->ruler) {
+		struct ruler_stats rs;
+
+		ruler_get_stats(d->ruler, &rs);
+		h->emit(em, &m_rule_evals, NULL, 0, (double)rs.evaluations);
+		h->emit(em, &m_rule_fails, NULL, 0, (double)rs.failures);
+		h->emit(em, &m_rule_round, NULL, 0, rs.last_round);
+		h->emit(em, &m_alerts_firing, NULL, 0, (double)rs.firing);
+		h->emit(em, &m_alerts_pending, NULL, 0, (double)rs.pending);
+	}
 	self_process(h, em);
 	return 0;
 }
@@ -269,6 +292,7 @@ reload(struct daemon *d)
 	size_t n = 0;
 	struct cfg *cfg;
 	int old_level = log_get_level();
+	char err[512];
 
 	log_info("reloading the configuration from %s", d->path ? d->path : DEFAULT_CONFIG_NAME);
 	cfg = load_all(d->path, &errs, &probes, &n);
@@ -296,6 +320,8 @@ reload(struct daemon *d)
 
 		api_set_params(d->api, &ap);
 	}
+	if (ruler_reload(d->ruler, cfg, err, sizeof(err)) == -1)
+		log_error("rules not reloaded, the running ones stay: %s", err);
 	cfg_free(d->cfg);
 	d->cfg = cfg;
 	install_probes(d, probes, n);
@@ -361,6 +387,16 @@ daemon_run(const char *path, int use_syslog)
 		d.api = api_new(d.reg, &ap);
 	}
 	{
+		struct ruler_params rp = { d.reg, d.store, d.cfg->memory_window, d.cfg->data_dir };
+
+		d.ruler = ruler_new(d.cfg, &rp, err, sizeof(err));
+	}
+	if (d.ruler == NULL) {
+		log_error("%s", err);
+		status = 1;
+		goto out;
+	}
+	{
 		struct http_params hp = {
 			.listen = d.cfg->listen, .auth = auth_new(d.cfg),
 			.api = d.api, .max_body = (size_t)d.cfg->push_max_body,
@@ -373,6 +409,11 @@ daemon_run(const char *path, int use_syslog)
 	}
 	if (d.http == NULL) {
 		log_error("%s", err);
+		status = 1;
+		goto out;
+	}
+	if (ruler_start(d.ruler) == -1) {
+		log_error("cannot start the rule thread");
 		status = 1;
 		goto out;
 	}
@@ -394,8 +435,9 @@ daemon_run(const char *path, int use_syslog)
 		break;
 	}
 out:
-	/* stop intake first (HTTP, probes), then write out what is queued */
+	/* stop intake first (HTTP, rules, probes), then write out what is queued */
 	http_free(d.http);
+	ruler_free(d.ruler);
 	if (d.sched && sched_free(d.sched, d.cfg->flush_timeout / 2) > 0) {
 		/*
 		 * A probe thread is stuck inside a module: write out what is queued, then leave

@@ -1,0 +1,462 @@
+/* ruler.c: evaluates the [alert] and [record] rules on their intervals, in one thread. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alertlog.h"
+#include "expr.h"
+#include "history.h"
+#include "log.h"
+#include "registry.h"
+#include "rule.h"
+#include "ruler.h"
+#include "util.h"
+
+/* The parsed rules of one configuration; replaced whole on reload. */
+struct rules {
+	const struct cfg *cfg;
+	struct rule_set *set;
+	struct expr **expr, **recover; /* per alert; recover[i] NULL without one */
+	struct expr **rec;             /* per record */
+	struct reg_owner **owner;      /* per record: its computed series */
+	double *due, *rec_due;         /* monotonic time of the next evaluation */
+};
+
+/*
+ * lock guards everything below it: the thread holds it while it evaluates a round, reload
+ * and stats take it in between. wake tells the thread to stop or to look at new rules.
+ */
+struct ruler {
+	struct registry *reg;
+	struct history *hist;
+	struct expr_source src;
+	struct alertlog *log;
+	char *state_path;
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stopping;
+	struct rules *rules;
+	struct ruler_stats st;
+};
+
+int
+ruler_check_expr(void *arg, const char *text, char *err, size_t errlen)
+{
+	struct expr *e;
+	int rc = 0;
+
+	(void)arg;
+	if ((e = expr_parse(text, err, errlen)) == NULL) {
+		/* "expr: 1:14: ..." from the parser; the config adds "[alert X] expr: " itself */
+		if (strncmp(err, "expr: ", 6) == 0)
+			memmove(err, err + 6, strlen(err + 6) + 1);
+		return -1;
+	}
+	if (expr_result_type(e) != EXPR_VECTOR) {
+		snprintf(err, errlen, "a rule expression must give an instant vector, this one gives "
+		    "a %s", expr_result_type(e) == EXPR_SCALAR ? "scalar" : "range vector");
+		rc = -1;
+	}
+	expr_free(e);
+	return rc;
+}
+
+/* ---- rules of a configuration ------------------------------------------------------------ */
+
+static void
+rules_free(struct ruler *r, struct rules *rs)
+{
+	if (rs == NULL)
+		return;
+	for (size_t i = 0; i < rs->cfg->nalerts; i++) {
+		expr_free(rs->expr[i]);
+		expr_free(rs->recover[i]);
+	}
+	for (size_t i = 0; i < rs->cfg->nrecords; i++) {
+		expr_free(rs->rec[i]);
+		reg_owner_free(r->reg, rs->owner[i]);
+	}
+	rule_set_free(rs->set);
+	free(rs->expr);
+	free(rs->recover);
+	free(rs->rec);
+	free(rs->owner);
+	free(rs->due);
+	free(rs->rec_due);
+	free(rs);
+}
+
+static struct expr *
+parse_or_say(const struct cfg_expr *x, const char *what, char *err, size_t errlen)
+{
+	char e[512];
+	struct expr *p = expr_parse(x->text, e, sizeof(e));
+
+	if (p == NULL)
+		snprintf(err, errlen, "%s:%d: %s: %s", x->file, x->line, what, e);
+	return p;
+}
+
+static struct rules *
+rules_new(struct ruler *r, const struct cfg *cfg, char *err, size_t errlen)
+{
+	struct rules *rs = xcalloc(1, sizeof(*rs));
+	double now = util_monotonic();
+	size_t na = cfg->nalerts, nr = cfg->nrecords;
+
+	rs->cfg = cfg;
+	rs->expr = xcalloc(na ? na : 1, sizeof(*rs->expr));
+	rs->recover = xcalloc(na ? na : 1, sizeof(*rs->recover));
+	rs->due = xcalloc(na ? na : 1, sizeof(*rs->due));
+	rs->rec = xcalloc(nr ? nr : 1, sizeof(*rs->rec));
+	rs->owner = xcalloc(nr ? nr : 1, sizeof(*rs->owner));
+	rs->rec_due = xcalloc(nr ? nr : 1, sizeof(*rs->rec_due));
+	rs->set = rule_set_new(cfg);
+	for (size_t i = 0; i < na; i++) {
+		const struct cfg_alert *a = &cfg->alerts[i];
+
+		if ((rs->expr[i] = parse_or_say(&a->expr, "expr", err, errlen)) == NULL ||
+		    (a->recover.text != NULL &&
+		    (rs->recover[i] = parse_or_say(&a->recover, "recover", err, errlen)) == NULL))
+			goto fail;
+		rs->due[i] = now;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		const struct cfg_record *c = &cfg->records[i];
+		char owner[300];
+
+		if ((rs->rec[i] = parse_or_say(&c->expr, "expr", err, errlen)) == NULL)
+			goto fail;
+		snprintf(owner, sizeof(owner), "record %s", c->name);
+		rs->owner[i] = reg_owner_new(r->reg, owner, c->eval_interval, 0);
+		rs->rec_due[i] = now;
+	}
+	rule_set_sink(rs->set, alertlog_sink, r->log);
+	return rs;
+fail:
+	rules_free(r, rs);
+	return NULL;
+}
+
+/* ---- evaluation -------------------------------------------------------------------------- */
+
+/* Samples of an instant vector as the state machine takes them (borrowing the labels). */
+static struct rule_sample *
+to_samples(const struct expr_value *v, size_t *n)
+{
+	struct rule_sample *s = xcalloc(v->nsamples ? v->nsamples : 1, sizeof(*s));
+
+	for (size_t i = 0; i < v->nsamples; i++) {
+		s[i].labels = v->samples[i].labels;
+		s[i].nlabels = v->samples[i].nlabels;
+		s[i].value = v->samples[i].v;
+	}
+	*n = v->nsamples;
+	return s;
+}
+
+/*
+ * The series the expression's selectors have data for at t: what tells "condition false"
+ * (the series is there) from "no data" (it is not) for the state machine.
+ */
+static struct rule_sample *
+present(struct ruler *r, const struct expr *e, double t, struct expr_series **all, size_t *nall,
+    size_t *n)
+{
+	size_t nsel, cap = 0, k = 0;
+	const struct expr_selector *sel = expr_selectors(e, &nsel);
+	struct rule_sample *s = NULL;
+	char err[256];
+
+	*nall = 0;
+	*all = NULL;
+	for (size_t i = 0; i < nsel; i++) {
+		double back = (sel[i].range > 0 ? sel[i].range : r->src.lookback) + sel[i].offset;
+		struct expr_series *got = NULL;
+		size_t ngot = 0;
+
+		if (r->src.select(r->src.arg, sel[i].m, sel[i].nm, t - back, t - sel[i].offset,
+		    &got, &ngot, err, sizeof(err)) == -1)
+			continue;
+		*all = xreallocarray(*all, *nall + ngot ? *nall + ngot : 1, sizeof(**all));
+		memcpy(*all + *nall, got, ngot * sizeof(*got));
+		*nall += ngot;
+		free(got);
+	}
+	for (size_t i = 0; i < *nall; i++) {
+		if (k == cap) {
+			cap = cap ? cap * 2 : 16;
+			s = xreallocarray(s, cap, sizeof(*s));
+		}
+		s[k].labels = (*all)[i].labels;
+		s[k].nlabels = (*all)[i].nlabels;
+		s[k++].value = NAN;
+	}
+	*n = k;
+	return s;
+}
+
+static int
+eval_vector(struct ruler *r, const struct expr *e, double t, struct expr_value *v,
+    const char *what, const char *name)
+{
+	static struct log_limit lim;
+	unsigned long dropped;
+	char err[512];
+
+	if (expr_eval(e, &r->src, t, v, err, sizeof(err)) == 0)
+		return 0;
+	r->st.failures++;
+	if (log_limit_allow(&lim, 60, &dropped))
+		log_warnx("%s %s: %s%s", what, name, err, dropped ? " (and more, not logged)" : "");
+	return -1;
+}
+
+static void
+eval_alert(struct ruler *r, struct rules *rs, size_t i, double t)
+{
+	struct expr_value v = { 0 }, rv = { 0 };
+	struct rule_input in = { 0 };
+	struct rule_sample *es, *rsamples = NULL, *data;
+	struct expr_series *all;
+	size_t nall;
+	const char *name = rs->cfg->alerts[i].name;
+
+	r->st.evaluations++;
+	if (eval_vector(r, rs->expr[i], t, &v, "alert", name) == -1)
+		return;
+	if (rs->recover[i] && eval_vector(r, rs->recover[i], t, &rv, "alert", name) == -1) {
+		expr_value_free(&v);
+		return;
+	}
+	es = to_samples(&v, &in.nexpr);
+	in.expr = es;
+	if (rs->recover[i]) {
+		rsamples = to_samples(&rv, &in.nrecover);
+		in.recover = rsamples;
+	}
+	data = present(r, rs->expr[i], t, &all, &nall, &in.ndata);
+	in.data = data;
+	in.has_data = 1;
+	rule_eval(rs->set, i, t, &in);
+	free(es);
+	free(rsamples);
+	free(data);
+	expr_series_free(all, nall);
+	expr_value_free(&v);
+	expr_value_free(&rv);
+}
+
+static void
+eval_record(struct ruler *r, struct rules *rs, size_t i, double t)
+{
+	const struct cfg_record *c = &rs->cfg->records[i];
+	struct expr_value v = { 0 };
+	struct reg_batch b = { 0 };
+	struct reeve_label *l = NULL;
+	size_t cap = 0;
+
+	r->st.evaluations++;
+	if (eval_vector(r, rs->rec[i], t, &v, "record", c->name) == -1)
+		return;
+	for (size_t k = 0; k < v.nsamples; k++) {
+		const struct expr_sample *s = &v.samples[k];
+		size_t n = 0;
+
+		if (s->nlabels + c->nlabels > cap) {
+			cap = s->nlabels + c->nlabels;
+			l = xreallocarray(l, cap ? cap : 1, sizeof(*l));
+		}
+		/* the rule's labels.* replace the series' labels of the same name */
+		for (size_t j = 0; j < s->nlabels; j++) {
+			int set = 0;
+
+			for (size_t q = 0; q < c->nlabels; q++)
+				set |= strcmp(c->labels[q].key, s->labels[j].name) == 0;
+			if (!set)
+				l[n++] = s->labels[j];
+		}
+		for (size_t q = 0; q < c->nlabels; q++) {
+			l[n].name = c->labels[q].key;
+			l[n++].value = c->labels[q].value;
+		}
+		reg_batch_add(&b, c->name, "Recorded by a [record] rule.", REEVE_GAUGE, l, n, s->v);
+	}
+	reg_commit(r->reg, rs->owner[i], t, &b);
+	reg_batch_free(&b);
+	free(l);
+	expr_value_free(&v);
+}
+
+struct count_ctx {
+	size_t firing, pending;
+};
+
+static void
+count_alert(void *arg, const struct rule_alert *a)
+{
+	struct count_ctx *c = arg;
+
+	c->firing += a->state == RULE_FIRING;
+	c->pending += a->state == RULE_PENDING;
+}
+
+/* One pass: every rule that is due, then the alert state saved once. Lock held. */
+static double
+round_due(struct ruler *r, struct rules *rs)
+{
+	const struct cfg *cfg = rs->cfg;
+	double now = util_monotonic(), t = util_now(), next = now + 3600, t0 = now;
+	int alerts = 0;
+
+	for (size_t i = 0; i < cfg->nalerts; i++) {
+		if (rs->due[i] <= now) {
+			eval_alert(r, rs, i, t);
+			alerts = 1;
+			/* keep the rhythm; after a stall start again from now */
+			rs->due[i] += cfg->alerts[i].eval_interval;
+			if (rs->due[i] <= now)
+				rs->due[i] = now + cfg->alerts[i].eval_interval;
+		}
+		if (rs->due[i] < next)
+			next = rs->due[i];
+	}
+	for (size_t i = 0; i < cfg->nrecords; i++) {
+		if (rs->rec_due[i] <= now) {
+			eval_record(r, rs, i, t);
+			rs->rec_due[i] += cfg->records[i].eval_interval;
+			if (rs->rec_due[i] <= now)
+				rs->rec_due[i] = now + cfg->records[i].eval_interval;
+		}
+		if (rs->rec_due[i] < next)
+			next = rs->rec_due[i];
+	}
+	if (alerts) {
+		struct count_ctx c = { 0, 0 };
+
+		rule_state_save(rs->set, r->state_path);
+		rule_foreach(rs->set, -1, count_alert, &c);
+		r->st.firing = c.firing;
+		r->st.pending = c.pending;
+		r->st.last_round = util_monotonic() - t0;
+	}
+	return next;
+}
+
+static void *
+ruler_main(void *arg)
+{
+	struct ruler *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stopping) {
+		double next = round_due(r, r->rules), wait = next - util_monotonic();
+		struct timespec ts;
+
+		if (wait <= 0)
+			continue;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		wait += (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		ts.tv_sec = (time_t)wait;
+		ts.tv_nsec = (long)((wait - floor(wait)) * 1e9);
+		pthread_cond_timedwait(&r->wake, &r->lock, &ts);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* ---- life cycle -------------------------------------------------------------------------- */
+
+struct ruler *
+ruler_new(const struct cfg *cfg, const struct ruler_params *p, char *err, size_t errlen)
+{
+	struct ruler *r = xcalloc(1, sizeof(*r));
+	char *dir = xasprintf("%s/alerts", p->data_dir);
+
+	r->reg = p->reg;
+	r->hist = history_new(p->reg, p->store, p->window);
+	history_source(r->hist, &r->src);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->wake, NULL);
+	if ((r->log = alertlog_open(dir, 0, 0)) == NULL) {
+		snprintf(err, errlen, "cannot open the alert history in %s: %s", dir, strerror(errno));
+		free(dir);
+		ruler_free(r);
+		return NULL;
+	}
+	r->state_path = xasprintf("%s/state.json", dir);
+	free(dir);
+	if ((r->rules = rules_new(r, cfg, err, errlen)) == NULL) {
+		ruler_free(r);
+		return NULL;
+	}
+	rule_state_load(r->rules->set, r->state_path);
+	r->st.alerts = cfg->nalerts;
+	r->st.records = cfg->nrecords;
+	return r;
+}
+
+int
+ruler_start(struct ruler *r)
+{
+	if (pthread_create(&r->thread, NULL, ruler_main, r) != 0)
+		return -1;
+	r->started = 1;
+	return 0;
+}
+
+int
+ruler_reload(struct ruler *r, const struct cfg *cfg, char *err, size_t errlen)
+{
+	struct rules *fresh = rules_new(r, cfg, err, errlen), *old;
+
+	if (fresh == NULL)
+		return -1;
+	pthread_mutex_lock(&r->lock);
+	old = r->rules;
+	rule_set_take_state(fresh->set, old->set);
+	r->rules = fresh;
+	r->st.alerts = cfg->nalerts;
+	r->st.records = cfg->nrecords;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	rules_free(r, old);
+	return 0;
+}
+
+void
+ruler_get_stats(struct ruler *r, struct ruler_stats *st)
+{
+	pthread_mutex_lock(&r->lock);
+	*st = r->st;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void
+ruler_free(struct ruler *r)
+{
+	if (r == NULL)
+		return;
+	if (r->started) {
+		pthread_mutex_lock(&r->lock);
+		r->stopping = 1;
+		pthread_cond_signal(&r->wake);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->thread, NULL);
+	}
+	if (r->rules != NULL)
+		rule_state_save(r->rules->set, r->state_path);
+	rules_free(r, r->rules);
+	alertlog_close(r->log);
+	history_free(r->hist);
+	pthread_cond_destroy(&r->wake);
+	pthread_mutex_destroy(&r->lock);
+	free(r->state_path);
+	free(r);
+}

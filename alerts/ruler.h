@@ -1,0 +1,55 @@
+/* ruler.h: evaluates the [alert] and [record] rules on their intervals, in one thread. */
+#ifndef REEVE_RULER_H
+#define REEVE_RULER_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct registry;
+struct store;
+struct ruler;
+
+/*
+ * Check one rule expression for cfg_check_exprs: it must parse and give an instant vector.
+ * Returns 0, or -1 with "1:14: ..." in err.
+ */
+int ruler_check_expr(void *arg, const char *text, char *err, size_t errlen);
+
+struct ruler_params {
+	struct registry *reg;   /* not owned */
+	struct store *store;    /* not owned; NULL: expressions read memory only */
+	double window;          /* seconds the registry keeps ([reeve] memory_window) */
+	const char *data_dir;   /* alerts/state.json and alerts/history.jsonl live below it */
+};
+
+/*
+ * A ruler for the rules of cfg (checked with ruler_check_expr; cfg is borrowed until the
+ * next ruler_reload or ruler_free). Restores the saved alert state and opens the history
+ * log. Returns NULL with a message in err.
+ */
+struct ruler *ruler_new(const struct cfg *cfg, const struct ruler_params *p, char *err,
+    size_t errlen);
+
+/* Start evaluating; returns 0 or -1. */
+int ruler_start(struct ruler *r);
+
+/*
+ * Take the rules of a new configuration (borrowed from now on; the old one may be freed
+ * when this returns): alerts keep the state of their instances by name. Returns 0, or -1
+ * with a message in err and the old rules kept.
+ */
+int ruler_reload(struct ruler *r, const struct cfg *cfg, char *err, size_t errlen);
+
+/* Counters for reeve's own metrics. */
+struct ruler_stats {
+	unsigned long long evaluations, failures;
+	size_t alerts, records, firing, pending;
+	double last_round;       /* seconds the last round took */
+};
+void ruler_get_stats(struct ruler *r, struct ruler_stats *st);
+
+/* Stop the thread, save the alert state, free. NULL is a no-op. */
+void ruler_free(struct ruler *r);
+
+#endif /* REEVE_RULER_H */
