@@ -2287,6 +2287,8 @@ eval_instant(struct ev *ev, const struct expr_selector *sel, struct expr_value *
 	if (fetch(ev, sel, start, end, &s, &n) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
+		if (s[i].stale_at > 0 && end >= s[i].stale_at)
+			continue; /* gone: no value after its staleness, however recent the last */
 		for (size_t j = s[i].n; j-- > 0; ) {
 			if (s[i].ts[j] > end)
 				continue;

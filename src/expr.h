@@ -51,6 +51,12 @@ struct expr_series {
 	double step;
 	double *ts, *v;
 	size_t n;
+	/*
+	 * 0, or when the series stopped being reported (its probe's round lacked it, its TTL
+	 * ran out): an instant selector evaluated at or after this time finds nothing, as after
+	 * Prometheus's staleness marker, while ranges still see its earlier points.
+	 */
+	double stale_at;
 };
 
 /* Free n series and the array; NULL is a no-op. */

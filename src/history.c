@@ -296,6 +296,7 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 			if (!expr_matches(m, nm, rs->name, rs->labels, rs->nlabels))
 				continue;
 			s = result_add(&res, rs->name, rs->labels, rs->nlabels, f->type, 0);
+			s->stale_at = rs->stale ? rs->stale_since : 0;
 			/* the window's points in (start, end], oldest first */
 			for (size_t k = rs->wlen; k-- > 0;) {
 				if (reg_series_point(rs, k, &ts, &v) == -1)

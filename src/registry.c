@@ -242,6 +242,8 @@ reg_owner_free(struct registry *r, struct reg_owner *o)
 		if (s->owner != o)
 			continue; /* another owner (a newer one, after a reload) reports it */
 		s->owner = NULL;
+		if (!s->stale)
+			s->stale_since = util_now();
 		s->stale = 1;
 	}
 	__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);
@@ -453,6 +455,7 @@ reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_
 		s->expires = bs->ttl > 0 ? ts + bs->ttl : 0;
 		s->round = o->round;
 		s->stale = 0;
+		s->stale_since = 0;
 		s->wts[s->whead] = t;
 		s->wval[s->whead] = bs->value;
 		s->whead = (s->whead + 1) % s->wcap;
@@ -465,8 +468,10 @@ reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_
 	for (size_t i = 0; i < r->nseries && !o->partial; i++) {
 		struct reg_series *s = r->all[i];
 
-		if (s->owner == o && s->round != o->round)
+		if (s->owner == o && s->round != o->round && !s->stale) {
 			s->stale = 1;
+			s->stale_since = ts;
+		}
 	}
 	__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&r->lock);
@@ -484,6 +489,7 @@ reg_expire(struct registry *r, double now)
 
 		if (!s->stale && s->expires > 0 && s->expires <= now) {
 			s->stale = 1;
+			s->stale_since = s->expires;
 			n++;
 		}
 	}

@@ -65,6 +65,7 @@ struct reg_series {
 	double expires;         /* when it goes stale unless renewed (pushed with a TTL), 0 = never */
 	unsigned long round;    /* owner's round of the latest sample */
 	int stale;              /* not in the owner's latest round: hidden from /metrics */
+	double stale_since;     /* when it became stale (0 while it is not) */
 	double *wts, *wval;     /* ring buffer of the recent window */
 	size_t wcap, whead, wlen;
 	struct reg_series *hnext; /* hash chain */

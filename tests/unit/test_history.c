@@ -299,6 +299,64 @@ test_holt_winters(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * A series its probe stopped reporting is stale: an instant selector finds nothing from
+ * then on (as after Prometheus's staleness marker), a range still sees its earlier points.
+ */
+static void
+test_staleness(void **state)
+{
+	struct registry *r = reg_new(WINDOW, NULL);
+	struct reg_owner *o = reg_owner_new(r, "p", STEP, 0);
+	struct history *h = history_new(r, NULL, WINDOW);
+	struct reeve_label a = { "group", "a" }, b = { "group", "b" };
+	struct reg_batch batch = { 0 };
+	struct expr_source src;
+	struct expr_value v = { 0 };
+	struct expr *e;
+	char err[256];
+	double t = 1800000000;
+
+	(void)state;
+	history_source(h, &src);
+	reg_batch_add(&batch, "procs", "", REEVE_GAUGE, &a, 1, 1);
+	reg_batch_add(&batch, "procs", "", REEVE_GAUGE, &b, 1, 2);
+	reg_commit(r, o, t, &batch);
+	reg_batch_reset(&batch);
+	reg_batch_add(&batch, "procs", "", REEVE_GAUGE, &a, 1, 1);
+	reg_commit(r, o, t + STEP, &batch); /* group b is gone */
+
+	assert_non_null(e = expr_parse("procs", err, sizeof(err)));
+	assert_int_equal(expr_eval(e, &src, t + STEP, &v, err, sizeof(err)), 0);
+	assert_int_equal(v.nsamples, 1);
+	assert_string_equal(v.samples[0].labels[0].value, "a");
+	expr_value_free(&v);
+	assert_int_equal(expr_eval(e, &src, t + STEP - 1, &v, err, sizeof(err)), 0);
+	assert_int_equal(v.nsamples, 2); /* before it went stale it was there */
+	expr_value_free(&v);
+	expr_free(e);
+	assert_non_null(e = expr_parse("count_over_time(procs{group=\"b\"}[5m])", err, sizeof(err)));
+	assert_int_equal(expr_eval(e, &src, t + STEP, &v, err, sizeof(err)), 0);
+	assert_int_equal(v.nsamples, 1);
+	assert_true(v.samples[0].v == 1);
+	expr_value_free(&v);
+	expr_free(e);
+	/* reported again, it is back */
+	reg_batch_reset(&batch);
+	reg_batch_add(&batch, "procs", "", REEVE_GAUGE, &b, 1, 3);
+	reg_batch_add(&batch, "procs", "", REEVE_GAUGE, &a, 1, 1);
+	reg_commit(r, o, t + 2 * STEP, &batch);
+	assert_non_null(e = expr_parse("procs", err, sizeof(err)));
+	assert_int_equal(expr_eval(e, &src, t + 2 * STEP, &v, err, sizeof(err)), 0);
+	assert_int_equal(v.nsamples, 2);
+	expr_value_free(&v);
+	expr_free(e);
+	reg_batch_free(&batch);
+	history_free(h);
+	reg_owner_free(r, o);
+	reg_free(r);
+}
+
 int
 main(void)
 {
@@ -309,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_matchers),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_holt_winters),
+		cmocka_unit_test(test_staleness),
 	};
 	return cmocka_run_group_tests_name("history", tests, setup, teardown);
 }
