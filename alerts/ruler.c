@@ -184,9 +184,11 @@ present(struct ruler *r, const struct expr *e, double t, struct expr_series **al
 		if (r->src.select(r->src.arg, sel[i].m, sel[i].nm, t - back, t - sel[i].offset,
 		    &got, &ngot, err, sizeof(err)) == -1)
 			continue;
-		*all = xreallocarray(*all, *nall + ngot ? *nall + ngot : 1, sizeof(**all));
-		memcpy(*all + *nall, got, ngot * sizeof(*got));
-		*nall += ngot;
+		if (ngot > 0) {
+			*all = xreallocarray(*all, *nall + ngot, sizeof(**all));
+			memcpy(*all + *nall, got, ngot * sizeof(*got));
+			*nall += ngot;
+		}
 		free(got);
 	}
 	for (size_t i = 0; i < *nall; i++) {
