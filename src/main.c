@@ -1,4 +1,5 @@
-/* main.c: the reeve command line: run, check, version, help. */
+/* main.c: the reeve command line: run, check, rules, version, help. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +7,11 @@
 
 #include <curl/curl.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "rulestest.h"
+#include "util.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -19,6 +23,7 @@ static const char usage_main[] =
     "commands:\n"
     "  run      run the daemon in the foreground\n"
     "  check    check a configuration file and exit\n"
+    "  rules    test alert rules against given series (reeve rules test FILE...)\n"
     "  version  print the version\n"
     "  help     show help for a command (reeve help run)\n"
     "\n"
@@ -42,6 +47,18 @@ static const char usage_check[] =
     "\n"
     "  -c, --config FILE  configuration file (default: the built-in default configuration)\n"
     "  -h, --help         show this help\n";
+
+static const char usage_rules[] =
+    "usage: reeve rules test FILE...\n"
+    "\n"
+    "rules test: run the rules a test file names over the input series it gives, with a\n"
+    "controlled clock, and check the alerts (and expression values) it expects at given\n"
+    "times. Prints every failing expectation as file:line and \"N tests passed, M failed\";\n"
+    "exits 0 when all pass, 1 when any fails, 2 when a file cannot be used.\n"
+    "\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "The test file format is described in docs/alerts.md, \"Testing rules\".\n";
 
 /* Complain about the command line: what (e.g. "unknown option"), the word, and the command. */
 static int
@@ -99,6 +116,94 @@ parse_opts(int argc, char **argv, const char *cmd, const char *usage, const char
 	return 0;
 }
 
+/* Read a whole file (at most max bytes) into a new buffer; NULL with errno set. */
+static char *
+read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b = { 0 };
+	char chunk[8192];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (b.len + n > max) {
+			fclose(f);
+			buf_free(&b);
+			errno = EFBIG;
+			return NULL;
+		}
+		buf_append(&b, chunk, n);
+	}
+	if (ferror(f)) {
+		fclose(f);
+		buf_free(&b);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(f);
+	*len = b.len;
+	buf_putc(&b, '\0');
+	return buf_steal(&b);
+}
+
+/* reeve rules test FILE...: 0 all passed, 1 some failed, 2 a file could not be used. */
+static int
+rules_test(int argc, char **argv)
+{
+	unsigned passed = 0, failed = 0;
+	int bad = 0;
+
+	if (argc < 1) {
+		fputs("reeve: rules test needs at least one test file\nTry 'reeve rules --help' for "
+		    "more information.\n", stderr);
+		return 2;
+	}
+	for (int i = 0; i < argc; i++) {
+		struct cfg_errors errs = { 0 };
+		struct rulestest *t = NULL;
+		size_t len = 0;
+		char *text;
+
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage_rules, stdout);
+			return 0;
+		}
+		if ((text = read_file(argv[i], RULESTEST_MAX_SIZE, &len)) == NULL) {
+			fprintf(stderr, "reeve: %s: %s\n", argv[i], strerror(errno));
+			bad = 1;
+			continue;
+		}
+		t = rulestest_parse(text, len, argv[i], &errs);
+		free(text);
+		if (t == NULL || rulestest_run(t, stdout, &passed, &failed, &errs) == -1)
+			bad = 1;
+		for (size_t k = 0; k < errs.n; k++)
+			fprintf(stderr, "%s\n", errs.msgs[k]);
+		cfg_errors_clear(&errs);
+		rulestest_free(t);
+	}
+	printf("%u tests passed, %u failed\n", passed, failed);
+	return bad ? 2 : failed ? 1 : 0;
+}
+
+static int
+rules_cmd(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_rules, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage_rules, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "test") == 0)
+		return rules_test(argc - 2, argv + 2);
+	return bad_usage("unknown rules command", argv[1], "rules ");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -120,6 +225,8 @@ main(int argc, char **argv)
 			fputs(usage_run, stdout);
 		else if (strcmp(argv[2], "check") == 0)
 			fputs(usage_check, stdout);
+		else if (strcmp(argv[2], "rules") == 0)
+			fputs(usage_rules, stdout);
 		else if (strcmp(argv[2], "version") == 0)
 			fputs("usage: reeve version\n\nPrint the version of reeve.\n", stdout);
 		else
@@ -153,6 +260,8 @@ main(int argc, char **argv)
 		curl_global_cleanup();
 		return status;
 	}
+	if (strcmp(cmd, "rules") == 0)
+		return rules_cmd(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return bad_usage("unknown option", cmd, "");
 	return bad_usage("unknown command", cmd, "");

@@ -1,0 +1,191 @@
+/* memsource.c: an expression source over series held in memory (rule tests, recorded series). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "memsource.h"
+#include "util.h"
+
+struct mseries {
+	char *name;
+	struct reeve_label *labels; /* sorted by name, owned */
+	size_t nlabels;
+	double *ts, *v;
+	unsigned char *stale;
+	size_t n, cap;
+};
+
+struct memsource {
+	struct mseries *s;
+	size_t n, cap;
+};
+
+struct memsource *
+memsource_new(void)
+{
+	return xcalloc(1, sizeof(struct memsource));
+}
+
+void
+memsource_free(struct memsource *ms)
+{
+	if (ms == NULL)
+		return;
+	for (size_t i = 0; i < ms->n; i++) {
+		struct mseries *s = &ms->s[i];
+
+		for (size_t j = 0; j < s->nlabels; j++) {
+			free((char *)s->labels[j].name);
+			free((char *)s->labels[j].value);
+		}
+		free(s->labels);
+		free(s->name);
+		free(s->ts);
+		free(s->v);
+		free(s->stale);
+	}
+	free(ms->s);
+	free(ms);
+}
+
+static int
+cmp_label(const void *a, const void *b)
+{
+	return strcmp(((const struct reeve_label *)a)->name, ((const struct reeve_label *)b)->name);
+}
+
+static struct reeve_label *
+labels_dup(const struct reeve_label *l, size_t n)
+{
+	struct reeve_label *d = xcalloc(n ? n : 1, sizeof(*d));
+
+	for (size_t i = 0; i < n; i++) {
+		d[i].name = xstrdup(l[i].name);
+		d[i].value = xstrdup(l[i].value);
+	}
+	qsort(d, n, sizeof(*d), cmp_label);
+	return d;
+}
+
+/* Whether the sorted label sets are equal. */
+static int
+same_labels(const struct reeve_label *a, size_t na, const struct reeve_label *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i].name, b[i].name) != 0 || strcmp(a[i].value, b[i].value) != 0)
+			return 0;
+	return 1;
+}
+
+int
+memsource_add(struct memsource *ms, const char *name, const struct reeve_label *labels,
+    size_t nlabels, double t, double v, int stale)
+{
+	struct reeve_label *l = labels_dup(labels, nlabels);
+	struct mseries *s = NULL;
+
+	for (size_t i = 0; i < ms->n && s == NULL; i++)
+		if (strcmp(ms->s[i].name, name) == 0 &&
+		    same_labels(ms->s[i].labels, ms->s[i].nlabels, l, nlabels))
+			s = &ms->s[i];
+	if (s == NULL) {
+		if (ms->n == ms->cap) {
+			ms->cap = ms->cap ? ms->cap * 2 : 16;
+			ms->s = xreallocarray(ms->s, ms->cap, sizeof(*ms->s));
+		}
+		s = &ms->s[ms->n++];
+		memset(s, 0, sizeof(*s));
+		s->name = xstrdup(name);
+		s->labels = l;
+		s->nlabels = nlabels;
+	} else {
+		for (size_t j = 0; j < nlabels; j++) {
+			free((char *)l[j].name);
+			free((char *)l[j].value);
+		}
+		free(l);
+	}
+	if (s->n > 0 && !(t > s->ts[s->n - 1]))
+		return -1;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->ts = xreallocarray(s->ts, s->cap, sizeof(*s->ts));
+		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+		s->stale = xreallocarray(s->stale, s->cap, sizeof(*s->stale));
+	}
+	s->ts[s->n] = t;
+	s->v[s->n] = stale ? 0 : v;
+	s->stale[s->n++] = stale != 0;
+	return 0;
+}
+
+/* The points of s in [start, end] after its last stale marker there; *first, *count. */
+static void
+window(const struct mseries *s, double start, double end, size_t *first, size_t *count)
+{
+	size_t a = 0, b;
+
+	while (a < s->n && s->ts[a] < start)
+		a++;
+	b = a;
+	while (b < s->n && s->ts[b] <= end) {
+		if (s->stale[b])
+			a = b + 1;
+		b++;
+	}
+	*first = a;
+	*count = b > a ? b - a : 0;
+}
+
+static int
+mselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double end,
+    struct expr_series **out, size_t *n, char *err, size_t errlen)
+{
+	struct memsource *ms = arg;
+	struct expr_series *o = xcalloc(ms->n ? ms->n : 1, sizeof(*o));
+
+	(void)err;
+	(void)errlen;
+	*n = 0;
+	for (size_t i = 0; i < ms->n; i++) {
+		const struct mseries *s = &ms->s[i];
+		struct expr_series *e;
+		size_t first, count;
+
+		if (!expr_matches(m, nm, s->name, s->labels, s->nlabels))
+			continue;
+		window(s, start, end, &first, &count);
+		if (count == 0)
+			continue;
+		e = &o[(*n)++];
+		e->name = xstrdup(s->name);
+		e->labels = labels_dup(s->labels, s->nlabels);
+		e->nlabels = s->nlabels;
+		e->type = REEVE_GAUGE;
+		e->step = s->n > 1 ? (s->ts[s->n - 1] - s->ts[0]) / (double)(s->n - 1) : 60;
+		e->ts = xcalloc(count, sizeof(double));
+		e->v = xcalloc(count, sizeof(double));
+		memcpy(e->ts, s->ts + first, count * sizeof(double));
+		memcpy(e->v, s->v + first, count * sizeof(double));
+		e->n = count;
+	}
+	if (*n == 0) {
+		free(o);
+		o = NULL;
+	}
+	*out = o;
+	return 0;
+}
+
+void
+memsource_source(struct memsource *ms, struct expr_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->select = mselect;
+	src->hw_failures = NULL;
+	src->arg = ms;
+	src->lookback = 300;
+}
