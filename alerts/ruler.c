@@ -146,7 +146,18 @@ fail:
 
 /* ---- evaluation -------------------------------------------------------------------------- */
 
-/* Samples of an instant vector as the state machine takes them (borrowing the labels). */
+/* A rule could not be evaluated: counted, and logged at most once a minute. */
+static void
+failed(struct ruler *r, const char *what, const char *name, const char *err)
+{
+	static struct log_limit lim;
+	unsigned long dropped;
+
+	r->st.failures++;
+	if (log_limit_allow(&lim, 60, &dropped))
+		log_warnx("%s %s: %s%s", what, name, err, dropped ? " (and more, not logged)" : "");
+}
+
 static struct rule_sample *
 to_samples(const struct expr_value *v, size_t *n)
 {
@@ -161,98 +172,72 @@ to_samples(const struct expr_value *v, size_t *n)
 	return s;
 }
 
-/*
- * The series the expression's selectors have data for at t: what tells "condition false"
- * (the series is there) from "no data" (it is not) for the state machine.
- */
-static struct rule_sample *
-present(struct ruler *r, const struct expr *e, double t, struct expr_series **all, size_t *nall,
-    size_t *n)
+int
+ruler_eval_alert(struct rule_set *rs, size_t i, const struct expr *expr,
+    const struct expr *recover, const struct expr_source *src, double t, char *err,
+    size_t errlen)
 {
-	size_t nsel, cap = 0, k = 0;
-	const struct expr_selector *sel = expr_selectors(e, &nsel);
-	struct rule_sample *s = NULL;
-	char err[256];
+	struct expr_value v = { 0 }, rv = { 0 };
+	struct rule_input in = { 0 };
+	struct rule_sample *es = NULL, *rsm = NULL, *data = NULL;
+	struct expr_series *all = NULL;
+	size_t nall = 0, nsel;
+	const struct expr_selector *sel = expr_selectors(expr, &nsel);
+	int rc = -1;
 
-	*nall = 0;
-	*all = NULL;
-	for (size_t i = 0; i < nsel; i++) {
-		double back = (sel[i].range > 0 ? sel[i].range : r->src.lookback) + sel[i].offset;
+	if (expr_eval(expr, src, t, &v, err, errlen) == -1)
+		goto out;
+	if (recover != NULL && expr_eval(recover, src, t, &rv, err, errlen) == -1)
+		goto out;
+	in.expr = es = to_samples(&v, &in.nexpr);
+	if (recover != NULL)
+		in.recover = rsm = to_samples(&rv, &in.nrecover);
+	/* the series the selectors have a point for: "condition false" rather than "no data" */
+	for (size_t k = 0; k < nsel; k++) {
+		double back = (sel[k].range > 0 ? sel[k].range : src->lookback) + sel[k].offset;
 		struct expr_series *got = NULL;
 		size_t ngot = 0;
+		char e2[256];
 
-		if (r->src.select(r->src.arg, sel[i].m, sel[i].nm, t - back, t - sel[i].offset,
-		    &got, &ngot, err, sizeof(err)) == -1)
+		if (src->select(src->arg, sel[k].m, sel[k].nm, t - back, t - sel[k].offset, &got,
+		    &ngot, e2, sizeof(e2)) == -1)
 			continue;
-		if (ngot > 0) {
-			*all = xreallocarray(*all, *nall + ngot, sizeof(**all));
-			memcpy(*all + *nall, got, ngot * sizeof(*got));
-			*nall += ngot;
-		}
+		all = xreallocarray(all, nall + ngot ? nall + ngot : 1, sizeof(*all));
+		if (ngot)
+			memcpy(all + nall, got, ngot * sizeof(*got));
+		nall += ngot;
 		free(got);
 	}
-	for (size_t i = 0; i < *nall; i++) {
-		if (k == cap) {
-			cap = cap ? cap * 2 : 16;
-			s = xreallocarray(s, cap, sizeof(*s));
-		}
-		s[k].labels = (*all)[i].labels;
-		s[k].nlabels = (*all)[i].nlabels;
-		s[k++].value = NAN;
+	data = xcalloc(nall ? nall : 1, sizeof(*data));
+	for (size_t k = 0; k < nall; k++) {
+		data[k].labels = all[k].labels;
+		data[k].nlabels = all[k].nlabels;
+		data[k].value = NAN;
 	}
-	*n = k;
-	return s;
-}
-
-static int
-eval_vector(struct ruler *r, const struct expr *e, double t, struct expr_value *v,
-    const char *what, const char *name)
-{
-	static struct log_limit lim;
-	unsigned long dropped;
-	char err[512];
-
-	if (expr_eval(e, &r->src, t, v, err, sizeof(err)) == 0)
-		return 0;
-	r->st.failures++;
-	if (log_limit_allow(&lim, 60, &dropped))
-		log_warnx("%s %s: %s%s", what, name, err, dropped ? " (and more, not logged)" : "");
-	return -1;
+	in.data = data;
+	in.ndata = nall;
+	in.has_data = 1;
+	rule_eval(rs, i, t, &in);
+	rc = 0;
+out:
+	free(es);
+	free(rsm);
+	free(data);
+	expr_series_free(all, nall);
+	expr_value_free(&v);
+	expr_value_free(&rv);
+	return rc;
 }
 
 static void
 eval_alert(struct ruler *r, struct rules *rs, size_t i, double t)
 {
-	struct expr_value v = { 0 }, rv = { 0 };
-	struct rule_input in = { 0 };
-	struct rule_sample *es, *rsamples = NULL, *data;
-	struct expr_series *all;
-	size_t nall;
-	const char *name = rs->cfg->alerts[i].name;
+	char err[512];
 
 	r->st.evaluations++;
-	if (eval_vector(r, rs->expr[i], t, &v, "alert", name) == -1)
-		return;
-	if (rs->recover[i] && eval_vector(r, rs->recover[i], t, &rv, "alert", name) == -1) {
-		expr_value_free(&v);
-		return;
-	}
-	es = to_samples(&v, &in.nexpr);
-	in.expr = es;
-	if (rs->recover[i]) {
-		rsamples = to_samples(&rv, &in.nrecover);
-		in.recover = rsamples;
-	}
-	data = present(r, rs->expr[i], t, &all, &nall, &in.ndata);
-	in.data = data;
-	in.has_data = 1;
-	rule_eval(rs->set, i, t, &in);
-	free(es);
-	free(rsamples);
-	free(data);
-	expr_series_free(all, nall);
-	expr_value_free(&v);
-	expr_value_free(&rv);
+	if (ruler_eval_alert(rs->set, i, rs->expr[i], rs->recover[i], &r->src, t, err,
+	    sizeof(err)) == -1)
+		failed(r, "alert", rs->cfg->alerts[i].name, err);
 }
 
 static void
@@ -263,10 +248,13 @@ eval_record(struct ruler *r, struct rules *rs, size_t i, double t)
 	struct reg_batch b = { 0 };
 	struct reeve_label *l = NULL;
 	size_t cap = 0;
+	char err[512];
 
 	r->st.evaluations++;
-	if (eval_vector(r, rs->rec[i], t, &v, "record", c->name) == -1)
+	if (expr_eval(rs->rec[i], &r->src, t, &v, err, sizeof(err)) == -1) {
+		failed(r, "record", c->name, err);
 		return;
+	}
 	for (size_t k = 0; k < v.nsamples; k++) {
 		const struct expr_sample *s = &v.samples[k];
 		size_t n = 0;

@@ -49,6 +49,20 @@ struct ruler_stats {
 };
 void ruler_get_stats(struct ruler *r, struct ruler_stats *st);
 
+struct expr;
+struct expr_source;
+struct rule_set;
+
+/*
+ * Evaluate alert rule i of rs at t: expr (and recover, NULL without one) over src, and the
+ * series its selectors have data for (to tell "no data" from "condition false"), handed to
+ * rule_eval. The rule thread and `reeve rules test` both evaluate alerts through it.
+ * Returns 0, or -1 with a message in err (the instances then keep their state).
+ */
+int ruler_eval_alert(struct rule_set *rs, size_t i, const struct expr *expr,
+    const struct expr *recover, const struct expr_source *src, double t, char *err,
+    size_t errlen);
+
 /* Stop the thread, save the alert state, free. NULL is a no-op. */
 void ruler_free(struct ruler *r);
 

@@ -808,77 +808,6 @@ rulestest_count(const struct rulestest *t)
 
 /* ---- evaluation -------------------------------------------------------------------------- */
 
-static struct rule_sample *
-to_samples(const struct expr_value *v, size_t *n)
-{
-	struct rule_sample *s = xcalloc(v->nsamples ? v->nsamples : 1, sizeof(*s));
-
-	for (size_t i = 0; i < v->nsamples; i++) {
-		s[i].labels = v->samples[i].labels;
-		s[i].nlabels = v->samples[i].nlabels;
-		s[i].value = v->samples[i].v;
-	}
-	*n = v->nsamples;
-	return s;
-}
-
-int
-rulestest_eval_alert(struct rule_set *rs, size_t i, const struct expr *expr,
-    const struct expr *recover, const struct expr_source *src, double t, char *err,
-    size_t errlen)
-{
-	struct expr_value v = { 0 }, rv = { 0 };
-	struct rule_input in = { 0 };
-	struct rule_sample *es = NULL, *rsm = NULL, *data = NULL;
-	struct expr_series *all = NULL;
-	size_t nall = 0, nsel;
-	const struct expr_selector *sel = expr_selectors(expr, &nsel);
-	int rc = -1;
-
-	if (expr_eval(expr, src, t, &v, err, errlen) == -1)
-		goto out;
-	if (recover != NULL && expr_eval(recover, src, t, &rv, err, errlen) == -1)
-		goto out;
-	in.expr = es = to_samples(&v, &in.nexpr);
-	if (recover != NULL)
-		in.recover = rsm = to_samples(&rv, &in.nrecover);
-	/* the series the selectors have a point for: "condition false" rather than "no data" */
-	for (size_t k = 0; k < nsel; k++) {
-		double back = (sel[k].range > 0 ? sel[k].range : src->lookback) + sel[k].offset;
-		struct expr_series *got = NULL;
-		size_t ngot = 0;
-		char e2[256];
-
-		if (src->select(src->arg, sel[k].m, sel[k].nm, t - back, t - sel[k].offset, &got,
-		    &ngot, e2, sizeof(e2)) == -1)
-			continue;
-		all = xreallocarray(all, nall + ngot ? nall + ngot : 1, sizeof(*all));
-		if (ngot)
-			memcpy(all + nall, got, ngot * sizeof(*got));
-		nall += ngot;
-		free(got);
-	}
-	data = xcalloc(nall ? nall : 1, sizeof(*data));
-	for (size_t k = 0; k < nall; k++) {
-		data[k].labels = all[k].labels;
-		data[k].nlabels = all[k].nlabels;
-		data[k].value = NAN;
-	}
-	in.data = data;
-	in.ndata = nall;
-	in.has_data = 1;
-	rule_eval(rs, i, t, &in);
-	rc = 0;
-out:
-	free(es);
-	free(rsm);
-	free(data);
-	expr_series_free(all, nall);
-	expr_value_free(&v);
-	expr_value_free(&rv);
-	return rc;
-}
-
 /* One instance as the checks see it: a copy of what rule_foreach shows. */
 struct inst {
 	struct tlabels labels;
@@ -1303,7 +1232,7 @@ rulestest_run(struct rulestest *t, FILE *out, unsigned *passed, unsigned *failed
 			expr_value_free(&v);
 		}
 		for (size_t i = 0; i < cfg->nalerts; i++)
-			if (rulestest_eval_alert(rs, i, ex[i], rec[i], &src, when, err, sizeof(err)) == -1)
+			if (ruler_eval_alert(rs, i, ex[i], rec[i], &src, when, err, sizeof(err)) == -1)
 				fprintf(out, "%s: at %gs, [alert %s]: %s\n", t->file, when,
 				    cfg->alerts[i].name, err);
 		check_alerts(t, cfg, rs, when, out, &p, &f);

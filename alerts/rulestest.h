@@ -61,14 +61,5 @@ struct expr;
 struct expr_source;
 struct rule_set;
 
-/*
- * Evaluate alert rule i of rs at t as the daemon does (alerts/ruler.c): expr (and recover,
- * NULL without one) over src, and the series its selectors have data for (to tell "no
- * data" from "condition false"), handed to rule_eval. Used by `rules test` and `rules
- * backtest`. Returns 0, or -1 with a message in err (the instances then keep their state).
- */
-int rulestest_eval_alert(struct rule_set *rs, size_t i, const struct expr *expr,
-    const struct expr *recover, const struct expr_source *src, double t, char *err,
-    size_t errlen);
 
 #endif /* REEVE_RULESTEST_H */

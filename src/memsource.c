@@ -122,24 +122,6 @@ memsource_add(struct memsource *ms, const char *name, const struct reeve_label *
 	return 0;
 }
 
-/* The points of s in [start, end] after its last stale marker there; *first, *count. */
-static void
-window(const struct mseries *s, double start, double end, size_t *first, size_t *count)
-{
-	size_t a = 0, b;
-
-	while (a < s->n && s->ts[a] < start)
-		a++;
-	b = a;
-	while (b < s->n && s->ts[b] <= end) {
-		if (s->stale[b])
-			a = b + 1;
-		b++;
-	}
-	*first = a;
-	*count = b > a ? b - a : 0;
-}
-
 static int
 mselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double end,
     struct expr_series **out, size_t *n, char *err, size_t errlen)
@@ -153,11 +135,23 @@ mselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double
 	for (size_t i = 0; i < ms->n; i++) {
 		const struct mseries *s = &ms->s[i];
 		struct expr_series *e;
-		size_t first, count;
+		size_t count = 0;
+		double stale_at = 0;
 
 		if (!expr_matches(m, nm, s->name, s->labels, s->nlabels))
 			continue;
-		window(s, start, end, &first, &count);
+		/* the points in [start, end] but the markers; a marker not followed by a point
+		 * makes the series stale from then on, as Prometheus's staleness marker does */
+		for (size_t k = 0; k < s->n && s->ts[k] <= end; k++) {
+			if (s->ts[k] < start)
+				continue;
+			if (s->stale[k])
+				stale_at = s->ts[k];
+			else {
+				stale_at = 0;
+				count++;
+			}
+		}
 		if (count == 0)
 			continue;
 		e = &o[(*n)++];
@@ -168,9 +162,13 @@ mselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double
 		e->step = s->n > 1 ? (s->ts[s->n - 1] - s->ts[0]) / (double)(s->n - 1) : 60;
 		e->ts = xcalloc(count, sizeof(double));
 		e->v = xcalloc(count, sizeof(double));
-		memcpy(e->ts, s->ts + first, count * sizeof(double));
-		memcpy(e->v, s->v + first, count * sizeof(double));
-		e->n = count;
+		for (size_t k = 0; k < s->n && s->ts[k] <= end; k++) {
+			if (s->ts[k] < start || s->stale[k])
+				continue;
+			e->ts[e->n] = s->ts[k];
+			e->v[e->n++] = s->v[k];
+		}
+		e->stale_at = stale_at;
 	}
 	if (*n == 0) {
 		free(o);
