@@ -206,7 +206,8 @@ present(struct ruler *r, const struct expr *e, double t, struct expr_series **al
 		    &got, &ngot, err, sizeof(err)) == -1)
 			continue;
 		*all = xreallocarray(*all, *nall + ngot ? *nall + ngot : 1, sizeof(**all));
-		memcpy(*all + *nall, got, ngot * sizeof(*got));
+		if (ngot > 0) /* got is NULL without series: memcpy's arguments must not be */
+			memcpy(*all + *nall, got, ngot * sizeof(*got));
 		*nall += ngot;
 		free(got);
 	}
