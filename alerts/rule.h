@@ -127,7 +127,10 @@ int rule_has_recover(const struct rule_set *rs, size_t i);
  */
 int rule_eval(struct rule_set *rs, size_t i, double t, const struct rule_input *in);
 
-/* Call fn for every instance of every rule (or of rule i when i >= 0). */
+/*
+ * Call fn for every instance of every rule (or of rule i when i >= 0), rule by rule in the
+ * order of cfg->alerts.
+ */
 void rule_foreach(const struct rule_set *rs, long i,
     void (*fn)(void *arg, const struct rule_alert *a), void *arg);
 

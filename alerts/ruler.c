@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "alertlog.h"
+#include "template.h"
 #include "expr.h"
 #include "history.h"
 #include "log.h"
@@ -15,6 +16,13 @@
 #include "rule.h"
 #include "ruler.h"
 #include "util.h"
+
+/* How the last evaluation of one rule went, for /api/v1/rules. */
+struct health {
+	double last;       /* wall-clock time of the last evaluation, NaN before the first */
+	double duration;   /* seconds it took */
+	char *error;       /* the error of the last evaluation, NULL when it succeeded */
+};
 
 /* The parsed rules of one configuration; replaced whole on reload. */
 struct rules {
@@ -24,6 +32,7 @@ struct rules {
 	struct expr **rec;             /* per record */
 	struct reg_owner **owner;      /* per record: its computed series */
 	double *due, *rec_due;         /* monotonic time of the next evaluation */
+	struct health *health, *rec_health; /* per alert, per record */
 };
 
 /*
@@ -82,7 +91,13 @@ rules_free(struct ruler *r, struct rules *rs)
 		expr_free(rs->rec[i]);
 		reg_owner_free(r->reg, rs->owner[i]);
 	}
+	for (size_t i = 0; i < rs->cfg->nalerts; i++)
+		free(rs->health[i].error);
+	for (size_t i = 0; i < rs->cfg->nrecords; i++)
+		free(rs->rec_health[i].error);
 	rule_set_free(rs->set);
+	free(rs->health);
+	free(rs->rec_health);
 	free(rs->expr);
 	free(rs->recover);
 	free(rs->rec);
@@ -117,6 +132,12 @@ rules_new(struct ruler *r, const struct cfg *cfg, char *err, size_t errlen)
 	rs->rec = xcalloc(nr ? nr : 1, sizeof(*rs->rec));
 	rs->owner = xcalloc(nr ? nr : 1, sizeof(*rs->owner));
 	rs->rec_due = xcalloc(nr ? nr : 1, sizeof(*rs->rec_due));
+	rs->health = xcalloc(na ? na : 1, sizeof(*rs->health));
+	rs->rec_health = xcalloc(nr ? nr : 1, sizeof(*rs->rec_health));
+	for (size_t i = 0; i < na; i++)
+		rs->health[i].last = NAN;
+	for (size_t i = 0; i < nr; i++)
+		rs->rec_health[i].last = NAN;
 	rs->set = rule_set_new(cfg);
 	for (size_t i = 0; i < na; i++) {
 		const struct cfg_alert *a = &cfg->alerts[i];
@@ -146,14 +167,16 @@ fail:
 
 /* ---- evaluation -------------------------------------------------------------------------- */
 
-/* A rule could not be evaluated: counted, and logged at most once a minute. */
+/* A rule could not be evaluated: counted, kept in its health, logged at most once a minute. */
 static void
-failed(struct ruler *r, const char *what, const char *name, const char *err)
+failed(struct ruler *r, const char *what, const char *name, const char *err, struct health *h)
 {
 	static struct log_limit lim;
 	unsigned long dropped;
 
 	r->st.failures++;
+	free(h->error);
+	h->error = xstrdup(err);
 	if (log_limit_allow(&lim, 60, &dropped))
 		log_warnx("%s %s: %s%s", what, name, err, dropped ? " (and more, not logged)" : "");
 }
@@ -232,12 +255,15 @@ out:
 static void
 eval_alert(struct ruler *r, struct rules *rs, size_t i, double t)
 {
+	struct health *h = &rs->health[i];
 	char err[512];
 
 	r->st.evaluations++;
+	free(h->error);
+	h->error = NULL;
 	if (ruler_eval_alert(rs->set, i, rs->expr[i], rs->recover[i], &r->src, t, err,
 	    sizeof(err)) == -1)
-		failed(r, "alert", rs->cfg->alerts[i].name, err);
+		failed(r, "alert", rs->cfg->alerts[i].name, err, h);
 }
 
 static void
@@ -248,11 +274,14 @@ eval_record(struct ruler *r, struct rules *rs, size_t i, double t)
 	struct reg_batch b = { 0 };
 	struct reeve_label *l = NULL;
 	size_t cap = 0;
+	struct health *h = &rs->rec_health[i];
 	char err[512];
 
 	r->st.evaluations++;
+	free(h->error);
+	h->error = NULL;
 	if (expr_eval(rs->rec[i], &r->src, t, &v, err, sizeof(err)) == -1) {
-		failed(r, "record", c->name, err);
+		failed(r, "record", c->name, err, h);
 		return;
 	}
 	for (size_t k = 0; k < v.nsamples; k++) {
@@ -307,7 +336,11 @@ round_due(struct ruler *r, struct rules *rs)
 
 	for (size_t i = 0; i < cfg->nalerts; i++) {
 		if (rs->due[i] <= now) {
+			double t1 = util_monotonic();
+
 			eval_alert(r, rs, i, t);
+			rs->health[i].last = t;
+			rs->health[i].duration = util_monotonic() - t1;
 			alerts = 1;
 			/* keep the rhythm; after a stall start again from now */
 			rs->due[i] += cfg->alerts[i].eval_interval;
@@ -319,7 +352,11 @@ round_due(struct ruler *r, struct rules *rs)
 	}
 	for (size_t i = 0; i < cfg->nrecords; i++) {
 		if (rs->rec_due[i] <= now) {
+			double t1 = util_monotonic();
+
 			eval_record(r, rs, i, t);
+			rs->rec_health[i].last = t;
+			rs->rec_health[i].duration = util_monotonic() - t1;
 			rs->rec_due[i] += cfg->records[i].eval_interval;
 			if (rs->rec_due[i] <= now)
 				rs->rec_due[i] = now + cfg->records[i].eval_interval;
@@ -359,6 +396,371 @@ ruler_main(void *arg)
 	}
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
+}
+
+/* ---- answers of the HTTP API (docs/http.md) ---------------------------------------------- */
+
+/* A value as Prometheus's API writes an alert's: Go's FormatFloat(v, 'e', -1, 64), "1.5e+01". */
+static void
+put_value(struct buf *b, double v)
+{
+	char s[40];
+
+	if (isnan(v))
+		snprintf(s, sizeof(s), "NaN");
+	else if (isinf(v))
+		snprintf(s, sizeof(s), v > 0 ? "+Inf" : "-Inf");
+	else
+		for (int prec = 0; prec <= 16; prec++) {
+			snprintf(s, sizeof(s), "%.*e", prec, v);
+			if (strtod(s, NULL) == v)
+				break;
+		}
+	buf_json_string(b, s);
+}
+
+static void
+put_time(struct buf *b, double t)
+{
+	char s[48];
+
+	buf_json_string(b, util_fmt_rfc3339(s, sizeof(s), t));
+}
+
+/* A finite number of seconds as a JSON number. */
+static void
+put_number(struct buf *b, double v)
+{
+	char s[40];
+
+	buf_puts(b, util_fmt_double(s, sizeof(s), isfinite(v) ? v : 0));
+}
+
+static void
+put_kv(struct buf *b, const struct cfg_kv *kv, size_t n)
+{
+	buf_putc(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(b, ',');
+		buf_json_string(b, kv[i].key);
+		buf_putc(b, ':');
+		buf_json_string(b, kv[i].value);
+	}
+	buf_putc(b, '}');
+}
+
+/* Labels as Prometheus shows an alert's: sorted, with alertname. */
+static void
+put_labels(struct buf *b, const char *alertname, const struct reeve_label *l, size_t n)
+{
+	int first = 1;
+
+	buf_putc(b, '{');
+	for (size_t i = 0; i <= n; i++) {
+		if (alertname != NULL && (i == n || strcmp(l[i].name, "alertname") >= 0)) {
+			buf_puts(b, first ? "\"alertname\":" : ",\"alertname\":");
+			buf_json_string(b, alertname);
+			alertname = NULL;
+			first = 0;
+		}
+		if (i == n)
+			break;
+		if (strcmp(l[i].name, "alertname") == 0)
+			continue; /* the rule's name wins, as in Prometheus */
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
+		buf_json_string(b, l[i].name);
+		buf_putc(b, ':');
+		buf_json_string(b, l[i].value);
+	}
+	buf_putc(b, '}');
+}
+
+/* The active instances of every rule, rendered per rule (rule_foreach goes rule by rule). */
+struct active_ctx {
+	const struct cfg *cfg;
+	size_t k;               /* the rule rule_foreach is at */
+	struct buf *per;        /* per rule: its alerts, comma-separated */
+	size_t *firing, *pending;
+};
+
+static void
+put_alert(void *arg, const struct rule_alert *x)
+{
+	struct active_ctx *c = arg;
+	const struct cfg_alert *a;
+	struct template_data td;
+	struct buf *b;
+
+	if (x->state != RULE_PENDING && x->state != RULE_FIRING && x->state != RULE_NODATA)
+		return;
+	for (size_t tries = 0; strcmp(c->cfg->alerts[c->k].name, x->rule) != 0; tries++) {
+		if (tries == c->cfg->nalerts)
+			return; /* cannot happen: every instance belongs to a configured rule */
+		c->k = (c->k + 1) % c->cfg->nalerts;
+	}
+	a = &c->cfg->alerts[c->k];
+	b = &c->per[c->k];
+	c->firing[c->k] += x->state == RULE_FIRING;
+	c->pending[c->k] += x->state == RULE_PENDING;
+	td = (struct template_data){ a->name, a->severity, x->labels, x->nlabels, x->value };
+	buf_puts(b, b->len ? ",{\"labels\":" : "{\"labels\":");
+	put_labels(b, a->name, x->labels, x->nlabels);
+	buf_puts(b, ",\"annotations\":{");
+	for (size_t i = 0; i < a->nannotations; i++) {
+		char *text = template_render(a->annotations[i].value, &td);
+
+		if (i)
+			buf_putc(b, ',');
+		buf_json_string(b, a->annotations[i].key);
+		buf_putc(b, ':');
+		buf_json_string(b, text);
+		free(text);
+	}
+	buf_puts(b, "},\"state\":");
+	buf_json_string(b, rule_state_name(x->state));
+	buf_puts(b, ",\"activeAt\":");
+	put_time(b, x->since);
+	buf_puts(b, ",\"value\":");
+	put_value(b, x->value);
+	buf_puts(b, ",\"severity\":");
+	buf_json_string(b, x->severity);
+	buf_printf(b, ",\"flapping\":%s}", x->flapping ? "true" : "false");
+}
+
+/* Fill c (arrays of cfg->nalerts) from the rule set. Lock held. */
+static void
+collect_active(struct rules *rs, struct active_ctx *c)
+{
+	size_t na = rs->cfg->nalerts ? rs->cfg->nalerts : 1;
+
+	c->cfg = rs->cfg;
+	c->k = 0;
+	c->per = xcalloc(na, sizeof(*c->per));
+	c->firing = xcalloc(na, sizeof(*c->firing));
+	c->pending = xcalloc(na, sizeof(*c->pending));
+	if (rs->cfg->nalerts)
+		rule_foreach(rs->set, -1, put_alert, c);
+}
+
+static void
+active_free(const struct cfg *cfg, struct active_ctx *c)
+{
+	for (size_t i = 0; i < cfg->nalerts; i++)
+		buf_free(&c->per[i]);
+	free(c->per);
+	free(c->firing);
+	free(c->pending);
+}
+
+void
+ruler_alerts_json(struct ruler *r, struct buf *out)
+{
+	struct active_ctx c;
+	int first = 1;
+
+	pthread_mutex_lock(&r->lock);
+	collect_active(r->rules, &c);
+	buf_puts(out, "{\"status\":\"success\",\"data\":{\"alerts\":[");
+	for (size_t i = 0; i < r->rules->cfg->nalerts; i++) {
+		if (c.per[i].len == 0)
+			continue;
+		if (!first)
+			buf_putc(out, ',');
+		first = 0;
+		buf_append(out, c.per[i].data, c.per[i].len);
+	}
+	buf_puts(out, "]}}\n");
+	active_free(r->rules->cfg, &c);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void
+put_health(struct buf *b, const struct health *h)
+{
+	buf_puts(b, ",\"health\":");
+	buf_json_string(b, isnan(h->last) ? "unknown" : h->error ? "err" : "ok");
+	buf_puts(b, ",\"lastError\":");
+	buf_json_string(b, h->error ? h->error : "");
+	buf_puts(b, ",\"evaluationTime\":");
+	put_number(b, h->duration);
+	buf_puts(b, ",\"lastEvaluation\":");
+	put_time(b, h->last);
+}
+
+static const char *
+group_of(const char *file)
+{
+	return file != NULL ? file : "reeve";
+}
+
+/* The rules of one group (config file), then its own fields. Lock held. */
+static void
+put_group(struct buf *out, struct rules *rs, struct active_ctx *c, const char *group)
+{
+	const struct cfg *cfg = rs->cfg;
+	double interval = 0, took = 0, last = NAN;
+	int first = 1;
+
+	buf_puts(out, "{\"name\":");
+	buf_json_string(out, group);
+	buf_puts(out, ",\"file\":");
+	buf_json_string(out, group);
+	buf_puts(out, ",\"rules\":[");
+	for (size_t i = 0; i < cfg->nalerts; i++) {
+		const struct cfg_alert *a = &cfg->alerts[i];
+		const struct health *h = &rs->health[i];
+
+		if (strcmp(group_of(a->file), group) != 0)
+			continue;
+		buf_puts(out, first ? "{\"state\":" : ",{\"state\":");
+		first = 0;
+		buf_json_string(out, c->firing[i] ? "firing" : c->pending[i] ? "pending" : "inactive");
+		buf_puts(out, ",\"name\":");
+		buf_json_string(out, a->name);
+		buf_puts(out, ",\"query\":");
+		buf_json_string(out, a->expr.text);
+		if (a->recover.text != NULL) {
+			buf_puts(out, ",\"recover\":");
+			buf_json_string(out, a->recover.text);
+		}
+		buf_puts(out, ",\"duration\":");
+		put_number(out, a->for_);
+		buf_puts(out, ",\"keepFiringFor\":");
+		put_number(out, a->keep_firing_for);
+		buf_puts(out, ",\"interval\":");
+		put_number(out, a->eval_interval);
+		buf_puts(out, ",\"severity\":");
+		buf_json_string(out, a->severity);
+		buf_puts(out, ",\"labels\":");
+		put_kv(out, a->labels, a->nlabels);
+		buf_puts(out, ",\"annotations\":");
+		put_kv(out, a->annotations, a->nannotations);
+		buf_puts(out, ",\"alerts\":[");
+		if (c->per[i].len)
+			buf_append(out, c->per[i].data, c->per[i].len);
+		buf_putc(out, ']');
+		put_health(out, h);
+		buf_puts(out, ",\"type\":\"alerting\"}");
+		if (interval == 0 || a->eval_interval < interval)
+			interval = a->eval_interval;
+		took += h->duration;
+		if (!isnan(h->last) && !(h->last <= last))
+			last = h->last;
+	}
+	for (size_t i = 0; i < cfg->nrecords; i++) {
+		const struct cfg_record *rc = &cfg->records[i];
+		const struct health *h = &rs->rec_health[i];
+
+		if (strcmp(group_of(rc->file), group) != 0)
+			continue;
+		buf_puts(out, first ? "{\"name\":" : ",{\"name\":");
+		first = 0;
+		buf_json_string(out, rc->name);
+		buf_puts(out, ",\"query\":");
+		buf_json_string(out, rc->expr.text);
+		buf_puts(out, ",\"interval\":");
+		put_number(out, rc->eval_interval);
+		buf_puts(out, ",\"labels\":");
+		put_kv(out, rc->labels, rc->nlabels);
+		put_health(out, h);
+		buf_puts(out, ",\"type\":\"recording\"}");
+		if (interval == 0 || rc->eval_interval < interval)
+			interval = rc->eval_interval;
+		took += h->duration;
+		if (!isnan(h->last) && !(h->last <= last))
+			last = h->last;
+	}
+	buf_puts(out, "],\"interval\":");
+	put_number(out, interval);
+	buf_puts(out, ",\"limit\":0,\"evaluationTime\":");
+	put_number(out, took);
+	buf_puts(out, ",\"lastEvaluation\":");
+	put_time(out, last);
+	buf_putc(out, '}');
+}
+
+void
+ruler_rules_json(struct ruler *r, struct buf *out)
+{
+	struct rules *rs;
+	const struct cfg *cfg;
+	struct active_ctx c;
+	const char **groups;
+	size_t ng = 0;
+
+	pthread_mutex_lock(&r->lock);
+	rs = r->rules;
+	cfg = rs->cfg;
+	collect_active(rs, &c);
+	/* one group per file, in the order of the first rule of each */
+	groups = xcalloc(cfg->nalerts + cfg->nrecords + 1, sizeof(*groups));
+	for (size_t i = 0; i < cfg->nalerts + cfg->nrecords; i++) {
+		const char *g = group_of(i < cfg->nalerts ? cfg->alerts[i].file :
+		    cfg->records[i - cfg->nalerts].file);
+		size_t k;
+
+		for (k = 0; k < ng && strcmp(groups[k], g) != 0; k++)
+			;
+		if (k == ng)
+			groups[ng++] = g;
+	}
+	buf_puts(out, "{\"status\":\"success\",\"data\":{\"groups\":[");
+	for (size_t k = 0; k < ng; k++) {
+		if (k)
+			buf_putc(out, ',');
+		put_group(out, rs, &c, groups[k]);
+	}
+	buf_puts(out, "]}}\n");
+	free(groups);
+	active_free(cfg, &c);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int
+ruler_history_json(struct ruler *r, double since, const char *rule, size_t limit,
+    struct buf *out)
+{
+	struct alertlog_entry *e;
+	size_t n;
+
+	/* the log has its own lock: the rule thread may go on appending meanwhile */
+	if (alertlog_read(r->log, since, rule, limit, &e, &n) == -1)
+		return -1;
+	buf_puts(out, "{\"status\":\"success\",\"data\":[");
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(out, i ? ",{\"time\":" : "{\"time\":");
+		put_time(out, e[i].time);
+		buf_puts(out, ",\"rule\":");
+		buf_json_string(out, e[i].rule);
+		buf_puts(out, ",\"labels\":");
+		put_labels(out, NULL, e[i].labels, e[i].nlabels);
+		buf_puts(out, ",\"from\":");
+		buf_json_string(out, e[i].from);
+		buf_puts(out, ",\"to\":");
+		buf_json_string(out, e[i].to);
+		buf_puts(out, ",\"value\":");
+		if (isnan(e[i].value))
+			buf_puts(out, "null");
+		else
+			put_value(out, e[i].value);
+		buf_puts(out, ",\"severity\":");
+		if (e[i].severity != NULL)
+			buf_json_string(out, e[i].severity);
+		else
+			buf_puts(out, "null");
+		buf_puts(out, ",\"summary\":");
+		if (e[i].summary != NULL)
+			buf_json_string(out, e[i].summary);
+		else
+			buf_puts(out, "null");
+		buf_putc(out, '}');
+	}
+	buf_puts(out, "]}\n");
+	alertlog_entries_free(e, n);
+	return 0;
 }
 
 /* ---- life cycle -------------------------------------------------------------------------- */

@@ -9,6 +9,7 @@
 struct registry;
 struct store;
 struct ruler;
+struct buf;
 
 /*
  * Check one rule expression for cfg_check_exprs: it must parse and give an instant vector.
@@ -62,6 +63,24 @@ struct rule_set;
 int ruler_eval_alert(struct rule_set *rs, size_t i, const struct expr *expr,
     const struct expr *recover, const struct expr_source *src, double t, char *err,
     size_t errlen);
+
+/*
+ * The answers of the HTTP API in Prometheus's shapes (docs/http.md), appended to out (the
+ * caller's, freed by it). They take the ruler's lock: they wait for a round in progress.
+ * ruler_rules_json: GET /api/v1/rules, one group per configuration file, every rule with
+ * its health and last evaluation, alerting rules with their active instances.
+ * ruler_alerts_json: GET /api/v1/alerts, the pending, firing and nodata instances.
+ */
+void ruler_rules_json(struct ruler *r, struct buf *out);
+void ruler_alerts_json(struct ruler *r, struct buf *out);
+
+/*
+ * GET /api/v1/alerts/history: the history log's entries at or after since (Unix seconds)
+ * of rule (NULL: every rule), oldest first, the newest limit of them. Returns 0, or -1
+ * with errno set when the log cannot be read.
+ */
+int ruler_history_json(struct ruler *r, double since, const char *rule, size_t limit,
+    struct buf *out);
 
 /* Stop the thread, save the alert state, free. NULL is a no-op. */
 void ruler_free(struct ruler *r);

@@ -1,5 +1,6 @@
-/* http.c: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz, the API's POSTs. */
+/* http.c: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz, the API. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "registry.h"
+#include "ruler.h"
 #include "util.h"
 
 /*
@@ -33,6 +35,7 @@ struct http {
 	unsigned long metrics_gen;
 	struct auth *auth;
 	struct api *api;                /* the POST endpoints; NULL = not offered */
+	struct ruler *ruler;            /* the rules and alerts endpoints; NULL = not offered */
 	size_t max_body;                /* of a POST to the API */
 	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
@@ -158,6 +161,79 @@ metrics_queue(struct http *h, struct MHD_Connection *c)
 	return ret;
 }
 
+#define HTTP_HISTORY_LIMIT 1000     /* entries /api/v1/alerts/history answers by default */
+#define HTTP_HISTORY_MAX_LIMIT 10000 /* and at most */
+#define HTTP_HISTORY_SINCE (24 * 3600.0) /* seconds back it looks by default */
+
+/* GET /api/v1/alerts/history?since=&rule=&limit= */
+static enum MHD_Result
+history_answer(struct http *h, struct MHD_Connection *c)
+{
+	const char *since_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+	const char *rule = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "rule");
+	const char *limit_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+	double since = util_now() - HTTP_HISTORY_SINCE;
+	unsigned long limit = HTTP_HISTORY_LIMIT;
+	struct buf out = { 0 };
+	enum MHD_Result ret;
+	char msg[160];
+
+	if (since_s != NULL && util_parse_time(since_s, &since) == -1)
+		return reply_error(h, c, MHD_HTTP_BAD_REQUEST, "since: not RFC 3339 "
+		    "(2024-05-01T12:00:00Z) or Unix seconds");
+	if (limit_s != NULL) {
+		char *end;
+
+		errno = 0;
+		limit = strtoul(limit_s, &end, 10);
+		if (*limit_s < '0' || *limit_s > '9' || *end != '\0' || errno != 0 || limit < 1 ||
+		    limit > HTTP_HISTORY_MAX_LIMIT) {
+			snprintf(msg, sizeof(msg), "limit: not a whole number from 1 to %d",
+			    HTTP_HISTORY_MAX_LIMIT);
+			return reply_error(h, c, MHD_HTTP_BAD_REQUEST, msg);
+		}
+	}
+	if (rule != NULL && *rule == '\0')
+		rule = NULL;
+	if (ruler_history_json(h->ruler, since, rule, limit, &out) == -1) {
+		buf_free(&out);
+		snprintf(msg, sizeof(msg), "cannot read the alert history: %s", strerror(errno));
+		return reply_error(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
+	}
+	ret = reply(c, MHD_HTTP_OK, "application/json", out.data, NULL);
+	buf_free(&out);
+	return ret;
+}
+
+/* GET of /api/v1/rules, /api/v1/alerts and /api/v1/alerts/history; 0 for other paths. */
+static int
+rules_path(const char *url)
+{
+	return strcmp(url, "/api/v1/rules") == 0 || strcmp(url, "/api/v1/alerts") == 0 ||
+	    strcmp(url, "/api/v1/alerts/history") == 0;
+}
+
+static enum MHD_Result
+rules_answer(struct http *h, struct MHD_Connection *c, const char *url)
+{
+	struct buf out = { 0 };
+	enum MHD_Result ret;
+
+	if (!allowed(h, c, url, AUTH_READ, &ret))
+		return ret;
+	if (h->ruler == NULL)
+		return reply_error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "no rules are evaluated here");
+	if (strcmp(url, "/api/v1/alerts/history") == 0)
+		return history_answer(h, c);
+	if (strcmp(url, "/api/v1/rules") == 0)
+		ruler_rules_json(h->ruler, &out);
+	else
+		ruler_alerts_json(h->ruler, &out);
+	ret = reply(c, MHD_HTTP_OK, "application/json", out.data, NULL);
+	buf_free(&out);
+	return ret;
+}
+
 /* The POST endpoints of the API: the body cap and the answer. */
 static int
 api_path(const char *url)
@@ -267,6 +343,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 			return denied;
 		return metrics_queue(h, c);
 	}
+	if (rules_path(url))
+		return rules_answer(h, c, url);
 	if (strcmp(url, "/healthz") == 0)
 		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n", NULL);
 	if (strcmp(url, "/readyz") == 0) {
@@ -276,7 +354,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ready\n", NULL);
 	}
 	return reply_error(h, c, MHD_HTTP_NOT_FOUND,
-	    "no such endpoint (try /metrics, /healthz, /readyz, /api/v1/push, /api/v1/events)");
+	    "no such endpoint (try /metrics, /healthz, /readyz, /api/v1/push, /api/v1/events, "
+	    "/api/v1/rules, /api/v1/alerts, /api/v1/alerts/history)");
 }
 
 /* MHD is done with a request: free what the handler kept for it. */
@@ -343,6 +422,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->ready_arg = p->ready_arg;
 	h->auth = p->auth;
 	h->api = p->api;
+	h->ruler = p->ruler;
 	h->max_body = p->max_body;
 	pthread_mutex_init(&h->lock, NULL);
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,

@@ -1,4 +1,4 @@
-/* http.h: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz, the API's POSTs. */
+/* http.h: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz, the API. */
 #ifndef REEVE_HTTP_H
 #define REEVE_HTTP_H
 
@@ -8,6 +8,7 @@
 struct api;
 struct auth;
 struct registry;
+struct ruler;
 struct http;
 
 struct http_params {
@@ -18,6 +19,7 @@ struct http_params {
 	size_t memory_limit;        /* per connection */
 	struct api *api;            /* /api/v1/push and /api/v1/events, NULL = none; not owned */
 	size_t max_body;            /* cap on the body of those POSTs */
+	struct ruler *ruler;        /* /api/v1/rules, /alerts, /alerts/history; NULL = none; not owned */
 	/* /readyz answers 200 when this returns 1 */
 	int (*ready)(void *arg);
 	void *ready_arg;

@@ -317,3 +317,117 @@ util_hash(const void *data, size_t n)
 	}
 	return h;
 }
+
+char *
+util_fmt_rfc3339(char *buf, size_t size, double t)
+{
+	double fl;
+	time_t sec;
+	long us;
+	struct tm tm;
+	size_t n;
+
+	if (!isfinite(t) || t < -62135596800.0 || t > 253402300799.0) {
+		snprintf(buf, size, "0001-01-01T00:00:00Z");
+		return buf;
+	}
+	fl = floor(t);
+	sec = (time_t)fl;
+	us = lround((t - fl) * 1e6);
+	if (us >= 1000000) {
+		sec++;
+		us -= 1000000;
+	}
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (us != 0 && n + 8 < size) {
+		snprintf(buf + n, size - n, ".%06ld", us);
+		n += 7;
+		while (buf[n - 1] == '0')
+			n--;
+	}
+	snprintf(buf + n, size - n, "Z");
+	return buf;
+}
+
+/* Exactly n digits at *p, advancing it; -1 when they are not there. */
+static int
+digits(const char **p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return v;
+}
+
+static int
+expect(const char **p, const char *any)
+{
+	if (**p == '\0' || strchr(any, **p) == NULL)
+		return -1;
+	(*p)++;
+	return 0;
+}
+
+int
+util_parse_time(const char *s, double *t)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *p = s;
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec, off = 0;
+	double frac = 0, scale = 0.1;
+	time_t base;
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (strspn(s, "0123456789.-+eE") == strlen(s)) {
+		/* Unix seconds: no hex, no "inf", no spaces, which strtod would take */
+		errno = 0;
+		*t = strtod(s, &end);
+		return *end == '\0' && errno == 0 && isfinite(*t) ? 0 : -1;
+	}
+	if ((y = digits(&p, 4)) < 0 || expect(&p, "-") || (mo = digits(&p, 2)) < 1 || mo > 12 ||
+	    expect(&p, "-") || (d = digits(&p, 2)) < 1 || d > mdays[mo - 1] ||
+	    expect(&p, "Tt ") || (h = digits(&p, 2)) < 0 || h > 23 || expect(&p, ":") ||
+	    (mi = digits(&p, 2)) < 0 || mi > 59 || expect(&p, ":") ||
+	    (sec = digits(&p, 2)) < 0 || sec > 59)
+		return -1;
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return -1;
+	if (*p == '.') {
+		if (*++p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1, oh, om;
+
+		if ((oh = digits(&p, 2)) < 0 || oh > 23 || expect(&p, ":") ||
+		    (om = digits(&p, 2)) < 0 || om > 59)
+			return -1;
+		off = sign * (oh * 3600 + om * 60);
+	} else {
+		return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	base = timegm(&tm);
+	*t = (double)base - off + frac;
+	return 0;
+}

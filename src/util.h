@@ -50,6 +50,21 @@ double util_monotonic(void);
  */
 char *util_fmt_double(char *buf, size_t size, double v);
 
+/*
+ * A time in RFC 3339, UTC, as Go's RFC3339Nano prints it (the fraction cut of trailing
+ * zeros; microseconds at most): "2024-05-01T12:00:03.25Z". A NaN time prints as Go's zero
+ * time "0001-01-01T00:00:00Z", which is what Prometheus answers for "never". Writes into
+ * buf (at least 40 bytes) and returns buf.
+ */
+char *util_fmt_rfc3339(char *buf, size_t size, double t);
+
+/*
+ * A time as the Prometheus API takes one: Unix seconds (a fraction allowed) or RFC 3339
+ * ("2024-05-01T12:00:00Z", "2024-05-01T14:00:00.5+02:00"). Returns 0 with *t in Unix
+ * seconds, or -1 for anything else.
+ */
+int util_parse_time(const char *s, double *t);
+
 /* Prometheus name rules: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]*. */
 int util_valid_metric_name(const char *s);
 int util_valid_label_name(const char *s);
