@@ -140,8 +140,10 @@ prepend_rrd(struct expr_series *s, const struct store_points *p, double start, d
 		for (size_t i = 0; i < k; i++)
 			v[i] += offset;
 	}
-	memcpy(ts + k, s->ts, keep * sizeof(*ts));
-	memcpy(v + k, s->v, keep * sizeof(*v));
+	if (keep > 0) { /* s->ts is NULL without points from memory: memcpy must not see it */
+		memcpy(ts + k, s->ts, keep * sizeof(*ts));
+		memcpy(v + k, s->v, keep * sizeof(*v));
+	}
 	free(s->ts);
 	free(s->v);
 	s->ts = ts;
