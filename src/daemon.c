@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "backtest.h"
 #include "auth.h"
 #include "config.h"
 #include "daemon.h"
@@ -57,6 +58,33 @@ load(const char *path, struct cfg_errors *errs)
 	if (path == NULL)
 		return cfg_load_string(default_config, DEFAULT_CONFIG_NAME, errs);
 	return cfg_load(path, errs);
+}
+
+int
+daemon_backtest(const char *path, const char *rule, double since, double step)
+{
+	struct cfg_errors errs = { 0 };
+	struct cfg *cfg;
+	char err[512];
+	int rc;
+
+	log_set_level(LOG_LEVEL_WARN);
+	cfg = load(path, &errs);
+	if (cfg != NULL && cfg_check_exprs(cfg, ruler_check_expr, NULL, &errs) == -1) {
+		cfg_free(cfg);
+		cfg = NULL;
+	}
+	if (cfg == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		cfg_errors_clear(&errs);
+		return 2;
+	}
+	rc = backtest_run(cfg, rule, since, step, stdout, err, sizeof(err));
+	if (rc == -1)
+		fprintf(stderr, "reeve: rules backtest: %s\n", err);
+	cfg_free(cfg);
+	return rc == -1 ? 2 : 0;
 }
 
 /* Load a config and create its probes; on failure every error is in errs. */

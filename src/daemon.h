@@ -15,4 +15,11 @@ int daemon_check(const char *path);
  */
 int daemon_run(const char *path, int use_syslog);
 
+/*
+ * reeve rules backtest: load the configuration at path (NULL: the embedded default), then
+ * replay [alert rule] over the stored history (alerts/backtest.h), printing to stdout.
+ * Returns the exit status: 0, or 2 for a bad configuration, an unknown rule or no history.
+ */
+int daemon_backtest(const char *path, const char *rule, double since, double step);
+
 #endif /* REEVE_DAEMON_H */

@@ -257,7 +257,7 @@ select_stored(struct history *h, const struct expr_matcher *m, size_t nm, double
 		/* an unreadable file is left out, as a series without data would be */
 		if (store_fetch(h->store, sc.files[i], "AVERAGE", start, end, &p, e, sizeof(e)) == 0) {
 			s = result_add(res, sc.names[i], sc.labels[i], sc.nlabels[i], p.type, p.step);
-			prepend_rrd(s, &p, start, end + 1e-9);
+			prepend_rrd(s, &p, start, nextafter(end, INFINITY));
 			store_points_free(&p);
 		}
 		free(sc.names[i]);
@@ -344,7 +344,7 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 				pend[npend].file = rs->file;
 				pend[npend].idx = res.n - 1;
 				/* rows up to the first point from memory, within the range */
-				pend[npend++].before = oldest < end ? oldest : end + 1e-9;
+				pend[npend++].before = oldest < end ? oldest : nextafter(end, INFINITY);
 			}
 		}
 	}

@@ -23,7 +23,8 @@ static const char usage_main[] =
     "commands:\n"
     "  run      run the daemon in the foreground\n"
     "  check    check a configuration file and exit\n"
-    "  rules    test alert rules against given series (reeve rules test FILE...)\n"
+    "  rules    test alert rules against given series (reeve rules test FILE...), or replay\n"
+    "           one over the stored history (reeve rules backtest NAME)\n"
     "  version  print the version\n"
     "  help     show help for a command (reeve help run)\n"
     "\n"
@@ -50,6 +51,7 @@ static const char usage_check[] =
 
 static const char usage_rules[] =
     "usage: reeve rules test FILE...\n"
+    "       reeve rules backtest NAME [--since DURATION] [--step DURATION] [-c FILE]\n"
     "\n"
     "rules test: run the rules a test file names over the input series it gives, with a\n"
     "controlled clock, and check the alerts (and expression values) it expects at given\n"
@@ -58,7 +60,15 @@ static const char usage_rules[] =
     "\n"
     "  -h, --help           show this help\n"
     "\n"
-    "The test file format is described in docs/alerts.md, \"Testing rules\".\n";
+    "The test file format is described in docs/alerts.md, \"Testing rules\".\n"
+    "\n"
+    "rules backtest: replay [alert NAME] over the RRD history of the configuration's data_dir\n"
+    "(default: the last 7d, every eval_interval but at least 1m) with the real state machine,\n"
+    "and print when it would have gone pending, fired and resolved. Writes nothing.\n"
+    "\n"
+    "  -c, --config FILE    configuration file (default: the built-in default configuration)\n"
+    "      --since DURATION how far back to start (default 7d)\n"
+    "      --step DURATION  time between evaluations (default: eval_interval, at least 1m)\n";
 
 /* Complain about the command line: what (e.g. "unknown option"), the word, and the command. */
 static int
@@ -188,6 +198,50 @@ rules_test(int argc, char **argv)
 	return bad ? 2 : failed ? 1 : 0;
 }
 
+/* reeve rules backtest NAME [--since D] [--step D] [-c FILE] */
+static int
+rules_backtest(int argc, char **argv)
+{
+	const char *path = NULL, *rule = NULL, *e;
+	double since = 7 * 86400, step = 0;
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		double *dst = NULL;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage_rules, stdout);
+			return 0;
+		}
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
+		    strcmp(a, "--since") == 0 || strcmp(a, "--step") == 0) {
+			if (i + 1 == argc)
+				return bad_usage("missing argument for option", a, "rules ");
+			if (a[1] == 'c' || a[2] == 'c')
+				path = argv[++i];
+			else {
+				dst = strcmp(a, "--since") == 0 ? &since : &step;
+				if (cfg_parse_duration(argv[++i], dst, &e) == -1 || *dst <= 0) {
+					fprintf(stderr, "reeve: %s \"%s\" %s\n", a, argv[i],
+					    *dst <= 0 ? "must be more than 0" : e);
+					return 2;
+				}
+			}
+		} else if (a[0] == '-')
+			return bad_usage("unknown option", a, "rules ");
+		else if (rule == NULL)
+			rule = a;
+		else
+			return bad_usage("unexpected argument", a, "rules ");
+	}
+	if (rule == NULL) {
+		fputs("reeve: rules backtest needs the name of an [alert] rule\nTry 'reeve rules --help' "
+		    "for more information.\n", stderr);
+		return 2;
+	}
+	return daemon_backtest(path, rule, since, step);
+}
+
 static int
 rules_cmd(int argc, char **argv)
 {
@@ -201,6 +255,14 @@ rules_cmd(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "test") == 0)
 		return rules_test(argc - 2, argv + 2);
+	if (strcmp(argv[1], "backtest") == 0) {
+		int status;
+
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		status = rules_backtest(argc - 2, argv + 2);
+		curl_global_cleanup();
+		return status;
+	}
 	return bad_usage("unknown rules command", argv[1], "rules ");
 }
 

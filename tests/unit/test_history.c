@@ -219,6 +219,8 @@ test_restart(void **state)
 	assert_int_equal(n, 2);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(s[i].n >= 50);
+		/* the row ending exactly at the end of the range is part of it: (start, end] */
+		assert_true(s[i].ts[s[i].n - 1] == f->t1);
 		if (strcmp(s[i].labels[0].value, "b") == 0)
 			assert_true(s[i].v[0] == 7 && s[i].v[s[i].n - 1] == 7);
 	}
