@@ -874,6 +874,31 @@ static int set_value(struct ctx *ctx, const struct key *k, void *base, const cha
  * [alert NAME] or [record NAME] (kind): check the name, append the rule, set the defaults
  * of its table keys. A record's name is the metric name of the series it computes.
  */
+/*
+ * The checks every [KIND NAME] header shares: it has a name, a valid one (rule says what a
+ * name may hold), and no earlier section of its kind has it (dup_file, dup_line: where
+ * that one is, NULL when none). Returns 0, or -1 after reporting.
+ */
+static int
+section_name_ok(struct file *f, int line, const char *kind, const char *name, int valid,
+    const char *rule, const char *dup_file, int dup_line)
+{
+	if (*name == '\0')
+		cfg_error_add(f->ctx->errs, f->name, line, "[%s] needs a name: [%s NAME]", kind,
+		    kind);
+	else if (!valid)
+		cfg_error_add(f->ctx->errs, f->name, line, "[%s %s]: invalid %s name (%s)", kind,
+		    name, kind, rule);
+	else if (dup_file != NULL)
+		cfg_error_add(f->ctx->errs, f->name, line, "[%s %s] is already defined at %s:%d",
+		    kind, name, dup_file, dup_line);
+	else
+		return 0;
+	return -1;
+}
+
+#define NAME_RULE "use letters, digits, '_', '.' and '-'"
+
 static void
 open_rule(struct file *f, int line, const char *kind, const char *name)
 {
@@ -884,22 +909,6 @@ open_rule(struct file *f, int line, const char *kind, const char *name)
 	void *rule;
 	size_t i;
 
-	if (*name == '\0') {
-		cfg_error_add(f->ctx->errs, f->name, line, "[%s] needs a name: [%s NAME]", kind,
-		    kind);
-		return;
-	}
-	if (s == S_ALERT && !valid_name(name)) {
-		cfg_error_add(f->ctx->errs, f->name, line,
-		    "[alert %s]: invalid alert name (use letters, digits, '_', '.' and '-')", name);
-		return;
-	}
-	if (s == S_RECORD && !util_valid_metric_name(name)) {
-		cfg_error_add(f->ctx->errs, f->name, line,
-		    "[record %s]: invalid record name (it is the metric name of the series: "
-		    "letters, digits, '_' and ':', not starting with a digit)", name);
-		return;
-	}
 	for (i = 0; s == S_ALERT && i < cfg->nalerts; i++)
 		if (strcmp(cfg->alerts[i].name, name) == 0) {
 			ofile = cfg->alerts[i].file;
@@ -910,11 +919,13 @@ open_rule(struct file *f, int line, const char *kind, const char *name)
 			ofile = cfg->records[i].file;
 			oline = cfg->records[i].line;
 		}
-	if (ofile != NULL) {
-		cfg_error_add(f->ctx->errs, f->name, line, "[%s %s] is already defined at %s:%d",
-		    kind, name, ofile, oline);
+	if (s == S_ALERT && section_name_ok(f, line, kind, name, valid_name(name), NAME_RULE,
+	    ofile, oline) == -1)
 		return;
-	}
+	if (s == S_RECORD && section_name_ok(f, line, kind, name, util_valid_metric_name(name),
+	    "it is the metric name of the series: letters, digits, '_' and ':', not starting "
+	    "with a digit", ofile, oline) == -1)
+		return;
 	if (s == S_ALERT) {
 		struct cfg_alert *a;
 
@@ -1035,25 +1046,14 @@ open_section(struct file *f, int line, const char *raw)
 			rest++;
 	}
 	if (strcmp(w, "probe") == 0) {
-		if (*rest == '\0') {
-			cfg_error_add(f->ctx->errs, f->name, line,
-			    "[probe] needs a name: [probe NAME]");
+		const struct cfg_probe *dup = NULL;
+
+		for (i = 0; i < cfg->nprobes; i++)
+			if (strcmp(cfg->probes[i].name, rest) == 0)
+				dup = &cfg->probes[i];
+		if (section_name_ok(f, line, w, rest, valid_name(rest), NAME_RULE,
+		    dup ? dup->file : NULL, dup ? dup->line : 0) == -1)
 			goto out;
-		}
-		if (!valid_name(rest)) {
-			cfg_error_add(f->ctx->errs, f->name, line,
-			    "[probe %s]: invalid probe name (use letters, digits, '_', '.' and '-')",
-			    rest);
-			goto out;
-		}
-		for (i = 0; i < cfg->nprobes; i++) {
-			if (strcmp(cfg->probes[i].name, rest) == 0) {
-				cfg_error_add(f->ctx->errs, f->name, line,
-				    "[probe %s] is already defined at %s:%d", rest,
-				    cfg->probes[i].file, cfg->probes[i].line);
-				goto out;
-			}
-		}
 		cfg->probes = xreallocarray(cfg->probes, cfg->nprobes + 1, sizeof(*cfg->probes));
 		f->probe_idx = cfg->nprobes;
 		f->probe = &cfg->probes[cfg->nprobes++];
@@ -1065,25 +1065,14 @@ open_section(struct file *f, int line, const char *raw)
 		goto out;
 	}
 	if (strcmp(w, "token") == 0) {
-		if (*rest == '\0') {
-			cfg_error_add(f->ctx->errs, f->name, line,
-			    "[token] needs a name: [token NAME]");
+		const struct cfg_token *dup = NULL;
+
+		for (i = 0; i < cfg->ntokens; i++)
+			if (strcmp(cfg->tokens[i].name, rest) == 0)
+				dup = &cfg->tokens[i];
+		if (section_name_ok(f, line, w, rest, valid_name(rest), NAME_RULE,
+		    dup ? dup->file : NULL, dup ? dup->line : 0) == -1)
 			goto out;
-		}
-		if (!valid_name(rest)) {
-			cfg_error_add(f->ctx->errs, f->name, line,
-			    "[token %s]: invalid token name (use letters, digits, '_', '.' and '-')",
-			    rest);
-			goto out;
-		}
-		for (i = 0; i < cfg->ntokens; i++) {
-			if (strcmp(cfg->tokens[i].name, rest) == 0) {
-				cfg_error_add(f->ctx->errs, f->name, line,
-				    "[token %s] is already defined at %s:%d", rest,
-				    cfg->tokens[i].file, cfg->tokens[i].line);
-				goto out;
-			}
-		}
 		cfg->tokens = xreallocarray(cfg->tokens, cfg->ntokens + 1, sizeof(*cfg->tokens));
 		f->token_idx = cfg->ntokens;
 		f->token = &cfg->tokens[cfg->ntokens++];
