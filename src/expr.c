@@ -841,6 +841,33 @@ parse_labels(struct parser *p, const char *what, char ***lab, size_t *nlab)
 }
 
 /*
+ * Skip the bracket expression starting at q ("["): a "]" first is literal, and [:class:],
+ * [.x.] and [=x=] nest. Returns what follows its "]" (or the end of the text).
+ */
+static const char *
+skip_bracket(const char *q)
+{
+	q++;
+	if (*q == '^')
+		q++;
+	if (*q == ']')
+		q++;
+	while (*q && *q != ']') {
+		if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+			char c = q[1];
+
+			for (q += 2; *q && !(*q == c && q[1] == ']'); q++)
+				;
+			if (*q)
+				q += 2;
+			continue;
+		}
+		q++;
+	}
+	return *q ? q + 1 : q;
+}
+
+/*
  * Whether re closes a group it never opened. glibc takes such a ")" as a literal, which
  * would let "a)|(b" escape the anchoring "^(...)$"; RE2 (PromQL) refuses it, and so do we.
  */
@@ -856,26 +883,7 @@ unmatched_close(const char *re)
 			continue;
 		}
 		if (*q == '[') {
-			/* a bracket expression: "]" first is literal; [:class:] [.x.] [=x=] nest */
-			q++;
-			if (*q == '^')
-				q++;
-			if (*q == ']')
-				q++;
-			while (*q && *q != ']') {
-				if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
-					char c = q[1];
-
-					for (q += 2; *q && !(*q == c && q[1] == ']'); q++)
-						;
-					if (*q)
-						q += 2;
-					continue;
-				}
-				q++;
-			}
-			if (*q)
-				q++;
+			q = skip_bracket(q);
 			continue;
 		}
 		if (*q == '(')
@@ -970,26 +978,7 @@ re_too_complex(const char *re)
 		if (*q == '\\') {
 			q += q[1] ? 2 : 1;
 		} else if (*q == '[') {
-			/* skip the bracket expression, as unmatched_close does */
-			q++;
-			if (*q == '^')
-				q++;
-			if (*q == ']')
-				q++;
-			while (*q && *q != ']') {
-				if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
-					char c = q[1];
-
-					for (q += 2; *q && !(*q == c && q[1] == ']'); q++)
-						;
-					if (*q)
-						q += 2;
-					continue;
-				}
-				q++;
-			}
-			if (*q)
-				q++;
+			q = skip_bracket(q);
 		} else {
 			q++;
 		}
