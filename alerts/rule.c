@@ -203,46 +203,57 @@ cmp_label(const void *a, const void *b)
 	return strcmp(((const struct reeve_label *)a)->name, ((const struct reeve_label *)b)->name);
 }
 
+/* Label sets up to this size are merged on the stack (one evaluation merges many). */
+#define MERGE_STACK 32
+
 /*
  * The labels of an instance: the sample's (without __name__), sorted, with the rule's
- * labels added over them. Returns a new array of borrowed strings in *out (the caller frees
- * the array) and the canonical key in key (reset first).
+ * labels added over them, into out (room for ns + r->nlabels labels; borrowed strings).
+ * Returns their number, with the canonical key in key (reset first).
  */
 static size_t
 merge_labels(const struct rule *r, const struct reeve_label *sl, size_t ns,
-    struct reeve_label **out, struct buf *key)
+    struct reeve_label *out, struct buf *key)
 {
-	struct reeve_label *tmp = xcalloc(ns + 1, sizeof(*tmp));
-	struct reeve_label *m = xcalloc(ns + r->nlabels + 1, sizeof(*m));
+	struct reeve_label stack[MERGE_STACK];
+	struct reeve_label *tmp = ns <= MERGE_STACK ? stack : xcalloc(ns, sizeof(*tmp));
 	size_t nt = 0, i = 0, j = 0, n = 0;
+	int sorted = 1;
 
 	for (i = 0; i < ns; i++)
-		if (strcmp(sl[i].name, "__name__") != 0)
+		if (strcmp(sl[i].name, "__name__") != 0) {
+			if (nt > 0 && strcmp(tmp[nt - 1].name, sl[i].name) > 0)
+				sorted = 0;
 			tmp[nt++] = sl[i];
-	qsort(tmp, nt, sizeof(*tmp), cmp_label);
+		}
+	if (!sorted)
+		qsort(tmp, nt, sizeof(*tmp), cmp_label);
 	i = 0;
 	while (i < nt || j < r->nlabels) {
 		int c = i == nt ? 1 : j == r->nlabels ? -1 : strcmp(tmp[i].name, r->labels[j].name);
 
 		if (c < 0) {
 			/* a repeated name in the sample: the first wins */
-			if (n == 0 || strcmp(m[n - 1].name, tmp[i].name) != 0)
-				m[n++] = tmp[i];
+			if (n == 0 || strcmp(out[n - 1].name, tmp[i].name) != 0)
+				out[n++] = tmp[i];
 			i++;
 		} else {
 			if (c == 0)
 				i++;
-			m[n++] = r->labels[j++];
+			out[n++] = r->labels[j++];
 		}
 	}
-	free(tmp);
+	if (tmp != stack)
+		free(tmp);
 	buf_reset(key);
 	buf_puts(key, "");
 	for (i = 0; i < n; i++) {
-		buf_printf(key, "%s%s=", i ? "," : "", m[i].name);
-		buf_json_string(key, m[i].value);
+		if (i > 0)
+			buf_putc(key, ',');
+		buf_puts(key, out[i].name);
+		buf_putc(key, '=');
+		buf_json_string(key, out[i].value);
 	}
-	*out = m;
 	return n;
 }
 
@@ -515,13 +526,16 @@ mark(struct rule *r, const struct rule_sample *s, size_t n, int which, int add, 
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		struct reeve_label *m;
-		size_t nm = merge_labels(r, s[i].labels, s[i].nlabels, &m, key);
+		struct reeve_label stack[MERGE_STACK];
+		size_t room = s[i].nlabels + r->nlabels;
+		struct reeve_label *m = room <= MERGE_STACK ? stack : xcalloc(room, sizeof(*m));
+		size_t nm = merge_labels(r, s[i].labels, s[i].nlabels, m, key);
 		struct inst *x = inst_lookup(r, key->data);
 
 		if (x == NULL && add)
 			x = inst_add(r, key->data, m, nm, t);
-		free(m);
+		if (m != stack)
+			free(m);
 		if (x == NULL)
 			continue;
 		if (which == 0) {
@@ -568,8 +582,8 @@ rule_eval(struct rule_set *rs, size_t i, double t, const struct rule_input *in)
 	 */
 	if (in->has_data && in->ndata == 0 && in->nexpr == 0 && r->ninst == 0 &&
 	    r->cfg->nodata == CFG_NODATA_ALERT) {
-		struct reeve_label *m;
-		size_t nm = merge_labels(r, NULL, 0, &m, &key);
+		struct reeve_label *m = xcalloc(r->nlabels + 1, sizeof(*m));
+		size_t nm = merge_labels(r, NULL, 0, m, &key);
 		struct inst *x = inst_lookup(r, key.data);
 
 		if (x == NULL) {

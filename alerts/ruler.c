@@ -195,6 +195,41 @@ to_samples(const struct expr_value *v, size_t *n)
 	return s;
 }
 
+/* The series the selectors of a rule read, gathered by the evaluator's seen callback. */
+struct present {
+	struct rule_sample *s;
+	size_t n, cap;
+};
+
+/* Keep a copy of the series' labels, in one allocation per series. */
+static void
+present_add(void *arg, const struct expr_series *s)
+{
+	struct present *p = arg;
+	struct reeve_label *l;
+	size_t size = (s->nlabels ? s->nlabels : 1) * sizeof(*l);
+	char *str;
+
+	for (size_t i = 0; i < s->nlabels; i++)
+		size += strlen(s->labels[i].name) + strlen(s->labels[i].value) + 2;
+	l = xmalloc(size);
+	str = (char *)(l + (s->nlabels ? s->nlabels : 1));
+	for (size_t i = 0; i < s->nlabels; i++) {
+		size_t a = strlen(s->labels[i].name) + 1, b = strlen(s->labels[i].value) + 1;
+
+		l[i].name = memcpy(str, s->labels[i].name, a);
+		l[i].value = memcpy(str + a, s->labels[i].value, b);
+		str += a + b;
+	}
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->s = xreallocarray(p->s, p->cap, sizeof(*p->s));
+	}
+	p->s[p->n].labels = l;
+	p->s[p->n].nlabels = s->nlabels;
+	p->s[p->n++].value = NAN;
+}
+
 int
 ruler_eval_alert(struct rule_set *rs, size_t i, const struct expr *expr,
     const struct expr *recover, const struct expr_source *src, double t, char *err,
@@ -202,51 +237,35 @@ ruler_eval_alert(struct rule_set *rs, size_t i, const struct expr *expr,
 {
 	struct expr_value v = { 0 }, rv = { 0 };
 	struct rule_input in = { 0 };
-	struct rule_sample *es = NULL, *rsm = NULL, *data = NULL;
-	struct expr_series *all = NULL;
-	size_t nall = 0, nsel;
-	const struct expr_selector *sel = expr_selectors(expr, &nsel);
+	struct rule_sample *es = NULL, *rsm = NULL;
+	struct present data = { 0 };
+	struct expr_source watched = *src;
 	int rc = -1;
 
-	if (expr_eval(expr, src, t, &v, err, errlen) == -1)
+	/*
+	 * The series the expression's selectors read are the ones with data at t: an
+	 * instance in neither them nor the result is "no data", not "condition false".
+	 */
+	watched.seen = present_add;
+	watched.seen_arg = &data;
+	if (expr_eval(expr, &watched, t, &v, err, errlen) == -1)
 		goto out;
 	if (recover != NULL && expr_eval(recover, src, t, &rv, err, errlen) == -1)
 		goto out;
 	in.expr = es = to_samples(&v, &in.nexpr);
 	if (recover != NULL)
 		in.recover = rsm = to_samples(&rv, &in.nrecover);
-	/* the series the selectors have a point for: "condition false" rather than "no data" */
-	for (size_t k = 0; k < nsel; k++) {
-		double back = (sel[k].range > 0 ? sel[k].range : src->lookback) + sel[k].offset;
-		struct expr_series *got = NULL;
-		size_t ngot = 0;
-		char e2[256];
-
-		if (src->select(src->arg, sel[k].m, sel[k].nm, t - back, t - sel[k].offset, &got,
-		    &ngot, e2, sizeof(e2)) == -1)
-			continue;
-		all = xreallocarray(all, nall + ngot ? nall + ngot : 1, sizeof(*all));
-		if (ngot)
-			memcpy(all + nall, got, ngot * sizeof(*got));
-		nall += ngot;
-		free(got);
-	}
-	data = xcalloc(nall ? nall : 1, sizeof(*data));
-	for (size_t k = 0; k < nall; k++) {
-		data[k].labels = all[k].labels;
-		data[k].nlabels = all[k].nlabels;
-		data[k].value = NAN;
-	}
-	in.data = data;
-	in.ndata = nall;
+	in.data = data.s;
+	in.ndata = data.n;
 	in.has_data = 1;
 	rule_eval(rs, i, t, &in);
 	rc = 0;
 out:
 	free(es);
 	free(rsm);
-	free(data);
-	expr_series_free(all, nall);
+	for (size_t k = 0; k < data.n; k++)
+		free((void *)data.s[k].labels);
+	free(data.s);
 	expr_value_free(&v);
 	expr_value_free(&rv);
 	return rc;

@@ -2235,8 +2235,18 @@ go_min(double x, double y)
 
 /* ---- evaluation: selectors ------------------------------------------------------------- */
 
+/* Tell the source's observer, if any, about the series a selector read with points. */
+static void
+seen(struct ev *ev, const struct expr_series *s, size_t n)
+{
+	if (ev->src->seen != NULL)
+		for (size_t i = 0; i < n; i++)
+			if (s[i].n > 0)
+				ev->src->seen(ev->src->seen_arg, &s[i]);
+}
+
 static int
-fetch(struct ev *ev, const struct expr_selector *sel, double start, double end,
+fetch(struct ev *ev, const struct expr_selector *sel, double start, double end, int latest,
     struct expr_series **s, size_t *n)
 {
 	char msg[256];
@@ -2244,11 +2254,13 @@ fetch(struct ev *ev, const struct expr_selector *sel, double start, double end,
 	*s = NULL;
 	*n = 0;
 	msg[0] = '\0';
-	if (ev->src->select(ev->src->arg, sel->m, sel->nm, start, end, s, n, msg, sizeof(msg)) == -1) {
+	if (ev->src->select(ev->src->arg, sel->m, sel->nm, start, end, latest, s, n, msg,
+	    sizeof(msg)) == -1) {
 		*s = NULL;
 		*n = 0;
 		return everr(ev, "reading series: %s", msg[0] ? msg : "the data source failed");
 	}
+	seen(ev, *s, *n);
 	return 0;
 }
 
@@ -2273,7 +2285,7 @@ eval_instant(struct ev *ev, const struct expr_selector *sel, struct expr_value *
 	double end = ev->t - sel->offset, start = end - ev->lookback;
 
 	out->type = EXPR_VECTOR;
-	if (fetch(ev, sel, start, end, &s, &n) == -1)
+	if (fetch(ev, sel, start, end, 1, &s, &n) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].stale_at > 0 && end >= s[i].stale_at)
@@ -2314,7 +2326,7 @@ eval_matrix(struct ev *ev, const struct expr_selector *sel, struct expr_value *o
 	double end = ev->t - sel->offset, start = end - sel->range;
 
 	out->type = EXPR_MATRIX;
-	if (fetch(ev, sel, start, end, &s, &n) == -1)
+	if (fetch(ev, sel, start, end, 0, &s, &n) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		size_t lo, hi;
@@ -2616,7 +2628,7 @@ eval_range_call(struct ev *ev, const struct node *n, struct expr_value *out)
 	sel = &ev->e->sels[m->sel];
 	end = ev->t - sel->offset;
 	start = end - sel->range;
-	if (fetch(ev, sel, start, end, &s, &ns) == -1)
+	if (fetch(ev, sel, start, end, 0, &s, &ns) == -1)
 		return -1;
 	for (size_t i = 0; i < ns; i++) {
 		size_t lo, hi;
@@ -2656,6 +2668,7 @@ eval_hw(struct ev *ev, const struct node *n, struct expr_value *out)
 	msg[0] = '\0';
 	if (ev->src->hw_failures(ev->src->arg, sel->m, sel->nm, t, &s, &ns, msg, sizeof(msg)) == -1)
 		return everr(ev, "holt_winters_anomaly: %s", msg[0] ? msg : "the data source failed");
+	seen(ev, s, ns);
 	for (size_t i = 0; i < ns; i++) {
 		/* the latest point not after t, within the lookback like any instant selector */
 		for (size_t j = s[i].n; j-- > 0; ) {

@@ -66,11 +66,13 @@ struct expr_source {
 	/*
 	 * Every series matching the matchers, with its points in [start, end] (end included).
 	 * A source answers from memory what its recent window holds and from the RRD files
-	 * what is older. Returns 0 with *out (malloc'd, may be NULL when *n is 0), or -1 with a
-	 * message in err.
+	 * what is older. latest is 1 when only each series' newest point in the range is
+	 * needed (an instant selector): a source may then return that point alone. Returns 0
+	 * with *out (malloc'd, may be NULL when *n is 0), or -1 with a message in err.
 	 */
 	int (*select)(void *arg, const struct expr_matcher *m, size_t nm, double start,
-	    double end, struct expr_series **out, size_t *n, char *err, size_t errlen);
+	    double end, int latest, struct expr_series **out, size_t *n, char *err,
+	    size_t errlen);
 	/*
 	 * holt_winters_anomaly: for every matching series whose RRD file has Holt-Winters
 	 * RRAs, the FAILURES value (0 or 1) at time t, as a one-point series. Returns 0 or -1
@@ -80,6 +82,13 @@ struct expr_source {
 	    struct expr_series **out, size_t *n, char *err, size_t errlen);
 	void *arg;
 	double lookback;   /* instant selectors look back this far for the latest point: 300 s */
+	/*
+	 * Optional (NULL: none): called with seen_arg and every series with points a selector
+	 * read, as select or hw_failures returned it, before the evaluator uses it. Alert rules learn
+	 * from it which series had data: "condition false" rather than "no data".
+	 */
+	void (*seen)(void *seen_arg, const struct expr_series *s);
+	void *seen_arg;
 };
 
 /*

@@ -298,7 +298,7 @@ family_range(struct reg_family **fams, size_t nfam, const char *name, size_t *lo
 
 static int
 history_select(void *arg, const struct expr_matcher *m, size_t nm, double start, double end,
-    struct expr_series **out, size_t *nout, char *err, size_t errlen)
+    int latest, struct expr_series **out, size_t *nout, char *err, size_t errlen)
 {
 	struct history *h = arg;
 	struct result res = { 0 };
@@ -309,6 +309,14 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 	/* memory covers (now - window, now]; older ranges need the files */
 	int deep = h->store != NULL && start < h->now() - h->window;
 
+	/* with the family found by name, its series need only the other matchers */
+	const struct expr_matcher *rest = m;
+	size_t nrest = nm;
+
+	if (name != NULL && nm > 0 && m[0].op == EXPR_MATCH_EQ && strcmp(m[0].name, "__name__") == 0) {
+		rest = m + 1;
+		nrest = nm - 1;
+	}
 	reg_rdlock(h->reg);
 	fams = reg_families(h->reg, &nfam);
 	family_range(fams, nfam, name, &lo, &hi);
@@ -321,22 +329,37 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 			size_t cap = 0;
 			double ts, v, oldest = INFINITY;
 
-			if (!expr_matches(m, nm, rs->name, rs->labels, rs->nlabels))
+			if (!expr_matches(rest, nrest, rs->name, rs->labels, rs->nlabels))
 				continue;
 			s = result_add(&res, rs->name, rs->labels, rs->nlabels, f->type, 0);
 			s->stale_at = rs->stale ? rs->stale_since : 0;
-			/* the window's points in (start, end], oldest first */
-			for (size_t k = rs->wlen; k-- > 0;) {
-				if (reg_series_point(rs, k, &ts, &v) == -1)
-					continue;
-				if (ts < oldest)
-					oldest = ts;
-				if (ts > start && ts <= end)
+			if (latest) {
+				/* the newest point in (start, end]: the latest sample, or else the
+				 * window's newest one before end (point 0 is the newest) */
+				int found = rs->ts > start && rs->ts <= end;
+
+				ts = rs->ts;
+				v = rs->value;
+				for (size_t k = 0; !found && reg_series_point(rs, k, &ts, &v) == 0; k++) {
+					if (ts < oldest)
+						oldest = ts;
+					found = ts > start && ts <= end;
+				}
+				if (found)
 					series_append(s, ts, v, &cap);
-			}
-			if (s->n >= 2)
+			} else
+				/* the window's points in (start, end], oldest first */
+				for (size_t k = rs->wlen; k-- > 0;) {
+					if (reg_series_point(rs, k, &ts, &v) == -1)
+						continue;
+					if (ts < oldest)
+						oldest = ts;
+					if (ts > start && ts <= end)
+						series_append(s, ts, v, &cap);
+				}
+			if (!latest && s->n >= 2)
 				s->step = (s->ts[s->n - 1] - s->ts[0]) / (double)(s->n - 1);
-			if (deep && rs->file != NULL && oldest > start) {
+			if (deep && rs->file != NULL && oldest > start && !(latest && s->n > 0)) {
 				if (npend == pendcap) {
 					pendcap = pendcap ? pendcap * 2 : 16;
 					pend = xreallocarray(pend, pendcap, sizeof(*pend));

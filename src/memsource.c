@@ -124,13 +124,14 @@ memsource_add(struct memsource *ms, const char *name, const struct reeve_label *
 
 static int
 mselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double end,
-    struct expr_series **out, size_t *n, char *err, size_t errlen)
+    int latest, struct expr_series **out, size_t *n, char *err, size_t errlen)
 {
 	struct memsource *ms = arg;
 	struct expr_series *o = xcalloc(ms->n ? ms->n : 1, sizeof(*o));
 
 	(void)err;
 	(void)errlen;
+	(void)latest; /* every point in the range: the evaluator takes the newest */
 	*n = 0;
 	for (size_t i = 0; i < ms->n; i++) {
 		const struct mseries *s = &ms->s[i];

@@ -26,11 +26,12 @@ static const struct fseries fixed[] = {
 
 static int
 fselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double end,
-    struct expr_series **out, size_t *n, char *err, size_t errlen)
+    int latest, struct expr_series **out, size_t *n, char *err, size_t errlen)
 {
 	struct expr_series *s = xcalloc(NFIXED, sizeof(*s));
 
 	(void)arg;
+	(void)latest;
 	(void)err;
 	(void)errlen;
 	*n = 0;
@@ -68,10 +69,10 @@ fhw(void *arg, const struct expr_matcher *m, size_t nm, double t, struct expr_se
 		snprintf(err, errlen, "no Holt-Winters RRA");
 		return -1;
 	}
-	return fselect(arg, m, nm, t - 300, t, out, n, err, errlen);
+	return fselect(arg, m, nm, t - 300, t, 0, out, n, err, errlen);
 }
 
-static const struct expr_source src = { fselect, fhw, NULL, 300 };
+static const struct expr_source src = { .select = fselect, .hw_failures = fhw, .lookback = 300 };
 
 /*
  * Properties: parsing never crashes and errors start with "expr: "; an accepted expression

@@ -84,11 +84,12 @@ static int select_calls;
 /* The test source: every fixed series matching, with its points in [start, end]. */
 static int
 tselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double end,
-    struct expr_series **out, size_t *n, char *err, size_t errlen)
+    int latest, struct expr_series **out, size_t *n, char *err, size_t errlen)
 {
 	struct expr_series *s = xcalloc(NFIXED, sizeof(*s));
 
 	(void)arg;
+	(void)latest; /* every point in the range: the evaluator must take the newest */
 	select_calls++;
 	*n = 0;
 	for (size_t i = 0; i < nm; i++)
@@ -163,7 +164,7 @@ thw(void *arg, const struct expr_matcher *m, size_t nm, double t, struct expr_se
 	return 0;
 }
 
-static const struct expr_source src = { tselect, thw, NULL, 300 };
+static const struct expr_source src = { .select = tselect, .hw_failures = thw, .lookback = 300 };
 
 /* A value as sorted lines "name{a="x", b="y"} value"; a scalar as its number. */
 static char *
@@ -935,11 +936,23 @@ test_matches(void **state)
 	expr_series_free(NULL, 0);
 }
 
-/* Evaluation errors that depend on the source; the source is asked once per selector. */
+static void
+count_seen(void *arg, const struct expr_series *s)
+{
+	(*(int *)arg)++;
+	assert_non_null(s->name);
+}
+
+/*
+ * Evaluation errors that depend on the source; the source is asked once per selector and
+ * tells its observer about every series a selector read, also those a comparison drops.
+ */
 static void
 test_source(void **state)
 {
-	static const struct expr_source nohw = { tselect, NULL, NULL, 0 };
+	static const struct expr_source nohw = { .select = tselect };
+	struct expr_source watched = src;
+	int nseen = 0;
 	char *r;
 
 	(void)state;
@@ -954,6 +967,12 @@ test_source(void **state)
 	select_calls = 0;
 	r = run("sum(rate(http_requests_total[5m])) / count(up) + load1", &src);
 	assert_int_equal(select_calls, 3);
+	free(r);
+	watched.seen = count_seen;
+	watched.seen_arg = &nseen;
+	r = run("up > 0", &watched);
+	assert_string_equal(r, "up{job=\"api\"} 1");
+	assert_int_equal(nseen, 3); /* api, web, and edge: the test source's range includes 700 */
 	free(r);
 }
 

@@ -93,16 +93,53 @@ teardown(void **state)
 }
 
 static struct expr_series *
-sel(struct fixture *f, const char *name, const char *host, double start, double end, size_t *n)
+sel_latest(struct fixture *f, const char *name, const char *host, double start, double end,
+    int latest, size_t *n)
 {
 	struct expr_matcher m[2] = { { "__name__", EXPR_MATCH_EQ, name, NULL },
 		{ "host", EXPR_MATCH_EQ, host, NULL } };
 	struct expr_series *s = NULL;
 	char err[256];
 
-	assert_int_equal(f->src.select(f->src.arg, m, host ? 2 : 1, start, end, &s, n, err,
-	    sizeof(err)), 0);
+	assert_int_equal(f->src.select(f->src.arg, m, host ? 2 : 1, start, end, latest, &s, n,
+	    err, sizeof(err)), 0);
 	return s;
+}
+
+static struct expr_series *
+sel(struct fixture *f, const char *name, const char *host, double start, double end, size_t *n)
+{
+	return sel_latest(f, name, host, start, end, 0, n);
+}
+
+/*
+ * For an instant selector (latest) the newest point in the range is enough: the latest
+ * sample, the newest window point before end, or the files' newest row before the window.
+ */
+static void
+test_latest(void **state)
+{
+	struct fixture *f = *state;
+	double old = f->t1 - WINDOW - 1800;
+	size_t n;
+	struct expr_series *s = sel_latest(f, "g", "a", f->t1 - 300, f->t1, 1, &n);
+
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].n, 1);
+	assert_true(s[0].ts[0] == f->t1 && s[0].v[0] == floor((f->t1 - 1) / 60));
+	expr_series_free(s, n);
+	s = sel_latest(f, "g", "a", f->t1 - 300, f->t1 - 15, 1, &n);
+	assert_int_equal(n, 1);
+	assert_true(s[0].ts[s[0].n - 1] == f->t1 - 20);
+	expr_series_free(s, n);
+	s = sel_latest(f, "g", "a", old - 300, old, 1, &n);
+	assert_int_equal(n, 1);
+	assert_true(s[0].n >= 1 && s[0].ts[s[0].n - 1] <= old && s[0].ts[s[0].n - 1] > old - 300);
+	assert_true(fabs(s[0].v[s[0].n - 1] - floor((s[0].ts[s[0].n - 1] - 1) / 60)) <= 1);
+	expr_series_free(s, n);
+	s = sel_latest(f, "g", "a", f->t1 + 10, f->t1 + 300, 1, &n);
+	assert_int_equal(n, 0);
+	expr_series_free(s, n);
 }
 
 /* A range inside the window comes from memory: every sample, exact, in time order. */
@@ -186,14 +223,14 @@ test_matchers(void **state)
 	char err[256];
 
 	assert_int_equal(regcomp(&re, "^(g|c_total)$", REG_EXTENDED | REG_NOSUB), 0);
-	assert_int_equal(f->src.select(f->src.arg, m, 2, f->t1 - 60, f->t1, &s, &n, err,
+	assert_int_equal(f->src.select(f->src.arg, m, 2, f->t1 - 60, f->t1, 0, &s, &n, err,
 	    sizeof(err)), 0);
 	assert_int_equal(n, 2);
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(s[i].labels[0].value, "a");
 	expr_series_free(s, n);
 	/* before the first sample nothing matches */
-	assert_int_equal(f->src.select(f->src.arg, m, 2, f->t0 - 7200, f->t0 - 3600, &s, &n, err,
+	assert_int_equal(f->src.select(f->src.arg, m, 2, f->t0 - 7200, f->t0 - 3600, 0, &s, &n, err,
 	    sizeof(err)), 0);
 	assert_int_equal(n, 0);
 	expr_series_free(s, n);
@@ -215,7 +252,7 @@ test_restart(void **state)
 
 	history_set_clock(h, fake_now);
 	history_source(h, &src);
-	assert_int_equal(src.select(src.arg, m, 1, f->t1 - 3600, f->t1, &s, &n, err, sizeof(err)), 0);
+	assert_int_equal(src.select(src.arg, m, 1, f->t1 - 3600, f->t1, 0, &s, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(s[i].n >= 50);
@@ -364,6 +401,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_latest),
 		cmocka_unit_test(test_rrd_gauge),
 		cmocka_unit_test(test_rrd_counter),
 		cmocka_unit_test(test_matchers),
