@@ -111,6 +111,107 @@ struct cfg_record {
 	struct cfg_loc *locs;   /* private */
 };
 
+/* [notifier NAME] type = ... (docs/notifications.md). */
+enum cfg_notifier_kind {
+	CFG_NOTIFIER_EMAIL,
+	CFG_NOTIFIER_WEBHOOK,
+	CFG_NOTIFIER_ALERTMANAGER,
+	CFG_NOTIFIER_EXEC
+};
+/* email: starttls = required|opportunistic|off */
+enum cfg_starttls { CFG_STARTTLS_REQUIRED, CFG_STARTTLS_OPPORTUNISTIC, CFG_STARTTLS_OFF };
+/* webhook: format = generic|slack|alertmanager|pagerduty */
+enum cfg_webhook_format {
+	CFG_FORMAT_GENERIC,
+	CFG_FORMAT_SLACK,
+	CFG_FORMAT_ALERTMANAGER,
+	CFG_FORMAT_PAGERDUTY
+};
+
+/*
+ * One [notifier NAME] section: a receiver of notifications. Keys of other types than the
+ * section's are rejected at load; the ones a type requires are checked there too. Secrets
+ * (password, secret, routing_key) are read from their files at load (mode 0600, one line)
+ * and wiped by cfg_free; they never appear in a message.
+ */
+struct cfg_notifier {
+	char *name;            /* letters, digits, '_', '.', '-'; unique */
+	int type;              /* enum cfg_notifier_kind; required */
+	double timeout;        /* one delivery attempt, default 30s */
+	/* email */
+	char *server;          /* "host:port" (required; port 25 when left out) */
+	int starttls;          /* enum cfg_starttls, default required */
+	char *ca_file;         /* certificates trusted for STARTTLS; NULL: the system store */
+	char *username;        /* AUTH PLAIN/LOGIN; needs password_file */
+	char *password;        /* from password_file */
+	char *password_file;
+	char *from;            /* required: "addr@example.org" or "Name <addr@example.org>" */
+	char **to;             /* required: comma-separated addresses */
+	size_t nto;
+	/* webhook and alertmanager */
+	char *url;             /* required: http:// or https://; alertmanager: its base URL */
+	int format;            /* webhook: enum cfg_webhook_format, default generic */
+	char *secret;          /* webhook: HMAC-SHA256 key, from secret_file; NULL: unsigned */
+	char *secret_file;
+	char *routing_key;     /* webhook, format pagerduty: from routing_key_file (required there) */
+	char *routing_key_file;
+	struct cfg_kv *headers; /* header.NAME = value, in file order (webhook, alertmanager) */
+	size_t nheaders;
+	/* exec */
+	char *command;         /* required: program and arguments, split on blanks, no shell */
+	const char *file;      /* where the section header is */
+	int line;
+	struct cfg_loc *locs;  /* private: see cfg_section_where */
+};
+
+/*
+ * One [route NAME] section. Routes are tried in file order; an alert goes to the first
+ * whose match it satisfies, and on to the next ones while the matched route says continue.
+ * [route default] (no match) takes what no other route took.
+ */
+struct cfg_route {
+	char *name;
+	struct cfg_expr match;  /* label matchers as in a selector's braces; text NULL: any alert */
+	char **notify;          /* [notifier NAME]s, at least one, each defined */
+	size_t nnotify;
+	int continue_;          /* "continue", default no */
+	char **group_by;        /* default "alertname"; "..." alone: every label */
+	size_t ngroup_by;
+	double group_wait;      /* default 30s */
+	double group_interval;  /* default 5m */
+	double repeat_interval; /* default 4h */
+	double escalate_after;  /* 0: no escalation */
+	char *escalate_to;      /* a [notifier NAME]; required with escalate_after */
+	const char *file;
+	int line;
+	struct cfg_loc *locs;
+};
+
+/* One [inhibit NAME] section: a firing source alert mutes matching target alerts. */
+struct cfg_inhibit {
+	char *name;
+	struct cfg_expr source; /* source_match: required */
+	struct cfg_expr target; /* target_match: required */
+	char **equal;           /* labels source and target must share; may be empty */
+	size_t nequal;
+	const char *file;
+	int line;
+	struct cfg_loc *locs;
+};
+
+/* One [maintenance NAME] section: a recurring window that mutes matching alerts. */
+struct cfg_maintenance {
+	char *name;
+	char *schedule;         /* 5-field cron: when the window opens; required */
+	char *timezone;         /* the cron's time zone (tz database name), NULL: local time */
+	double duration;        /* how long it stays open; required, > 0 */
+	struct cfg_expr match;  /* required */
+	char *comment;
+	const char *file;
+	int line;
+	struct cfg_loc *locs;
+};
+
 /* The whole configuration. All strings are owned by the struct; cfg_free frees them. */
 struct cfg {
 	/* [reeve] */
@@ -131,6 +232,7 @@ struct cfg {
 	unsigned http_threads;     /* default 2 */
 	uint64_t push_max_body;    /* bytes of a POST to /api/v1/push or /events, default 4 MiB */
 	double push_ttl;           /* seconds a pushed series lives unless renewed, 0 = for ever */
+	char *external_url;        /* reeve's address as users reach it, for links; NULL: none */
 	/* [store] */
 	char *rrdcached;      /* NULL, "unix:/path", "/path" or "host:port" */
 	char *preset;         /* RRA preset name, default "default" */
@@ -149,6 +251,19 @@ struct cfg {
 	size_t nalerts;
 	struct cfg_record *records;
 	size_t nrecords;
+	/* [outbox]: delivery of notifications (docs/notifications.md) */
+	double retry_initial; /* first wait after a failed attempt, default 10s */
+	double retry_factor;  /* each further wait is this many times longer, default 2 */
+	double retry_max;     /* the longest wait, default 10m */
+	double max_age;       /* older undelivered messages go to the dead letters, default 24h */
+	struct cfg_notifier *notifiers;
+	size_t nnotifiers;
+	struct cfg_route *routes;
+	size_t nroutes;
+	struct cfg_inhibit *inhibits;
+	size_t ninhibits;
+	struct cfg_maintenance *maintenances;
+	size_t nmaintenances;
 
 	char **files; /* every file read, interned; cfg_probe_opt.file etc. point here */
 	size_t nfiles;
