@@ -2491,6 +2491,29 @@ cfg_check_exprs(const struct cfg *cfg, int (*check)(void *arg, const char *text,
 	return rc ? -1 : 0;
 }
 
+int
+cfg_check_matchers(const struct cfg *cfg, int (*check)(void *arg, const char *text, char *err,
+    size_t errlen), void *arg, struct cfg_errors *errs)
+{
+	char sl[192];
+	int rc = 0;
+
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		snprintf(sl, sizeof(sl), "[route %s]", cfg->routes[i].name);
+		rc |= check_expr(sl, "match", &cfg->routes[i].match, check, arg, errs);
+	}
+	for (size_t i = 0; i < cfg->ninhibits; i++) {
+		snprintf(sl, sizeof(sl), "[inhibit %s]", cfg->inhibits[i].name);
+		rc |= check_expr(sl, "source_match", &cfg->inhibits[i].source, check, arg, errs);
+		rc |= check_expr(sl, "target_match", &cfg->inhibits[i].target, check, arg, errs);
+	}
+	for (size_t i = 0; i < cfg->nmaintenances; i++) {
+		snprintf(sl, sizeof(sl), "[maintenance %s]", cfg->maintenances[i].name);
+		rc |= check_expr(sl, "match", &cfg->maintenances[i].match, check, arg, errs);
+	}
+	return rc ? -1 : 0;
+}
+
 static struct cfg *
 load(const char *path, const char *text, const char *name, struct cfg_errors *errs)
 {

@@ -316,6 +316,12 @@ const struct cfg_loc *cfg_section_where(const void *el, const char *kind, const 
 int cfg_check_exprs(const struct cfg *cfg, int (*check)(void *arg, const char *text,
     char *err, size_t errlen), void *arg, struct cfg_errors *errs);
 
+/*
+ * The same for the label matchers of [route] match, [inhibit] source_match and
+ * target_match, and [maintenance] match (expr_parse_matchers plugs in).
+ */
+int cfg_check_matchers(const struct cfg *cfg, int (*check)(void *arg, const char *text,
+    char *err, size_t errlen), void *arg, struct cfg_errors *errs);
 /* Free a cfg, wiping the secrets first; cfg_free(NULL) is a no-op. */
 void cfg_free(struct cfg *cfg);
 

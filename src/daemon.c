@@ -98,6 +98,7 @@ load_all(const char *path, struct cfg_errors *errs, struct probe_inst ***probes,
 	log_set_level(cfg->log_level);
 	/* every rule expression parses (errors with file:line and column), then the probes */
 	if (cfg_check_exprs(cfg, ruler_check_expr, NULL, errs) == -1 ||
+	    cfg_check_matchers(cfg, ruler_check_matchers, NULL, errs) == -1 ||
 	    plugin_create_all(cfg, errs, probes, n) == -1) {
 		cfg_free(cfg);
 		return NULL;
