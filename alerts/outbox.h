@@ -67,13 +67,6 @@ void outbox_start(struct outbox *ob);
 int outbox_put(struct outbox *ob, const char *receiver, const char *key, const char *subject,
     const void *body, size_t len, char id[OUTBOX_ID_LEN], char *err, size_t errlen);
 
-/*
- * Deliver message id now, on the calling thread, as its worker would (`reeve notify
- * test`): sent ones leave the spool, permanent failures go to dead/, temporary ones stay
- * queued for the daemon. Fills res. Returns 0, or -1 when there is no such message.
- */
-int outbox_deliver(struct outbox *ob, const char *id, struct notify_result *res);
-
 /* Use cfg from now on (its receivers and retry settings): workers are restarted. */
 void outbox_reload(struct outbox *ob, const struct cfg *cfg);
 
