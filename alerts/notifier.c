@@ -9,11 +9,10 @@
 
 /*
  * The types, by enum cfg_notifier_kind. Weak while the types are merged one by one: a type
- * not linked in is NULL and its notifiers fail with a clear message.
+ * not linked in is NULL and its notifiers fail with a clear message. (A weak reference does
+ * not pull a member out of libreeve.a: a merged type is declared strongly, in notify.h.)
  */
 extern const struct notifier_type notifier_email __attribute__((weak));
-extern const struct notifier_type notifier_webhook __attribute__((weak));
-extern const struct notifier_type notifier_alertmanager __attribute__((weak));
 extern const struct notifier_type notifier_exec __attribute__((weak));
 
 const struct notifier_type *
