@@ -765,6 +765,7 @@ build_headers(const struct cfg_notifier *n, const char *key, const unsigned char
     size_t len, struct curl_slist **list, char *err, size_t errlen)
 {
 	char sig[WEBHOOK_SIG_SIZE], ts[32];
+	struct curl_slist *l;
 	long long now;
 	size_t i;
 
@@ -772,9 +773,12 @@ build_headers(const struct cfg_notifier *n, const char *key, const unsigned char
 	    errlen) == -1 ||
 	    httpclient_add_header(list, "Idempotency-Key", key, strlen(key), err, errlen) == -1)
 		return -1;
-	/* no "Expect: 100-continue" round trip for a large body */
-	if (httpclient_add_header(list, "Expect", "", 0, err, errlen) == -1)
+	/* "Expect:" removes libcurl's "Expect: 100-continue" (a round trip for a large body) */
+	if ((l = curl_slist_append(*list, "Expect:")) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	*list = l;
 	for (i = 0; i < n->nheaders; i++) {
 		const struct cfg_kv *h = &n->headers[i];
 
