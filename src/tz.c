@@ -15,7 +15,7 @@
 #define TZ_FILE_MAX (1u << 20)		/* bytes of a TZif file read at most (real ones: < 4 KiB) */
 #define TZ_OFFSET_MAX (26 * 3600L)	/* UTC offsets beyond this are refused (real: -12h..+14h) */
 #define TZ_RULE_TIME_MAX (167 * 3600L)	/* RFC 8536: a rule's time of day is within +-167h */
-#define TZ_T_MAX ((int64_t)1 << 48)	/* tz_span's domain: +-8.9 million years */
+#define TZ_T_MAX ((int64_t)1 << 48)	/* tz_span follows zones this far: 8.9 million years */
 
 /* A day of the year in a POSIX TZ rule: Jn, n or Mm.w.d, and the local time on it. */
 struct tz_date {
@@ -256,13 +256,14 @@ rule_instant(int64_t y, const struct tz_date *dt, long off)
 
 /*
  * The offset the rule gives at t, and the span [*start, *end) of rule transitions around
- * it (from the transitions of the years before, of and after t's).
+ * it: from the transitions of the rule's years t's year -2 to +2 (a rule's time may move
+ * its instant up to a week into another year, so the next one may be of year +2).
  */
 static long
 rule_span(const struct tz_rule *r, int64_t t, int64_t *start, int64_t *end)
 {
-	int64_t y, when[6], tmp;
-	long off[6], o, tmpo;
+	int64_t y, when[10], tmp;
+	long off[10], o, tmpo;
 	int m, d, i, j, n = 0;
 
 	*start = INT64_MIN;
@@ -270,7 +271,7 @@ rule_span(const struct tz_rule *r, int64_t t, int64_t *start, int64_t *end)
 	if (!r->has_dst)
 		return r->std_off;
 	tz_civil_from_days(t / 86400 - (t % 86400 < 0), &y, &m, &d);
-	for (i = -1; i <= 1; i++) {
+	for (i = -2; i <= 2; i++) {
 		when[n] = rule_instant(y + i, &r->start, r->std_off);
 		off[n++] = r->dst_off;
 		when[n] = rule_instant(y + i, &r->end, r->dst_off);
@@ -574,24 +575,14 @@ tz_free(struct tz *z)
 	free(z);
 }
 
-/*
- * tz_span: the UTC offset (seconds east) in effect at instant t, and the span of time
- * [*start, *end) around t during which it holds (INT64_MIN and INT64_MAX when it holds
- * for ever that way). Spans may border on spans of the same offset (a change of name or of
- * DST flag only). t is taken within +-2^48 seconds (beyond, the answer is that of the limit).
- */
-long
-tz_span(const struct tz *z, int64_t t, int64_t *start, int64_t *end)
+/* tz_span's answer for t within +-TZ_T_MAX, the spans not clipped to that. */
+static long
+span(const struct tz *z, int64_t t, int64_t *start, int64_t *end)
 {
 	size_t lo, hi, mid;
 	int64_t rs, re;
 	long off;
 
-	if (t > TZ_T_MAX || t < -TZ_T_MAX) {
-		off = tz_span(z, t > 0 ? TZ_T_MAX : -TZ_T_MAX, start, end);
-		*(t > 0 ? end : start) = t > 0 ? INT64_MAX : INT64_MIN;
-		return off;
-	}
 	*start = INT64_MIN;
 	*end = INT64_MAX;
 	if (z->ntrans > 0 && t < z->trans[0]) {
@@ -620,5 +611,37 @@ tz_span(const struct tz *z, int64_t t, int64_t *start, int64_t *end)
 	*end = re;
 	if (z->ntrans > 0 && *start < z->trans[z->ntrans - 1])
 		*start = z->trans[z->ntrans - 1];
+	return off;
+}
+
+/*
+ * tz_span: the UTC offset (seconds east) in effect at instant t, and the span of time
+ * [*start, *end) around t during which it holds. Spans may border on spans of the same
+ * offset (a change of name or of DST flag only). Zones are followed within +-2^48 seconds
+ * (8.9 million years); beyond, each side is one span [INT64_MIN, -2^48) and
+ * (2^48, INT64_MAX) with the offset at the limit.
+ */
+long
+tz_span(const struct tz *z, int64_t t, int64_t *start, int64_t *end)
+{
+	long off;
+
+	if (t > TZ_T_MAX) {
+		off = span(z, TZ_T_MAX, start, end);
+		*start = TZ_T_MAX + 1;
+		*end = INT64_MAX;
+		return off;
+	}
+	if (t < -TZ_T_MAX) {
+		off = span(z, -TZ_T_MAX, start, end);
+		*start = INT64_MIN;
+		*end = -TZ_T_MAX;
+		return off;
+	}
+	off = span(z, t, start, end);
+	if (*start < -TZ_T_MAX)
+		*start = -TZ_T_MAX;
+	if (*end > TZ_T_MAX)
+		*end = TZ_T_MAX + 1;
 	return off;
 }
