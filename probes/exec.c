@@ -1,35 +1,22 @@
 /* exec.c: the exec probe: runs a command (no shell) and reads its Nagios or Prometheus output. */
 #include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <reeve-probe.h>
 
-#include "exec.h"
 #include "nagios.h"
+/* src/spawn.c runs the command; it is compiled into this module (a probe cannot link libreeve) */
+#include "spawn.h"
 
 #define EXEC_TIMEOUT_SHARE 0.75		/* default command_timeout: this share of the probe's */
 #define EXEC_DEFAULT_MAX_OUTPUT (1u << 20)
 #define EXEC_MAX_OUTPUT_LIMIT (64u << 20)
-#define EXEC_STDERR_KEEP 4096		/* bytes of stderr kept (the rest is read and dropped) */
-#define EXEC_READ_CHUNK (64u << 10)	/* bytes read from a pipe between two deadline checks */
-#define EXEC_STDERR_DRAIN (1u << 20)	/* bytes read from stderr after the command exited */
-#define EXEC_KILL_GRACE 0.5		/* seconds between SIGTERM and SIGKILL (at most) */
-#define EXEC_POLL_TICK 0.05		/* seconds between checks that the command exited */
 #define EXEC_WARN_EVERY 600.0		/* seconds between two warnings about bad perfdata */
 #define EXEC_MSG_MAX 200		/* bytes of stderr or status quoted in a message */
 
@@ -78,7 +65,7 @@ static const struct reeve_metric m_perf[5][3] = {
 
 struct exec_state {
 	const struct reeve_host *host;
-	struct exec_cmdline cmd;
+	struct spawn_argv cmd;
 	char **envp;			/* NULL-terminated, each "NAME=value" */
 	size_t nenv;
 	char *workdir;
@@ -95,475 +82,8 @@ struct exec_state {
 	double timeouts;
 };
 
-/* ---- the command line ------------------------------------------------------------------ */
-
-static int
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/*
- * split_command: split s into arguments: white space separates them, double quotes
- * group (and may stand inside a word: a"b c" is one argument), a backslash takes the next
- * character literally, in quotes or not. Nothing else is special: no variables, no globs,
- * no single quotes. Fills *cmd (free with cmdline_free); returns 0, or -1 with the
- * reason and its position in err.
- */
-REEVE_STATIC int
-split_command(const char *s, struct exec_cmdline *cmd, char *err, size_t errlen)
-{
-	size_t len = strlen(s), maxargs = len / 2 + 2, quote_at = 0;
-	const char *p = s;
-	char *w;
-	int in_word = 0, quoted = 0;
-
-	memset(cmd, 0, sizeof(*cmd));
-	/* every argument takes at most its own bytes plus a NUL in place of a separator */
-	if ((cmd->buf = malloc(len + 1)) == NULL ||
-	    (cmd->argv = calloc(maxargs, sizeof(*cmd->argv))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	w = cmd->buf;
-	for (; *p != '\0'; p++) {
-		if (!quoted && is_blank(*p)) {
-			if (in_word) {
-				*w++ = '\0';
-				in_word = 0;
-			}
-			continue;
-		}
-		if (!in_word) {
-			cmd->argv[cmd->argc++] = w;
-			in_word = 1;
-		}
-		if (*p == '"') {
-			quoted = !quoted;
-			quote_at = (size_t)(p - s) + 1;
-		} else if (*p == '\\') {
-			if (p[1] == '\0') {
-				snprintf(err, errlen, "a backslash ends the command (at character %zu): "
-				    "write \\\\ for a backslash", (size_t)(p - s) + 1);
-				goto fail;
-			}
-			*w++ = *++p;
-		} else
-			*w++ = *p;
-	}
-	if (quoted) {
-		snprintf(err, errlen, "the double quote at character %zu is not closed", quote_at);
-		goto fail;
-	}
-	if (in_word)
-		*w = '\0';
-	if (cmd->argc == 0) {
-		snprintf(err, errlen, "is empty (expected /path/to/program [arguments])");
-		goto fail;
-	}
-	cmd->argv[cmd->argc] = NULL;
-	return 0;
-fail:
-	cmdline_free(cmd);
-	return -1;
-}
-
-/* cmdline_free: release what split_command filled in; cmd may be zeroed. */
-REEVE_STATIC void
-cmdline_free(struct exec_cmdline *cmd)
-{
-	free(cmd->argv);
-	free(cmd->buf);
-	memset(cmd, 0, sizeof(*cmd));
-}
-
-/* ---- running it ------------------------------------------------------------------------- */
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
-sleep_s(double s)
-{
-	struct timespec ts;
-
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-/* Make a pipe whose ends are >= 3 (a daemon may run with 0-2 closed), close-on-exec. */
-static int
-make_pipe(int fds[2])
-{
-	int i, fd;
-
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		if (fds[i] >= 3)
-			continue;
-		if ((fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) == -1) {
-			close(fds[0]);
-			close(fds[1]);
-			return -1;
-		}
-		close(fds[i]);
-		fds[i] = fd;
-	}
-	return 0;
-}
-
-static void
-close_fd(int *fd)
-{
-	if (*fd != -1) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-/* A growing output buffer that refuses to pass a limit. */
-struct sink {
-	char *data;
-	size_t len;
-	size_t cap;
-	size_t limit;		/* bytes kept at most */
-	size_t seen;		/* bytes read, kept or not */
-	int fd;
-	int eof;
-};
-
-/*
- * Read what fd has now, at most budget bytes. Returns 1 when data came, 0 when none is
- * available (or EOF), -1 on a read error (errno set).
- */
-static int
-sink_read(struct sink *k, size_t budget)
-{
-	char tmp[16384];
-	size_t want, keep;
-	ssize_t n;
-	int got = 0;
-
-	while (!k->eof && budget > 0) {
-		want = budget < sizeof(tmp) ? budget : sizeof(tmp);
-		n = read(k->fd, tmp, want);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return got;
-		if (n == -1)
-			return -1;
-		if (n == 0) {
-			k->eof = 1;
-			break;
-		}
-		got = 1;
-		budget -= (size_t)n;
-		k->seen += (size_t)n;
-		keep = k->len < k->limit ? k->limit - k->len : 0;
-		if (keep > (size_t)n)
-			keep = (size_t)n;
-		if (keep == 0)
-			continue;
-		if (k->len + keep + 1 > k->cap) {
-			size_t ncap = k->cap ? k->cap : 4096;
-
-			while (ncap < k->len + keep + 1)
-				ncap *= 2;
-			if ((k->data = realloc(k->data, ncap)) == NULL)
-				abort();
-			k->cap = ncap;
-		}
-		memcpy(k->data + k->len, tmp, keep);
-		k->len += keep;
-		k->data[k->len] = '\0';
-	}
-	return got;
-}
-
-/* Has the child exited? Leaves it a zombie (WNOWAIT) so its pid, our group id, stays ours. */
-static int
-child_exited(pid_t pid)
-{
-	siginfo_t si;
-
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1)
-		return errno == ECHILD;	/* someone else reaped it (SIGCHLD ignored) */
-	return si.si_pid == pid;
-}
-
-/* Does anything of the process group still exist (zombies included)? */
-static int
-group_alive(pid_t pgid)
-{
-	return kill(-pgid, 0) == 0 || errno == EPERM;
-}
-
-/*
- * Wait for the direct child to be reapable until deadline (monotonic), then reap it;
- * returns 0 with its status, or -1 when the deadline passed first (not reaped).
- */
-static int
-reap_by(pid_t pid, double deadline, int *status)
-{
-	double tick = 0.001;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 0;
-		if (r == -1 && errno == ECHILD) {
-			*status = -1;
-			return 0;
-		}
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (mono() >= deadline)
-			return -1;
-		sleep_s(tick);
-		if (tick < 0.02)
-			tick *= 2;
-	}
-}
-
-/*
- * End the command: when it still runs, SIGTERM to its process group, SIGKILL after the
- * grace; always reap it; then whatever else is left in its group (background processes
- * it started) gets SIGTERM, and SIGKILL after the grace. *status receives its wait status
- * (-1 when it could not be had).
- */
-static void
-finish_child(pid_t pid, int still_running, double grace, int *status, int *leftovers)
-{
-	double tick = 0.001, deadline;
-
-	*leftovers = 0;
-	if (still_running)
-		kill(-pid, SIGTERM);
-	if (reap_by(pid, mono() + (still_running ? grace : 0), status) == -1) {
-		kill(-pid, SIGKILL);
-		while (waitpid(pid, status, 0) == -1 && errno == EINTR)
-			;
-	}
-	if (!group_alive(pid))
-		return;
-	*leftovers = 1;
-	kill(-pid, SIGTERM);
-	deadline = mono() + grace;
-	while (group_alive(pid) && mono() < deadline) {
-		sleep_s(tick);
-		if (tick < 0.02)
-			tick *= 2;
-	}
-	if (group_alive(pid))
-		kill(-pid, SIGKILL);
-}
-
-/* result_free: release the output a run kept; r may be zeroed. */
-REEVE_STATIC void
-result_free(struct exec_result *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-/*
- * run_command: run argv[0] (an absolute path) with exactly envp as its environment, in dir,
- * in a process group of its own, with stdin from /dev/null and nothing open but 0, 1, 2.
- * Reads stdout (at most max_output bytes) and stderr (the first EXEC_STDERR_KEEP bytes
- * kept) until the command exits. Once it has exited, what it wrote is read and anything it
- * left in its group is killed (a background process holding the pipes does not keep the
- * run waiting). At timeout seconds, or when stdout passes max_output, the group is killed:
- * SIGTERM, then SIGKILL after a grace of a quarter of the timeout, at most EXEC_KILL_GRACE.
- * The child is always reaped.
- *
- * Returns 0 when the command ran to its end, whatever its exit code; -1 with a message in
- * err when it could not be started, timed out (r->timed_out), wrote too much
- * (r->too_much) or its output could not be read. r is filled in both cases (the caller
- * frees it with result_free).
- */
-REEVE_STATIC int
-run_command(char *const argv[], char *const envp[], const char *dir, double timeout,
-    size_t max_output, struct exec_result *r, char *err, size_t errlen)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	struct sink out = { 0 }, serr = { 0 };
-	struct pollfd pfd[2];
-	sigset_t none, all;
-	double start, deadline, now, wait;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int rc, status = -1, exited = 0, nfd, leftovers, failed = 0;
-	size_t tick_ms, budget;
-	pid_t pid;
-
-	memset(r, 0, sizeof(*r));
-	r->exit_code = -1;
-	start = mono();
-	if (make_pipe(outp) == -1 || make_pipe(errp) == -1) {
-		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
-		close_fd(&outp[0]);
-		close_fd(&outp[1]);
-		return -1;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigfillset(&all);
-	/* the daemon's threads block signals and it ignores SIGPIPE: none of that is inherited */
-	if ((rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF)) != 0 ||
-	    (rc = posix_spawnattr_setpgroup(&at, 0)) != 0 ||
-	    (rc = posix_spawnattr_setsigmask(&at, &none)) != 0 ||
-	    (rc = posix_spawnattr_setsigdefault(&at, &all)) != 0 ||
-	    (rc = posix_spawn_file_actions_addchdir_np(&fa, dir)) != 0 ||
-	    (rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, outp[1], 1)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, errp[1], 2)) != 0 ||
-	    (rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) != 0) {
-		snprintf(err, errlen, "cannot prepare to run %s: %s", argv[0], strerror(rc));
-		failed = 1;
-	} else if ((rc = posix_spawn(&pid, argv[0], &fa, &at, argv, envp)) != 0) {
-		snprintf(err, errlen, "cannot run %s (in %s): %s", argv[0], dir, strerror(rc));
-		failed = 1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close_fd(&outp[1]);
-	close_fd(&errp[1]);
-	if (failed) {
-		close_fd(&outp[0]);
-		close_fd(&errp[0]);
-		r->duration = mono() - start;
-		return -1;
-	}
-	r->pid = pid;
-	out.fd = outp[0];
-	out.limit = max_output;
-	serr.fd = errp[0];
-	serr.limit = EXEC_STDERR_KEEP;
-	fcntl(out.fd, F_SETFL, O_NONBLOCK);
-	fcntl(serr.fd, F_SETFL, O_NONBLOCK);
-	deadline = start + timeout;
-	tick_ms = 1;
-	for (;;) {
-		if (child_exited(pid)) {
-			/* all it wrote is in the pipes now: take it, without waiting for EOF */
-			exited = 1;
-			if (sink_read(&out, max_output + 1 - out.seen) == -1 ||
-			    sink_read(&serr, EXEC_STDERR_DRAIN) == -1) {
-				snprintf(err, errlen, "reading the output of %s: %s", argv[0], strerror(errno));
-				failed = 1;
-			}
-			break;
-		}
-		now = mono();
-		if (now >= deadline) {
-			r->timed_out = 1;
-			break;
-		}
-		nfd = 0;
-		if (!out.eof) {
-			pfd[nfd].fd = out.fd;
-			pfd[nfd++].events = POLLIN;
-		}
-		if (!serr.eof) {
-			pfd[nfd].fd = serr.fd;
-			pfd[nfd++].events = POLLIN;
-		}
-		/* exit is not pollable: check it every tick; right after EOF it comes soon */
-		wait = nfd == 2 ? EXEC_POLL_TICK : (double)tick_ms / 1000;
-		if (nfd < 2 && tick_ms < EXEC_POLL_TICK * 1000)
-			tick_ms *= 2;
-		if (wait > deadline - now)
-			wait = deadline - now;
-		if (poll(pfd, (nfds_t)nfd, (int)(wait * 1000) + 1) == -1 && errno != EINTR) {
-			snprintf(err, errlen, "poll: %s", strerror(errno));
-			failed = 1;
-			break;
-		}
-		/* bounded reads, so that a flood still lets the deadline be checked */
-		budget = max_output + 1 - out.seen;
-		if (sink_read(&out, budget < EXEC_READ_CHUNK ? budget : EXEC_READ_CHUNK) == -1 ||
-		    sink_read(&serr, EXEC_READ_CHUNK) == -1) {
-			snprintf(err, errlen, "reading the output of %s: %s", argv[0], strerror(errno));
-			failed = 1;
-			break;
-		}
-		if (out.seen > max_output)
-			break;
-	}
-	if (out.seen > max_output)
-		r->too_much = 1;
-	finish_child(pid, !exited, timeout / 4 < EXEC_KILL_GRACE ? timeout / 4 : EXEC_KILL_GRACE,
-	    &status, &leftovers);
-	close_fd(&out.fd);
-	close_fd(&serr.fd);
-	r->duration = mono() - start;
-	r->leftovers = leftovers;
-	if (status != -1 && WIFEXITED(status))
-		r->exit_code = WEXITSTATUS(status);
-	else if (status != -1 && WIFSIGNALED(status)) {
-		r->signaled = 1;
-		r->exit_code = -WTERMSIG(status);
-	}
-	r->out = out.data;
-	r->outlen = out.len;
-	r->err = serr.data;
-	r->errlen = serr.len;
-	if (r->too_much) {
-		snprintf(err, errlen, "%s wrote more than max_output (%zu bytes) to stdout: killed",
-		    argv[0], max_output);
-		return -1;
-	}
-	if (r->timed_out) {
-		snprintf(err, errlen, "%s did not finish within command_timeout (%.3gs): killed",
-		    argv[0], timeout);
-		return -1;
-	}
-	return failed ? -1 : 0;
-}
-
-/* ---- the probe -------------------------------------------------------------------------- */
-
-/* The first line of s (len bytes), printable, at most EXEC_MSG_MAX - 4 bytes, in buf. */
-static const char *
-first_line(const char *s, size_t len, char *buf, size_t buflen)
-{
-	size_t i, n = 0;
-
-	while (len > 0 && (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t')) {
-		s++;
-		len--;
-	}
-	for (i = 0; i < len && s[i] != '\n' && n + 4 < buflen; i++)
-		buf[n++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
-	while (n > 0 && buf[n - 1] == ' ')
-		n--;
-	if (i < len && s[i] != '\n' && n + 4 >= buflen) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-static void
-emit_run_metrics(struct exec_state *st, struct reeve_emitter *em, const struct exec_result *r,
+emit_run_metrics(struct exec_state *st, struct reeve_emitter *em, const struct spawn_result *r,
     int ran)
 {
 	const struct reeve_host *h = st->host;
@@ -593,7 +113,7 @@ warn_perfdata(struct exec_state *st, const struct nagios_output *no)
 
 /* The Nagios samples: the status, and the perfdata of a run that ended (ran). */
 static void
-emit_nagios(struct exec_state *st, struct reeve_emitter *em, const struct exec_result *r,
+emit_nagios(struct exec_state *st, struct reeve_emitter *em, const struct spawn_result *r,
     int ran)
 {
 	int status = ran ? nagios_status(r->exit_code, r->signaled) : 3;
@@ -642,17 +162,30 @@ static int
 exec_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 {
 	struct exec_state *st = state;
-	struct exec_result r;
+	struct spawn_cmd c = { 0 };
+	struct spawn_result r;
 	char line[EXEC_MSG_MAX];
 	int rc, ran;
 
-	rc = run_command(st->cmd.argv, st->envp, st->workdir, st->timeout, st->max_output, &r, err,
-	    errlen);
+	c.argv = st->cmd.argv;
+	c.envp = st->envp;
+	c.dir = st->workdir;
+	c.timeout = st->timeout;
+	c.max_output = st->max_output;
+	c.overflow_kills = 1;
+	rc = spawn_run(&c, &r, err, errlen);
+	/* the messages name the keys to change */
+	if (r.timed_out)
+		snprintf(err, errlen, "%s did not finish within command_timeout (%.3gs): killed",
+		    st->cmd.argv[0], st->timeout);
+	else if (r.too_much)
+		snprintf(err, errlen, "%s wrote more than max_output (%zu bytes) to stdout: killed",
+		    st->cmd.argv[0], st->max_output);
 	ran = rc == 0;
 	if (r.timed_out)
 		st->timeouts++;
 	if (r.errlen > 0)
-		st->host->log(REEVE_LOG_DEBUG, "stderr: %s", first_line(r.err, r.errlen, line,
+		st->host->log(REEVE_LOG_DEBUG, "stderr: %s", spawn_first_line(r.err, r.errlen, line,
 		    sizeof(line)));
 	if (r.leftovers)
 		st->host->log(REEVE_LOG_DEBUG, "processes the command left in its process group "
@@ -665,11 +198,11 @@ exec_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		if (r.signaled)
 			snprintf(err, errlen, "%s was killed by signal %d%s%s", st->cmd.argv[0],
 			    -r.exit_code, r.errlen ? "; stderr: " : "",
-			    r.errlen ? first_line(r.err, r.errlen, line, sizeof(line)) : "");
+			    r.errlen ? spawn_first_line(r.err, r.errlen, line, sizeof(line)) : "");
 		else
 			snprintf(err, errlen, "%s exited with code %d%s%s", st->cmd.argv[0],
 			    r.exit_code, r.errlen ? "; stderr: " : "",
-			    r.errlen ? first_line(r.err, r.errlen, line, sizeof(line)) : "");
+			    r.errlen ? spawn_first_line(r.err, r.errlen, line, sizeof(line)) : "");
 		rc = -1;
 	} else if (ran) {
 		struct reeve_text_opts o;
@@ -686,7 +219,7 @@ exec_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 			rc = -1;
 		}
 	}
-	result_free(&r);
+	spawn_result_free(&r);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -698,7 +231,7 @@ exec_destroy(void *state)
 
 	if (st == NULL)
 		return;
-	cmdline_free(&st->cmd);
+	spawn_argv_free(&st->cmd);
 	for (i = 0; i < st->nenv; i++)
 		free(st->envp[i]);
 	free(st->envp);
@@ -749,7 +282,6 @@ init_command(struct exec_state *st, struct reeve_probe_config *cfg)
 	const struct reeve_host *h = st->host;
 	const char *v = NULL, *s;
 	char msg[256];
-	struct stat sb;
 	size_t i;
 
 	for (i = 0; (s = h->opt_get(cfg, "command", i)) != NULL; i++)
@@ -758,26 +290,12 @@ init_command(struct exec_state *st, struct reeve_probe_config *cfg)
 		h->config_error(cfg, NULL, "missing key 'command' (the program to run and its arguments)");
 		return -1;
 	}
-	if (split_command(v, &st->cmd, msg, sizeof(msg)) == -1) {
+	if (spawn_split(v, &st->cmd, msg, sizeof(msg)) == -1) {
 		h->config_error(cfg, "command", "%s", msg);
 		return -1;
 	}
-	s = st->cmd.argv[0];
-	if (s[0] != '/') {
-		h->config_error(cfg, "command", "'%s' is not an absolute path (no shell and no PATH "
-		    "search: write /usr/bin/%s or wherever it is)", s, s);
-		return -1;
-	}
-	if (stat(s, &sb) == -1) {
-		h->config_error(cfg, "command", "%s: %s", s, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		h->config_error(cfg, "command", "%s is not a regular file", s);
-		return -1;
-	}
-	if (access(s, X_OK) == -1) {
-		h->config_error(cfg, "command", "%s is not executable: %s", s, strerror(errno));
+	if (spawn_check_program(st->cmd.argv[0], msg, sizeof(msg)) == -1) {
+		h->config_error(cfg, "command", "%s", msg);
 		return -1;
 	}
 	return 0;
