@@ -598,7 +598,13 @@ put_alert(void *arg, const struct rule_alert *x)
 	put_value(b, x->value);
 	buf_puts(b, ",\"severity\":");
 	buf_json_string(b, x->severity);
-	buf_printf(b, ",\"flapping\":%s}", x->flapping ? "true" : "false");
+	buf_printf(b, ",\"flapping\":%s", x->flapping ? "true" : "false");
+	{
+		char fp[17];
+
+		dispatch_fingerprint(x->rule, x->severity, x->labels, x->nlabels, fp);
+		buf_printf(b, ",\"fingerprint\":\"%s\"}", fp);
+	}
 }
 
 /* Fill c (arrays of cfg->nalerts) from the rule set. Lock held. */
