@@ -217,9 +217,8 @@ put_title(struct buf *t, const struct notify_group *g)
 
 /* ---- format generic ----------------------------------------------------------------------- */
 
-/* reeve's own format, version 1: docs/webhook-generic.schema.json */
-static void
-render_generic(const struct notify_group *g, struct buf *b)
+void
+webhook_generic_json(const struct notify_group *g, struct buf *b)
 {
 	struct buf url = { 0 };
 	size_t i;
@@ -904,7 +903,7 @@ webhook_render(const struct cfg_notifier *n, const struct notify_group *g,
 	(void)graph;
 	switch (n->format) {
 	case CFG_FORMAT_GENERIC:
-		render_generic(g, body);
+		webhook_generic_json(g, body);
 		return 0;
 	case CFG_FORMAT_SLACK:
 		render_slack(g, body);
