@@ -33,7 +33,6 @@ struct dalert {
 	char **metrics;
 	size_t nmetrics;
 	int firing;
-	int notified;                /* its firing was in a message (so its end will be) */
 	int escalated;               /* it went to its route's escalate_to */
 	double starts_at, ends_at, value;
 };
@@ -48,7 +47,8 @@ struct dgroup {
 	size_t nfps;
 	double next_flush;           /* when to look at it next (wall clock), 0: nothing due */
 	double last_sent;
-	unsigned long long last_hash; /* of the firing set last notified */
+	char **sent;                 /* the firing alerts its last message told (their end is owed) */
+	size_t nsent;
 	unsigned seq;                /* messages sent so far (part of the idempotency key) */
 };
 
@@ -77,6 +77,7 @@ struct dispatch {
 	pthread_cond_t wake;
 	pthread_t thread;
 	int started, stopping, dirty;
+	int held;                    /* a round of rules is under way: groups wait for its end */
 	const struct cfg *cfg;
 	struct droute *routes;
 	size_t nroutes;
@@ -132,6 +133,15 @@ strings_free(char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+static int
+listed(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
 }
 
 static const char *
@@ -230,6 +240,7 @@ group_free(struct dgroup *g)
 	free(g->route);
 	labels_free(g->glabels, g->nglabels);
 	strings_free(g->fps, g->nfps);
+	strings_free(g->sent, g->nsent);
 	free(g);
 }
 
@@ -413,7 +424,7 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 		}
 		if (is_new || !a->firing) {
 			a->starts_at = ev->to == RULE_FLAPPING ? ev->since : ev->time;
-			a->escalated = 0; /* a new incident (notified stays: its end is still owed) */
+			a->escalated = 0; /* a new incident */
 		}
 		if (!isfinite(a->starts_at))
 			a->starts_at = ev->time;
@@ -756,7 +767,7 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	struct dalert **inc;
 	size_t nal = 0, nfiring = 0, nres = 0, nacked = 0;
 	unsigned long long fh, rh;
-	int send, any_muted = 0;
+	int send, any_muted = 0, has_new = 0;
 	double esc;
 
 	if (r == NULL) {
@@ -775,8 +786,9 @@ flush_group(struct dispatch *d, size_t gi, double now)
 				any_muted = 1;
 				continue;
 			}
-			if (!pass && !a->notified)
-				continue; /* its firing was never told: neither is its end */
+			if (!pass && !listed(g->sent, g->nsent, a->fp))
+				continue; /* its firing was never told here: neither is its end */
+			has_new |= pass && !listed(g->sent, g->nsent, a->fp);
 			nacked += pass && acked(d, a, now);
 			fill(&al[nal], a);
 			inc[nal++] = a;
@@ -786,7 +798,8 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	fh = set_hash(al, nfiring);
 	rh = set_hash(al + nfiring, nres);
 	/* acknowledged alerts are not repeated; changes are still told */
-	send = nres > 0 || (nfiring > 0 && (fh != g->last_hash ||
+	/* as Alertmanager: a new firing alert or a resolved one is told; fewer firing is not */
+	send = nres > 0 || (nfiring > 0 && (has_new ||
 	    (now - g->last_sent >= r->cfg->repeat_interval && nacked < nfiring)));
 	if (send && send_group(d, r, g, r->cfg->notify, r->cfg->nnotify, "", al, nal, nfiring,
 	    fh, rh, now) == -1) {
@@ -798,11 +811,12 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	if (send) {
 		g->seq++;
 		g->last_sent = now;
+		strings_free(g->sent, g->nsent);
+		g->sent = xcalloc(nfiring ? nfiring : 1, sizeof(*g->sent));
 		for (size_t i = 0; i < nfiring; i++)
-			inc[i]->notified = 1;
+			g->sent[i] = xstrdup(inc[i]->fp);
+		g->nsent = nfiring;
 	}
-	if (send || nfiring == 0)
-		g->last_hash = fh;
 	free(al);
 	free(inc);
 	/* resolved alerts leave the group: told now, or never told */
@@ -810,6 +824,12 @@ flush_group(struct dispatch *d, size_t gi, double now)
 		const struct dalert *a = find_alert(d, g->fps[i], NULL);
 
 		if (a == NULL || !a->firing) {
+			for (size_t k = 0; k < g->nsent; k++)
+				if (strcmp(g->sent[k], g->fps[i]) == 0) {
+					free(g->sent[k]);
+					g->sent[k] = g->sent[--g->nsent];
+					break;
+				}
 			free(g->fps[i]);
 			g->fps[i] = g->fps[--g->nfps];
 			d->dirty = 1;
@@ -884,7 +904,6 @@ save_state(struct dispatch *d)
 		for (size_t j = 0; j < a->nmetrics; j++)
 			cJSON_AddItemToArray(m, cJSON_CreateString(a->metrics[j]));
 		cJSON_AddBoolToObject(o, "firing", a->firing);
-		cJSON_AddBoolToObject(o, "notified", a->notified);
 		cJSON_AddBoolToObject(o, "escalated", a->escalated);
 		cJSON_AddNumberToObject(o, "starts_at", a->starts_at);
 		cJSON_AddNumberToObject(o, "ends_at", a->ends_at);
@@ -896,7 +915,6 @@ save_state(struct dispatch *d)
 	for (size_t i = 0; i < d->ngroups; i++) {
 		const struct dgroup *g = d->groups[i];
 		cJSON *o = cJSON_CreateObject(), *f;
-		char h[24];
 
 		cJSON_AddStringToObject(o, "route", g->route);
 		cJSON_AddItemToObject(o, "labels", labels_json(g->glabels, g->nglabels));
@@ -905,8 +923,9 @@ save_state(struct dispatch *d)
 			cJSON_AddItemToArray(f, cJSON_CreateString(g->fps[j]));
 		cJSON_AddNumberToObject(o, "next_flush", g->next_flush);
 		cJSON_AddNumberToObject(o, "last_sent", g->last_sent);
-		snprintf(h, sizeof(h), "%016llx", g->last_hash);
-		cJSON_AddStringToObject(o, "last_hash", h);
+		f = cJSON_AddArrayToObject(o, "sent");
+		for (size_t j = 0; j < g->nsent; j++)
+			cJSON_AddItemToArray(f, cJSON_CreateString(g->sent[j]));
 		cJSON_AddNumberToObject(o, "seq", g->seq);
 		cJSON_AddItemToArray(groups, o);
 	}
@@ -970,7 +989,6 @@ load_state(struct dispatch *d)
 			if (cJSON_IsString(x))
 				a->metrics[a->nmetrics++] = xstrdup(x->valuestring);
 		a->firing = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "firing"));
-		a->notified = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "notified"));
 		a->escalated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "escalated"));
 		a->starts_at = num(it, "starts_at");
 		a->ends_at = num(it, "ends_at");
@@ -983,7 +1001,7 @@ load_state(struct dispatch *d)
 		d->alerts[d->nalerts++] = a;
 	}
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "groups")) {
-		const cJSON *route = cJSON_GetObjectItemCaseSensitive(it, "route"), *x, *h;
+		const cJSON *route = cJSON_GetObjectItemCaseSensitive(it, "route"), *x;
 		struct dgroup *g;
 		struct buf key = { 0 };
 
@@ -1003,9 +1021,11 @@ load_state(struct dispatch *d)
 			}
 		g->next_flush = num(it, "next_flush");
 		g->last_sent = num(it, "last_sent");
-		h = cJSON_GetObjectItemCaseSensitive(it, "last_hash");
-		if (cJSON_IsString(h))
-			g->last_hash = strtoull(h->valuestring, NULL, 16);
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(it, "sent"))
+			if (cJSON_IsString(x)) {
+				g->sent = xreallocarray(g->sent, g->nsent + 1, sizeof(*g->sent));
+				g->sent[g->nsent++] = xstrdup(x->valuestring);
+			}
 		g->seq = (unsigned)num(it, "seq");
 		if (find_group(d, g->key) != NULL) {
 			group_free(g);
@@ -1133,7 +1153,7 @@ dispatch_main(void *arg)
 
 		if (d->silences != NULL)
 			silences_refresh(d->silences); /* `reeve silence` may have changed them */
-		for (size_t i = 0; i < d->ngroups;) {
+		for (size_t i = 0; i < d->ngroups && !d->held;) {
 			struct dgroup *g = d->groups[i];
 
 			if (g->next_flush != 0 && g->next_flush <= now && flush_group(d, i, now))
@@ -1229,6 +1249,16 @@ dispatch_alert_matchers(struct dispatch *d, const char *fp)
 	}
 	pthread_mutex_unlock(&d->lock);
 	return text;
+}
+
+void
+dispatch_hold(struct dispatch *d, int on)
+{
+	pthread_mutex_lock(&d->lock);
+	d->held += on ? 1 : -1;
+	if (d->held == 0)
+		pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
 }
 
 void

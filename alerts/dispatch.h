@@ -51,6 +51,12 @@ void dispatch_event(struct dispatch *d, const struct rule_event *ev, const char 
     size_t nmetrics);
 
 /*
+ * A round of rule evaluations begins (on 1) or ends (on 0): groups are not sent in between,
+ * so that the transitions of one round go out in one message.
+ */
+void dispatch_hold(struct dispatch *d, int on);
+
+/*
  * After a restart: the instances the restored rule state has firing (rule_foreach). An
  * alert the dispatcher holds as firing that is not among them resolved while reeve was
  * down; one among them it does not know fired (its event was lost): both are notified.
