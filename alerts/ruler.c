@@ -76,6 +76,23 @@ ruler_check_expr(void *arg, const char *text, char *err, size_t errlen)
 	return rc;
 }
 
+int
+ruler_check_matchers(void *arg, const char *text, char *err, size_t errlen)
+{
+	struct expr_matcher *m;
+	size_t n;
+
+	(void)arg;
+	if (expr_parse_matchers(text, &m, &n, err, errlen) == -1) {
+		/* "matchers: 1:14: ..."; the config adds "[route X] match: " itself */
+		if (strncmp(err, "matchers: ", 10) == 0)
+			memmove(err, err + 10, strlen(err + 10) + 1);
+		return -1;
+	}
+	expr_matchers_free(m, n);
+	return 0;
+}
+
 /* ---- rules of a configuration ------------------------------------------------------------ */
 
 static void

@@ -16,6 +16,8 @@ struct buf;
  * Returns 0, or -1 with "1:14: ..." in err.
  */
 int ruler_check_expr(void *arg, const char *text, char *err, size_t errlen);
+/* The same for a list of label matchers ([route] match and the like: cfg_check_matchers). */
+int ruler_check_matchers(void *arg, const char *text, char *err, size_t errlen);
 
 struct ruler_params {
 	struct registry *reg;   /* not owned */
