@@ -274,6 +274,13 @@ field_encoded(struct field *f, const char *s, size_t n)
 	buf_free(&w);
 }
 
+/* 1 when a word of unstructured text goes into encoded-words: a long one too, to fold. */
+static int
+must_encode(const char *s, size_t n)
+{
+	return n > FOLD_AT - 10 || needs_encoding(s, n);
+}
+
 /*
  * Appends unstructured text (RFC 5322 section 3.2.5, the Subject): words of plain ASCII as
  * they are, runs of other words, with the blanks between them, as encoded-words. Blanks
@@ -293,7 +300,7 @@ field_text(struct field *f, const char *s)
 			break;
 		for (e = p; *e && *e != ' '; e++)
 			;
-		if (!needs_encoding(p, (size_t)(e - p))) {
+		if (!must_encode(p, (size_t)(e - p))) {
 			field_token(f, p, (size_t)(e - p));
 			p = e;
 			continue;
@@ -307,7 +314,7 @@ field_text(struct field *f, const char *s)
 				q++;
 			for (qe = q; *qe && *qe != ' '; qe++)
 				;
-			if (q == qe || !needs_encoding(q, (size_t)(qe - q)))
+			if (q == qe || !must_encode(q, (size_t)(qe - q)))
 				break;
 			run_end = qe;
 		}
@@ -974,8 +981,16 @@ tls_get(const char *ca_file, char *err, size_t errlen)
 		SSL_CTX_up_ref(ctx);
 		goto out;
 	}
+	/*
+	 * TLS 1.2 only. A TLS 1.3 server sends its session tickets after the handshake, while
+	 * libesmtp 1.1.0 waits for the server's first word after STARTTLS: it takes the socket
+	 * turning readable for a reply, blocks reading one before it has flushed its EHLO, and
+	 * sits out the whole timeout (seen here against aiosmtpd in about every other session;
+	 * the message was then not sent). TLS 1.2 sends nothing after its handshake.
+	 */
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
-	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1) {
 		snprintf(err, errlen, "cannot make a TLS context");
 		SSL_CTX_free(ctx);
 		ctx = NULL;

@@ -210,6 +210,8 @@ buf_base64(struct buf *b, const void *data, size_t n, size_t wrap)
 	const unsigned char *p = data;
 	size_t col = 0;
 
+	if (n == 0)
+		return;
 	buf_reserve(b, (n + 2) / 3 * 4 + (wrap ? (n / 3 * 4 / wrap + 1) * 2 : 0));
 	for (size_t i = 0; i < n; i += 3) {
 		unsigned long v = (unsigned long)p[i] << 16 | (i + 1 < n ? (unsigned long)p[i + 1] << 8 : 0) |
