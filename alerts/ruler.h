@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "dispatch.h"
 
 struct registry;
 struct store;
@@ -24,6 +25,7 @@ struct ruler_params {
 	struct store *store;    /* not owned; NULL: expressions read memory only */
 	double window;          /* seconds the registry keeps ([reeve] memory_window) */
 	const char *data_dir;   /* alerts/state.json and alerts/history.jsonl live below it */
+	struct dispatch *dispatch; /* not owned; NULL: transitions go to the history log only */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "config.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "expo.h"
 #include "http.h"
 #include "log.h"
@@ -44,6 +45,7 @@ struct daemon {
 	struct api *api;
 	struct ruler *ruler;
 	struct outbox *outbox;
+	struct dispatch *dispatch;
 	double start_time;
 	/* written by the main thread, read by the self probe: plain doubles are fine here */
 	volatile double reload_ok, reload_time;
@@ -254,6 +256,12 @@ SELF_METRIC(m_ndead_files, "reeve_notifications_dead_letters", REEVE_GAUGE,
     "Dead letters in the spool (reeve outbox list; reeve outbox retry ID)");
 SELF_METRIC(m_ncorrupt, "reeve_notifications_corrupt_total", REEVE_COUNTER,
     "Spool files that could not be read back and were set aside");
+SELF_METRIC(m_ngroups, "reeve_alert_groups", REEVE_GAUGE,
+    "Alert groups the notification side holds (routes times group_by values)");
+SELF_METRIC(m_nmade, "reeve_notifications_total", REEVE_COUNTER,
+    "Notifications made and handed to the spool (one per group message and receiver)");
+SELF_METRIC(m_nunrouted, "reeve_alerts_unrouted_total", REEVE_COUNTER,
+    "Firing alerts no [route] took (and no [route default] exists)");
 SELF_METRIC(m_rss, "process_resident_memory_bytes", REEVE_GAUGE, "Resident memory of reeve");
 SELF_METRIC(m_cpu, "process_cpu_seconds_total", REEVE_COUNTER, "CPU time reeve used, user and system");
 
@@ -385,6 +393,14 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	}
 	if (d->outbox)
 		self_outbox(d->outbox, h, em);
+	if (d->dispatch) {
+		struct dispatch_stats ds;
+
+		dispatch_get_stats(d->dispatch, &ds);
+		h->emit(em, &m_ngroups, NULL, 0, (double)ds.groups);
+		h->emit(em, &m_nmade, NULL, 0, (double)ds.messages);
+		h->emit(em, &m_nunrouted, NULL, 0, (double)ds.unrouted);
+	}
 	self_process(h, em);
 	return 0;
 }
@@ -461,6 +477,7 @@ reload(struct daemon *d)
 	}
 	if (ruler_reload(d->ruler, cfg, err, sizeof(err)) == -1)
 		log_error("rules not reloaded, the running ones stay: %s", err);
+	dispatch_reload(d->dispatch, cfg);
 	outbox_reload(d->outbox, cfg);
 	cfg_free(d->cfg);
 	d->cfg = cfg;
@@ -527,16 +544,6 @@ daemon_run(const char *path, int use_syslog)
 		d.api = api_new(d.reg, &ap);
 	}
 	{
-		struct ruler_params rp = { d.reg, d.store, d.cfg->memory_window, d.cfg->data_dir };
-
-		d.ruler = ruler_new(d.cfg, &rp, err, sizeof(err));
-	}
-	if (d.ruler == NULL) {
-		log_error("%s", err);
-		status = 1;
-		goto out;
-	}
-	{
 		char *spool = xasprintf("%s/spool", d.cfg->data_dir);
 
 		d.outbox = outbox_open(spool, d.cfg, err, sizeof(err));
@@ -544,6 +551,27 @@ daemon_run(const char *path, int use_syslog)
 	}
 	if (d.outbox == NULL) {
 		log_error("outbox: %s", err);
+		status = 1;
+		goto out;
+	}
+	{
+		struct dispatch_params dp = { d.outbox, d.cfg->data_dir, NULL };
+
+		d.dispatch = dispatch_new(d.cfg, &dp, err, sizeof(err));
+	}
+	if (d.dispatch == NULL) {
+		log_error("notifications: %s", err);
+		status = 1;
+		goto out;
+	}
+	{
+		struct ruler_params rp = { d.reg, d.store, d.cfg->memory_window, d.cfg->data_dir,
+			d.dispatch };
+
+		d.ruler = ruler_new(d.cfg, &rp, err, sizeof(err));
+	}
+	if (d.ruler == NULL) {
+		log_error("%s", err);
 		status = 1;
 		goto out;
 	}
@@ -565,6 +593,11 @@ daemon_run(const char *path, int use_syslog)
 		goto out;
 	}
 	outbox_start(d.outbox);
+	if (dispatch_start(d.dispatch) == -1) {
+		log_error("cannot start the notification thread");
+		status = 1;
+		goto out;
+	}
 	if (ruler_start(d.ruler) == -1) {
 		log_error("cannot start the rule thread");
 		status = 1;
@@ -591,6 +624,7 @@ out:
 	/* stop intake first (HTTP, rules, probes), then write out what is queued */
 	http_free(d.http);
 	ruler_free(d.ruler);
+	dispatch_free(d.dispatch);
 	/* a delivery under way may finish; what is not sent stays in the spool */
 	outbox_free(d.outbox, d.cfg->flush_timeout / 2);
 	if (d.sched && sched_free(d.sched, d.cfg->flush_timeout / 2) > 0) {
