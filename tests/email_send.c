@@ -178,6 +178,7 @@ main(int argc, char **argv)
 		notifier_email.send(&n, g.key, (const unsigned char *)body.data, body.len, &res);
 		printf("%s\t%s\n", res.status == NOTIFY_SENT ? "SENT" : res.status == NOTIFY_RETRY ?
 		    "RETRY" : "FAILED", res.detail);
+		fflush(stdout);
 	}
 	buf_free(&body);
 	store_free(st, 5);
