@@ -9,12 +9,9 @@
 
 /*
  * The types, by enum cfg_notifier_kind. Weak while the types are merged one by one: a type
- * not linked in is NULL and its notifiers fail with a clear message. A strong reference
- * links a type's module in from libreeve (alerts/email.c).
+ * not linked in is NULL and its notifiers fail with a clear message. (A weak reference does
+ * not pull a member out of libreeve.a: a merged type is declared strongly, in notify.h.)
  */
-extern const struct notifier_type notifier_email;
-extern const struct notifier_type notifier_webhook __attribute__((weak));
-extern const struct notifier_type notifier_alertmanager __attribute__((weak));
 extern const struct notifier_type notifier_exec __attribute__((weak));
 
 const struct notifier_type *

@@ -800,6 +800,7 @@ outbox_free(struct outbox *ob, double wait)
 		return;
 	if (ob->nworkers > 0)
 		workers_stop(ob, wait);
+	free(ob->workers);	/* outbox_start allocates one even without notifiers */
 	for (size_t i = 0; i < ob->nmsgs; i++) {
 		free(ob->msgs[i].receiver);
 		free(ob->msgs[i].subject);
