@@ -475,8 +475,6 @@ put_distinct(struct buf *b, const struct notify_group *g, const char *label)
 
 		if (v == NULL)
 			continue;
-		for (size_t k = 0; k < nseen; k++)
-			dup |= strcmp(seen[k], v) == 0;
 		for (size_t k = 0; k < i && !dup; k++) {
 			const char *w = label_value(g->alerts[k].labels, g->alerts[k].nlabels, label);
 			dup = w && strcmp(w, v) == 0;
@@ -520,13 +518,15 @@ make_subject(const struct notify_group *g, struct buf *s)
 		buf_puts(s, "alert");
 	if (sev)
 		buf_printf(s, " (%s)", sev);
-	buf_puts(s, " on ");
 	where = s->len;
+	buf_puts(s, " on ");
 	if (!put_distinct(s, g, "instance") && !put_distinct(s, g, "host")) {
-		if (g->hostname && *g->hostname)
+		if (g->hostname && *g->hostname) {
 			buf_puts(s, g->hostname);
-		else
-			s->data[(s->len = where - 4)] = '\0';
+		} else {
+			s->len = where; /* nowhere to name: no " on " */
+			s->data[where] = '\0';
+		}
 	}
 	for (size_t i = 0; i < s->len; i++)
 		if ((unsigned char)s->data[i] < 0x20 || s->data[i] == 0x7f)
