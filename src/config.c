@@ -2293,8 +2293,9 @@ parse_server(const char *s, const char **errstr)
 		*errstr = "has no host (expected host:port)";
 		return -1;
 	}
-	if (colon != NULL && s[0] != '[' && strchr(s, ':') != colon) {
-		*errstr = "is ambiguous: write an IPv6 address as [addr]:port";
+	if (s[0] == '[' || (colon != NULL && strchr(s, ':') != colon)) {
+		/* libesmtp cuts the server at its first ':' */
+		*errstr = "is an IPv6 address, which the mail library cannot reach: use a host name";
 		return -1;
 	}
 	if (colon != NULL && cfg_parse_listen(s, NULL, NULL, errstr) == -1)

@@ -13,6 +13,8 @@
 #include "config.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "email.h"
+#include "graph.h"
 #include "silence.h"
 #include "expo.h"
 #include "http.h"
@@ -49,6 +51,7 @@ struct daemon {
 	struct outbox *outbox;
 	struct dispatch *dispatch;
 	struct silences *silences;
+	struct notify_graph graph;  /* graphs in mail, from the store */
 	double start_time;
 	/* written by the main thread, read by the self probe: plain doubles are fine here */
 	volatile double reload_ok, reload_time;
@@ -194,7 +197,9 @@ daemon_notify_test(const char *path, const char *name)
 
 	if (cfg == NULL)
 		return 2;
+	signal(SIGPIPE, SIG_IGN); /* a receiver may close the connection under a write */
 	rc = notifier_test(cfg, name, stdout);
+	email_shutdown();
 	cfg_free(cfg);
 	return rc;
 }
@@ -634,7 +639,10 @@ daemon_run(const char *path, int use_syslog)
 		goto out;
 	}
 	{
-		struct dispatch_params dp = { d.outbox, d.cfg->data_dir, NULL, d.silences };
+		struct dispatch_params dp = { d.outbox, d.cfg->data_dir, &d.graph, d.silences };
+
+		d.graph.render = graph_notify_render;
+		d.graph.arg = d.store;
 
 		d.dispatch = dispatch_new(d.cfg, &dp, err, sizeof(err));
 	}
@@ -707,6 +715,7 @@ out:
 	silences_free(d.silences);
 	/* a delivery under way may finish; what is not sent stays in the spool */
 	outbox_free(d.outbox, d.cfg->flush_timeout / 2);
+	email_shutdown();
 	if (d.sched && sched_free(d.sched, d.cfg->flush_timeout / 2) > 0) {
 		/*
 		 * A probe thread is stuck inside a module: write out what is queued, then leave
