@@ -78,6 +78,7 @@ struct dispatch {
 	pthread_t thread;
 	int started, stopping, dirty;
 	int held;                    /* a round of rules is under way: groups wait for its end */
+	double (*now)(void);         /* the clock: util_now, a fake one in tests */
 	const struct cfg *cfg;
 	struct droute *routes;
 	size_t nroutes;
@@ -446,7 +447,7 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 			a->metrics[i] = xstrdup(metrics[i]);
 		a->nmetrics = nmetrics;
 		/* every group of the alert is looked at (a new one waits group_wait) */
-		route_alert(d, a, util_now());
+		route_alert(d, a, d->now());
 	} else if (a != NULL && a->firing) {
 		a->firing = 0;
 		a->ends_at = ev->time;
@@ -456,7 +457,7 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 				const struct droute *r = route_named(d, d->groups[i]->route);
 
 				if (strcmp(d->groups[i]->fps[j], fp) == 0 && r != NULL)
-					mark_due(r, d->groups[i], util_now());
+					mark_due(r, d->groups[i], d->now());
 			}
 	}
 	d->dirty = 1;
@@ -498,7 +499,7 @@ recon_one(void *arg, const struct rule_alert *x)
 		a->ann = xcalloc(1, sizeof(*a->ann));
 		d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
 		d->alerts[d->nalerts++] = a;
-		route_alert(d, a, util_now());
+		route_alert(d, a, d->now());
 		d->dirty = 1;
 		return;
 	}
@@ -509,7 +510,7 @@ void
 dispatch_reconcile(struct dispatch *d, const struct rule_set *rs)
 {
 	struct recon rc = { d, NULL, 0 };
-	double now = util_now();
+	double now = d->now();
 
 	pthread_mutex_lock(&d->lock);
 	rule_foreach(rs, -1, recon_one, &rc);
@@ -1127,7 +1128,7 @@ mutes_free(struct dispatch *d)
 static void
 route_orphans(struct dispatch *d)
 {
-	double now = util_now();
+	double now = d->now();
 
 	for (size_t i = 0; i < d->ngroups;) {
 		if (route_named(d, d->groups[i]->route) == NULL)
@@ -1141,6 +1142,47 @@ route_orphans(struct dispatch *d)
 	drop_unreferenced(d);
 }
 
+/* One look at every group at now (lock held): send what is due, save what changed. */
+static double
+tick(struct dispatch *d, double now)
+{
+	double next = now + DISPATCH_TICK;
+
+	if (d->silences != NULL)
+		silences_refresh(d->silences); /* `reeve silence` may have changed them */
+	for (size_t i = 0; i < d->ngroups && !d->held;) {
+		struct dgroup *g = d->groups[i];
+
+		if (g->next_flush != 0 && g->next_flush <= now && flush_group(d, i, now))
+			continue;
+		if (g->next_flush != 0 && g->next_flush < next)
+			next = g->next_flush;
+		i++;
+	}
+	if (d->dirty)
+		save_state(d);
+	return next;
+}
+
+double
+dispatch_tick(struct dispatch *d)
+{
+	double next;
+
+	pthread_mutex_lock(&d->lock);
+	next = tick(d, d->now());
+	pthread_mutex_unlock(&d->lock);
+	return next;
+}
+
+void
+dispatch_set_clock(struct dispatch *d, double (*now)(void))
+{
+	pthread_mutex_lock(&d->lock);
+	d->now = now != NULL ? now : util_now;
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void *
 dispatch_main(void *arg)
 {
@@ -1148,22 +1190,10 @@ dispatch_main(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
-		double now = util_now(), next = now + DISPATCH_TICK;
+		double now = d->now(), next = tick(d, now);
 		struct timespec ts;
 
-		if (d->silences != NULL)
-			silences_refresh(d->silences); /* `reeve silence` may have changed them */
-		for (size_t i = 0; i < d->ngroups && !d->held;) {
-			struct dgroup *g = d->groups[i];
-
-			if (g->next_flush != 0 && g->next_flush <= now && flush_group(d, i, now))
-				continue;
-			if (g->next_flush != 0 && g->next_flush < next)
-				next = g->next_flush;
-			i++;
-		}
-		if (d->dirty)
-			save_state(d);
+		/* the wait is on the wall clock, which d->now is outside of tests */
 		if (next < now + 0.01)
 			next = now + 0.01;
 		ts.tv_sec = (time_t)next;
@@ -1189,6 +1219,7 @@ dispatch_new(const struct cfg *cfg, const struct dispatch_params *p, char *err, 
 		return NULL;
 	}
 	d->state_path = xasprintf("%s/notify-state.json", dir);
+	d->now = util_now;
 	free(dir);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->wake, NULL);

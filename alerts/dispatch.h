@@ -76,6 +76,13 @@ char *dispatch_alert_matchers(struct dispatch *d, const char *fp);
 void dispatch_fingerprint(const char *rule, const char *severity, const struct reeve_label *l,
     size_t n, char fp[17]);
 
+/*
+ * For tests: the clock the dispatcher reads (NULL: util_now again), and one look at every
+ * group now, as its thread makes (without starting it); returns when the next is due.
+ */
+void dispatch_set_clock(struct dispatch *d, double (*now)(void));
+double dispatch_tick(struct dispatch *d);
+
 /* Counters for /metrics. */
 struct dispatch_stats {
 	size_t alerts, groups;
