@@ -561,6 +561,74 @@ set_hash(const struct notify_alert *al, size_t n)
 	return n ? h : 0;
 }
 
+#define SELF_ALERT "ReeveNotificationsFailing"
+
+/* Whether alert a is reeve's alert about receiver name failing. */
+static int
+about(const struct notify_alert *a, const char *name)
+{
+	const char *an = label_value(a->labels, a->nlabels, "alertname");
+	const char *rv = label_value(a->labels, a->nlabels, "receiver");
+
+	return an != NULL && strcmp(an, SELF_ALERT) == 0 && rv != NULL && strcmp(rv, name) == 0;
+}
+
+/* Every alert of the message is about receiver name failing. */
+static int
+about_only(const struct notify_alert *al, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!about(&al[i], name))
+			return 0;
+	return n > 0;
+}
+
+static int
+about_any(const struct notify_alert *al, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (about(&al[i], name))
+			return 1;
+	return 0;
+}
+
+/* Render ng for receiver n (named name in messages) and hand it to the outbox: 0 or -1. */
+static int
+send_to(struct dispatch *d, const struct droute *r, struct dgroup *g,
+    const struct cfg_notifier *n, const char *name, const char *what, struct notify_group *ng,
+    const char *subject, unsigned long long fh, unsigned long long rh)
+{
+	const struct notifier_type *type = n ? notifier_type_of(n) : NULL;
+	struct buf body = { 0 }, kb = { 0 };
+	char key[40], err[512];
+	int rc = 0;
+
+	if (type == NULL || type->render == NULL) {
+		log_warnx("route %s: receiver %s cannot be used", r->cfg->name, name);
+		return 0;
+	}
+	/* the same message made again after a crash gets the same key */
+	buf_printf(&kb, "%s|%s%s|%u|%llx|%llx", n->name, g->key, what, g->seq, fh, rh);
+	snprintf(key, sizeof(key), "reeve-%016llx-%u", util_hash(kb.data, kb.len), g->seq);
+	buf_free(&kb);
+	ng->receiver = n->name;
+	ng->key = key;
+	if (type->render(n, ng, d->graph, &body, err, sizeof(err)) == -1) {
+		log_warnx("route %s: cannot render the message for %s: %s", r->cfg->name, n->name,
+		    err);
+	} else if (outbox_put(d->outbox, n->name, key, subject, body.data, body.len, NULL, err,
+	    sizeof(err)) == -1) {
+		log_warnx("route %s: the outbox refused the message for %s: %s", r->cfg->name,
+		    n->name, err);
+		d->st.put_failures++;
+		rc = -1;
+	} else {
+		d->st.messages++;
+	}
+	buf_free(&body);
+	return rc;
+}
+
 /* Render the group for each receiver of its route and hand the messages to the outbox. */
 static int
 send_group(struct dispatch *d, const struct droute *r, struct dgroup *g, char *const *to,
@@ -570,6 +638,7 @@ send_group(struct dispatch *d, const struct droute *r, struct dgroup *g, char *c
 	struct notify_group ng = { 0 };
 	struct buf subject = { 0 };
 	int rc = 0;
+	size_t told = 0;
 
 	if (nfiring > 0)
 		buf_printf(&subject, "[FIRING:%zu", nfiring);
@@ -590,33 +659,19 @@ send_group(struct dispatch *d, const struct droute *r, struct dgroup *g, char *c
 	ng.hostname = d->cfg->hostname;
 	for (size_t i = 0; i < nto; i++) {
 		const struct cfg_notifier *n = notifier_find(d->cfg, to[i]);
-		const struct notifier_type *type = n ? notifier_type_of(n) : NULL;
-		struct buf body = { 0 }, kb = { 0 };
-		char key[40], err[512];
 
-		if (type == NULL || type->render == NULL) {
-			log_warnx("route %s: receiver %s cannot be used", r->cfg->name, to[i]);
+		if (n != NULL && about_only(al, nal, n->name))
+			continue; /* a receiver is not told that it fails: it would not hear it */
+		rc |= send_to(d, r, g, n, to[i], what, &ng, subject.data, fh, rh);
+		told += n != NULL;
+	}
+	/* reeve's alert about a failing receiver goes to the others when its route has none */
+	for (size_t i = 0; told == 0 && i < d->cfg->nnotifiers; i++) {
+		const struct cfg_notifier *n = &d->cfg->notifiers[i];
+
+		if (about_any(al, nal, n->name) || listed(to, nto, n->name))
 			continue;
-		}
-		/* the same message made again after a crash gets the same key */
-		buf_printf(&kb, "%s|%s%s|%u|%llx|%llx", n->name, g->key, what, g->seq, fh, rh);
-		snprintf(key, sizeof(key), "reeve-%016llx-%u", util_hash(kb.data, kb.len), g->seq);
-		buf_free(&kb);
-		ng.receiver = n->name;
-		ng.key = key;
-		if (type->render(n, &ng, d->graph, &body, err, sizeof(err)) == -1) {
-			log_warnx("route %s: cannot render the message for %s: %s", r->cfg->name,
-			    n->name, err);
-		} else if (outbox_put(d->outbox, n->name, key, subject.data, body.data, body.len,
-		    NULL, err, sizeof(err)) == -1) {
-			log_warnx("route %s: the outbox refused the message for %s: %s",
-			    r->cfg->name, n->name, err);
-			d->st.put_failures++;
-			rc = -1;
-		} else {
-			d->st.messages++;
-		}
-		buf_free(&body);
+		rc |= send_to(d, r, g, n, n->name, what, &ng, subject.data, fh, rh);
 	}
 	buf_free(&subject);
 	return rc;

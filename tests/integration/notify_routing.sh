@@ -5,7 +5,7 @@
 # escalation goes to a second receiver, dead letters are listed and retried, and with the
 # receiver down a kill -9 loses nothing: the spooled message arrives after the restart.
 . "$TEST_LIB"
-plan 24
+plan 25
 port=$(free_port)
 hport=$(free_port)
 here=$(dirname "$TEST_LIB")
@@ -33,7 +33,9 @@ for line in open(sys.argv[1]):
     m = json.loads(r["body"])
     inst = sorted(a["labels"].get("instance", "") for a in m["alerts"] if a["status"] == "firing")
     res = sorted(a["labels"].get("instance", "") for a in m["alerts"] if a["status"] == "resolved")
-    if eval(sys.argv[3], {"m": m, "inst": inst, "res": res}):
+    names = [a["labels"].get("alertname") for a in m["alerts"]]
+    rcv = [a["labels"].get("receiver") for a in m["alerts"]]
+    if eval(sys.argv[3], {"m": m, "inst": inst, "res": res, "names": names, "rcv": rcv}):
         n += 1
 print(n)
 PYEOF
@@ -93,6 +95,16 @@ eval_interval = 1s
 [alert goes_nowhere]
 expr = lost_metric > 0
 eval_interval = 1s
+
+[alert ReeveNotificationsFailing]
+expr = sum by (receiver) (increase(reeve_notifications_dead_total[15m])) > 0
+severity = info
+eval_interval = 1s
+
+[route self]
+match = alertname=\"ReeveNotificationsFailing\"
+notify = broken
+group_wait = 0
 
 [route db]
 match = team=\"db\"
@@ -199,6 +211,9 @@ check "the acknowledged one is not" -- test "$(msgs /escalation '"web16" in inst
 push 'lost_metric 1'
 check "a 400 answer makes a dead letter, counted in /metrics" -- wait_for 15 bash -c \
 	"metrics $port | grep -q 'reeve_notifications_dead_total{reason=\"failed\",receiver=\"broken\"} 1'"
+check "reeve's alert about the failing receiver reaches the others, not the failing one" -- \
+	wait_for 20 bash -c "[ \"\$(msgs /ops '\"broken\" in rcv')\" -ge 1 ] &&
+	[ \"\$(msgs /status/400 '\"ReeveNotificationsFailing\" in names')\" = 0 ]"
 "$REEVE" outbox list -c "$T_DIR/reeve.conf" > "$T_DIR/list.out"
 dead=$(awk '$2 == "dead" { print $1; exit }' "$T_DIR/list.out")
 check "reeve outbox list shows it with the receiver's answer" -- grep -q "last error: HTTP 400" "$T_DIR/list.out"
