@@ -15,34 +15,6 @@
 #include "log.h"
 #include "util.h"
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /*
  * Open the current file for appending. A last line torn by a crash is ended with a newline
  * first, so the next entry is not glued to it. Called with the lock held (or before sharing).
@@ -63,7 +35,7 @@ open_current(struct alertlog *al)
 		if (pread(fd, &last, 1, st.st_size - 1) != 1)
 			goto fail;
 		if (last != '\n') {
-			if (write_all(fd, "\n", 1) == -1)
+			if (util_write_all(fd, "\n", 1) == -1)
 				goto fail;
 			al->size++;
 		}
@@ -147,7 +119,7 @@ rotate(struct alertlog *al)
 		free(from);
 		free(to);
 	}
-	if (sync_dir(al->dir) == -1)
+	if (util_fsync_dir(al->dir) == -1)
 		return -1;
 	return open_current(al);
 }
@@ -202,7 +174,7 @@ alertlog_append(struct alertlog *al, const struct rule_event *ev)
 		goto out;
 	if (al->size > 0 && al->size + b.len > al->max_size && rotate(al) == -1)
 		goto out;
-	if (write_all(al->fd, b.data, b.len) == -1 || fsync(al->fd) == -1) {
+	if (util_write_all(al->fd, b.data, b.len) == -1 || fsync(al->fd) == -1) {
 		/* reopened next time; a torn line is ended then */
 		e = errno;
 		close(al->fd);

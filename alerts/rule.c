@@ -715,46 +715,13 @@ inst_json(const struct inst *x)
 	return o;
 }
 
-/* write(2) all of n bytes. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync the directory holding path, so a rename in it is durable. */
-static int
-fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
-	    xstrndup(path, (size_t)(slash - path));
-	int fd, rc = -1;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
-
 int
 rule_state_save(const struct rule_set *rs, const char *path)
 {
 	cJSON *root = cJSON_CreateObject(), *rules = NULL;
-	char *text = NULL, *tmp = xasprintf("%s.XXXXXX", path);
-	int fd = -1, rc = -1, saved;
+	char *text = NULL;
+	struct buf out = { 0 };
+	int rc = -1, saved;
 	size_t i, b;
 
 	cJSON_AddNumberToObject(root, "version", RULE_STATE_VERSION);
@@ -779,37 +746,16 @@ rule_state_save(const struct rule_set *rs, const char *path)
 		log_warnx("alert state: cannot encode %s", path);
 		goto out;
 	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		log_warn("alert state: cannot create %s", tmp);
-		goto out;
-	}
-	if (write_all(fd, text, strlen(text)) == -1 || write_all(fd, "\n", 1) == -1 ||
-	    fsync(fd) == -1) {
-		log_warn("alert state: cannot write %s", tmp);
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		log_warn("alert state: cannot write %s", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		log_warn("alert state: cannot rename %s to %s", tmp, path);
-		goto out;
-	}
-	if (fsync_dir_of(path) == -1) {
-		log_warn("alert state: cannot sync the directory of %s", path);
+	buf_puts(&out, text);
+	buf_putc(&out, '\n');
+	if (util_write_file_atomic(path, NULL, out.data, out.len) == -1) {
+		log_warn("alert state: cannot write %s", path);
 		goto out;
 	}
 	rc = 0;
 out:
 	saved = errno;
-	if (fd != -1)
-		close(fd);
-	if (rc == -1)
-		unlink(tmp);
-	free(tmp);
+	buf_free(&out);
 	cJSON_free(text);
 	cJSON_Delete(root);
 	errno = saved;

@@ -33,6 +33,7 @@ struct rules {
 	struct reg_owner **owner;      /* per record: its computed series */
 	double *due, *rec_due;         /* monotonic time of the next evaluation */
 	struct health *health, *rec_health; /* per alert, per record */
+	struct ruler *r;
 };
 
 /*
@@ -44,6 +45,7 @@ struct ruler {
 	struct history *hist;
 	struct expr_source src;
 	struct alertlog *log;
+	struct dispatch *dispatch;  /* NULL: events go to the history log only */
 	char *state_path;
 	pthread_t thread;
 	int started;
@@ -76,7 +78,56 @@ ruler_check_expr(void *arg, const char *text, char *err, size_t errlen)
 	return rc;
 }
 
+int
+ruler_check_matchers(void *arg, const char *text, char *err, size_t errlen)
+{
+	struct expr_matcher *m;
+	size_t n;
+
+	(void)arg;
+	if (expr_parse_matchers(text, &m, &n, err, errlen) == -1) {
+		/* "matchers: 1:14: ..."; the config adds "[route X] match: " itself */
+		if (strncmp(err, "matchers: ", 10) == 0)
+			memmove(err, err + 10, strlen(err + 10) + 1);
+		return -1;
+	}
+	expr_matchers_free(m, n);
+	return 0;
+}
+
 /* ---- rules of a configuration ------------------------------------------------------------ */
+
+/*
+ * Where transitions go: the history log, and the notifications with the metric names the
+ * rule's expression reads (for graphs).
+ */
+static void
+sink(void *arg, const struct rule_event *ev)
+{
+	struct rules *rs = arg;
+	long i;
+
+	alertlog_sink(rs->r->log, ev);
+	if (rs->r->dispatch == NULL)
+		return;
+	if ((i = rule_find(rs->set, ev->rule)) < 0) {
+		dispatch_event(rs->r->dispatch, ev, NULL, 0);
+		return;
+	}
+	{
+		size_t nsel, n = 0;
+		const struct expr_selector *sel = expr_selectors(rs->expr[i], &nsel);
+		const char **names = xcalloc(nsel ? nsel : 1, sizeof(*names));
+
+		for (size_t k = 0; k < nsel; k++)
+			for (size_t j = 0; j < sel[k].nm; j++)
+				if (sel[k].m[j].op == EXPR_MATCH_EQ &&
+				    strcmp(sel[k].m[j].name, "__name__") == 0)
+					names[n++] = sel[k].m[j].value;
+		dispatch_event(rs->r->dispatch, ev, names, n);
+		free(names);
+	}
+}
 
 static void
 rules_free(struct ruler *r, struct rules *rs)
@@ -158,7 +209,8 @@ rules_new(struct ruler *r, const struct cfg *cfg, char *err, size_t errlen)
 		rs->owner[i] = reg_owner_new(r->reg, owner, c->eval_interval, 0);
 		rs->rec_due[i] = now;
 	}
-	rule_set_sink(rs->set, alertlog_sink, r->log);
+	rs->r = r;
+	rule_set_sink(rs->set, sink, rs);
 	return rs;
 fail:
 	rules_free(r, rs);
@@ -808,6 +860,8 @@ ruler_new(const struct cfg *cfg, const struct ruler_params *p, char *err, size_t
 		return NULL;
 	}
 	rule_state_load(r->rules->set, r->state_path);
+	if ((r->dispatch = p->dispatch) != NULL)
+		dispatch_reconcile(r->dispatch, r->rules->set);
 	r->st.alerts = cfg->nalerts;
 	r->st.records = cfg->nrecords;
 	return r;

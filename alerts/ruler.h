@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "dispatch.h"
 
 struct registry;
 struct store;
@@ -16,12 +17,15 @@ struct buf;
  * Returns 0, or -1 with "1:14: ..." in err.
  */
 int ruler_check_expr(void *arg, const char *text, char *err, size_t errlen);
+/* The same for a list of label matchers ([route] match and the like: cfg_check_matchers). */
+int ruler_check_matchers(void *arg, const char *text, char *err, size_t errlen);
 
 struct ruler_params {
 	struct registry *reg;   /* not owned */
 	struct store *store;    /* not owned; NULL: expressions read memory only */
 	double window;          /* seconds the registry keeps ([reeve] memory_window) */
 	const char *data_dir;   /* alerts/state.json and alerts/history.jsonl live below it */
+	struct dispatch *dispatch; /* not owned; NULL: transitions go to the history log only */
 };
 
 /*

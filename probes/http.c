@@ -17,8 +17,8 @@
 
 #include <reeve-probe.h>
 
+#include "httpclient.h"
 #include "jsonpath.h"
-#include "url.h"
 
 /* Functions the unit tests call are external with REEVE_TESTING, static otherwise. */
 #ifndef REEVE_STATIC
@@ -37,7 +37,6 @@
 #define HTTP_DEFAULT_TIMEOUT 5.0
 #define HTTP_DEFAULT_MAX_BODY (1u << 20)
 #define HTTP_DEFAULT_UA "reeve-http-probe/1"
-#define HTTP_SECRET_MIN 4	/* shorter secrets are not scrubbed from messages */
 
 struct status_range {
 	int lo, hi;
@@ -69,9 +68,7 @@ struct target {
 	int https;
 	CURL *h;
 	char errbuf[CURL_ERROR_SIZE];
-	char *body;		/* the body of this round, when needed (len bytes, then a NUL) */
-	size_t len, cap;
-	int too_big;
+	struct httpclient_body body;	/* of this round, when needed */
 	int active;		/* added to the multi handle this round */
 	int done;
 	CURLcode rc;
@@ -114,7 +111,6 @@ struct http_state {
 REEVE_STATIC int parse_expect_status(const char *s, struct status_range *r, size_t max,
     size_t *n, char *err, size_t errlen);
 REEVE_STATIC int status_expected(const struct status_range *r, size_t n, long status);
-REEVE_STATIC void scrub(char *msg, size_t size, char *const *secrets, size_t nsecrets);
 REEVE_STATIC void http_phases(double namelookup, double connect, double appconnect,
     double starttransfer, double total, double out[5]);
 REEVE_STATIC int parse_cert_date(const char *s, double *out);
@@ -236,30 +232,6 @@ status_expected(const struct status_range *r, size_t n, long status)
 	return 0;
 }
 
-/* Replace each secret (of at least HTTP_SECRET_MIN bytes) found in msg with "<redacted>". */
-REEVE_STATIC void
-scrub(char *msg, size_t size, char *const *secrets, size_t nsecrets)
-{
-	static const char red[] = "<redacted>";
-	size_t i, slen, mlen, rlen = sizeof(red) - 1;
-	char *p;
-
-	for (i = 0; i < nsecrets; i++) {
-		if ((slen = strlen(secrets[i])) < HTTP_SECRET_MIN)
-			continue;
-		while ((p = strstr(msg, secrets[i])) != NULL) {
-			mlen = strlen(msg);
-			if (mlen - slen + rlen >= size) {
-				/* no room to expand: cut the message where the secret began */
-				*p = '\0';
-				break;
-			}
-			memmove(p + rlen, p + slen, mlen - (size_t)(p - msg) - slen + 1);
-			memcpy(p, red, rlen);
-		}
-	}
-}
-
 /*
  * Turn libcurl's cumulative times (seconds since the start) into the durations of the
  * phases resolve, connect, tls, processing and transfer. appconnect is 0 without a TLS
@@ -303,36 +275,6 @@ parse_cert_date(const char *s, double *out)
 }
 
 /* ---- collection -------------------------------------------------------------------------- */
-
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct target *t = arg;
-	size_t n = size * nmemb, cap;
-	char *nb;
-
-	if (!t->st->need_body)
-		return n;
-	if (n > t->st->max_body - t->len) {
-		t->too_big = 1;
-		return 0;	/* aborts the transfer with CURLE_WRITE_ERROR */
-	}
-	if (t->len + n + 1 > t->cap) {
-		cap = t->cap ? t->cap : 4096;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		if (cap > t->st->max_body + 1)
-			cap = t->st->max_body + 1;
-		if ((nb = realloc(t->body, cap)) == NULL)
-			return 0;
-		t->body = nb;
-		t->cap = cap;
-	}
-	memcpy(t->body + t->len, data, n);
-	t->len += n;
-	t->body[t->len] = '\0';
-	return n;
-}
 
 static double
 mono(void)
@@ -387,7 +329,7 @@ note_state(struct http_state *st, struct target *t, enum fail_kind kind, long co
 {
 	if (kind == t->last_kind && code == t->last_code)
 		return;
-	scrub(msg, msgsize, st->secrets, st->nsecrets);
+	httpclient_scrub(msg, msgsize, st->secrets, st->nsecrets);
 	if (kind == FK_OK) {
 		if (t->last_kind != FK_NONE)
 			st->host->log(REEVE_LOG_INFO, "%s: up again", t->label);
@@ -415,7 +357,7 @@ finish_target(struct http_state *st, struct target *t, struct reeve_emitter *em)
 	st->labels[st->nlabels].value = t->label;
 	curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
 	if (t->rc != CURLE_OK) {
-		if (t->too_big) {
+		if (st->need_body && t->body.over) {
 			kind = FK_TOO_BIG;
 			snprintf(msg, sizeof(msg), "the body is larger than max_body (%lu bytes)",
 			    st->max_body);
@@ -430,17 +372,19 @@ finish_target(struct http_state *st, struct target *t, struct reeve_emitter *em)
 		code = status;
 		snprintf(msg, sizeof(msg), "status %ld is not in expect_status (%s)", status,
 		    st->expect_text);
-	} else if (st->has_re && regexec(&st->re, t->body ? t->body : "", 1,
-	    &(regmatch_t){ .rm_so = 0, .rm_eo = (regoff_t)t->len }, REG_STARTEND) != 0) {
+	} else if (st->has_re && regexec(&st->re, t->body.data ? t->body.data : "", 1,
+	    &(regmatch_t){ .rm_so = 0, .rm_eo = (regoff_t)t->body.len }, REG_STARTEND) != 0) {
 		kind = FK_REGEX;
 		snprintf(msg, sizeof(msg), "the body does not match body_regex");
 	}
 	if (kind == FK_OK && st->nvalues > 0) {
-		root = cJSON_ParseWithLengthOpts(t->body ? t->body : "", t->len + 1, &end, 1);
+		root = cJSON_ParseWithLengthOpts(t->body.data ? t->body.data : "", t->body.len + 1,
+		    &end, 1);
 		if (root == NULL) {
 			kind = FK_JSON;
 			snprintf(msg, sizeof(msg), "the body is not valid JSON (error at byte %zu of "
-			    "%zu)", t->body && end ? (size_t)(end - t->body) : 0, t->len);
+			    "%zu)", t->body.data && end ? (size_t)(end - t->body.data) : 0,
+			    t->body.len);
 		}
 		for (i = 0; root != NULL && i < st->nvalues; i++) {
 			if (jsonpath_eval(st->values[i].path, root, &v, verr, sizeof(verr)) == 0) {
@@ -547,10 +491,7 @@ http_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	for (i = 0; i < st->ntargets; i++) {
 		struct target *t = &st->targets[i];
 
-		t->len = 0;
-		if (t->body != NULL)
-			t->body[0] = '\0';
-		t->too_big = 0;
+		httpclient_body_reset(&t->body);
 		t->done = 0;
 		t->errbuf[0] = '\0';
 	}
@@ -619,7 +560,7 @@ http_destroy(void *state)
 		}
 		free(t->url);
 		free(t->label);
-		free(t->body);
+		httpclient_body_free(&t->body);
 	}
 	free(st->targets);
 	if (st->multi != NULL)
@@ -724,51 +665,21 @@ valid_name(const char *s, int colon)
 	return 1;
 }
 
-/* RFC 9110 token characters, for header names. */
-static int
-valid_header_name(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr("!#$%&'*+-.^_`|~", *s) == NULL)
-			return 0;
-	return 1;
-}
-
 /* Add "Name: value" to the header list; the value is a secret and never reported. */
 static int
 add_header(struct http_state *st, struct reeve_probe_config *cfg, const char *key,
     const char *name, const char *value, size_t vlen)
 {
-	struct curl_slist *l;
-	size_t i, n;
-	char *line;
+	char err[256];
 
-	for (i = 0; i < vlen; i++)
-		if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0') {
-			st->host->config_error(cfg, key, "the value of header %s holds a line break "
-			    "or a NUL byte", name);
-			return -1;
-		}
-	n = strlen(name) + vlen + 3;
-	if ((line = malloc(n)) == NULL) {
+	if (httpclient_add_header(&st->headers, name, value, vlen, err, sizeof(err)) == -1) {
+		st->host->config_error(cfg, key, "%s", err);
+		return -1;
+	}
+	if (add_secret(st, value, vlen) == -1) {
 		st->host->config_error(cfg, key, "out of memory");
 		return -1;
 	}
-	/* "Name;" sends an empty header, "Name:" would remove it */
-	if (vlen == 0)
-		snprintf(line, n, "%s;", name);
-	else
-		snprintf(line, n, "%s: %.*s", name, (int)vlen, value);
-	l = curl_slist_append(st->headers, line);
-	explicit_bzero(line, n);
-	free(line);
-	if (l == NULL || add_secret(st, value, vlen) == -1) {
-		st->host->config_error(cfg, key, "out of memory");
-		return -1;
-	}
-	st->headers = l;
 	return 0;
 }
 
@@ -783,7 +694,7 @@ conf_header(struct http_state *st, struct reeve_probe_config *cfg, const char *k
 	char *buf;
 	int rc;
 
-	if (!valid_header_name(name)) {
+	if (!httpclient_header_name_ok(name)) {
 		host->config_error(cfg, key, "'%s' is not a valid header name", name);
 		return -1;
 	}
@@ -973,7 +884,7 @@ conf_targets(struct http_state *st, struct reeve_probe_config *cfg)
 
 		v = host->opt_get(cfg, "url", i);
 		/* errors name the url by its number: the text may hold credentials */
-		if ((t->label = url_target(v, err, sizeof(err))) == NULL) {
+		if ((t->label = httpclient_url_target(v, 1, err, sizeof(err))) == NULL) {
 			host->config_error(cfg, "url", "url #%zu of %zu: %s", i + 1, n, err);
 			rc = -1;
 			continue;
@@ -1131,6 +1042,9 @@ setup_handle(struct http_state *st, struct target *t)
 
 	if ((t->h = h = curl_easy_init()) == NULL)
 		return -1;
+	/* a body nothing reads is dropped as it arrives */
+	t->body.max = st->need_body ? st->max_body : 0;
+	t->body.drop_excess = !st->need_body;
 #define SET(opt, val) bad |= curl_easy_setopt(h, opt, val) != CURLE_OK
 	SET(CURLOPT_URL, t->url);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -1140,8 +1054,8 @@ setup_handle(struct http_state *st, struct target *t)
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_TIMEOUT_MS, (long)(st->request_timeout * 1000));
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(st->connect_timeout * 1000));
-	SET(CURLOPT_WRITEFUNCTION, on_body);
-	SET(CURLOPT_WRITEDATA, t);
+	SET(CURLOPT_WRITEFUNCTION, httpclient_body_write);
+	SET(CURLOPT_WRITEDATA, &t->body);
 	SET(CURLOPT_USERAGENT, st->user_agent);
 	SET(CURLOPT_FOLLOWLOCATION, (long)st->follow);
 	SET(CURLOPT_MAXREDIRS, (long)st->max_redirects);

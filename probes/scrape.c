@@ -9,7 +9,7 @@
 
 #include <reeve-probe.h>
 
-#include "url.h"
+#include "httpclient.h"
 
 #define SCRAPE_MAX_LABELS 16
 
@@ -39,37 +39,9 @@ struct scrape_state {
 	size_t nlabels;
 	uint64_t max_size;
 	unsigned long max_samples, max_labels;
-	char *body;
-	size_t len, cap;
-	int too_big;
+	struct httpclient_body body;
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct scrape_state *st = arg;
-	size_t len = size * n;
-
-	if (st->len + len > st->max_size) {
-		st->too_big = 1;
-		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
-	}
-	if (st->len + len > st->cap) {
-		size_t cap = st->cap ? st->cap : 65536;
-		char *nb;
-
-		while (cap < st->len + len)
-			cap *= 2;
-		if ((nb = realloc(st->body, cap)) == NULL)
-			return 0;
-		st->body = nb;
-		st->cap = cap;
-	}
-	memcpy(st->body + st->len, data, len);
-	st->len += len;
-	return len;
-}
 
 static void
 scrape_destroy(void *state)
@@ -88,7 +60,7 @@ scrape_destroy(void *state)
 	free(st->url);
 	free(st->target);
 	free(st->prefix);
-	free(st->body);
+	httpclient_body_free(&st->body);
 	free(st);
 }
 
@@ -144,7 +116,7 @@ configure(struct reeve_probe_config *cfg, const struct reeve_host *h, struct scr
 		h->config_error(cfg, "url", "one url per scrape probe: add a [probe] section per target");
 		return -1;
 	}
-	if ((st->target = url_target(url, why, sizeof(why))) == NULL) {
+	if ((st->target = httpclient_url_target(url, 1, why, sizeof(why))) == NULL) {
 		h->config_error(cfg, "url", "%s", why);
 		rc = -1;
 	}
@@ -158,6 +130,7 @@ configure(struct reeve_probe_config *cfg, const struct reeve_host *h, struct scr
 		h->config_error(cfg, "max_size", "must be from 1KiB to 1GiB");
 		rc = -1;
 	}
+	st->body.max = (size_t)st->max_size;
 	if (h->opt_uint(cfg, "max_samples", 1, 10000000, &st->max_samples) == -1 ||
 	    h->opt_uint(cfg, "max_labels", 1, 256, &st->max_labels) == -1 ||
 	    h->opt_bool(cfg, "tls_verify", &verify) == -1 ||
@@ -235,8 +208,8 @@ configure(struct reeve_probe_config *cfg, const struct reeve_host *h, struct scr
 	curl_easy_setopt(st->curl, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(st->curl, CURLOPT_HTTPHEADER, st->headers);
 	curl_easy_setopt(st->curl, CURLOPT_USERAGENT, "reeve-scrape/1");
-	curl_easy_setopt(st->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(st->curl, CURLOPT_WRITEDATA, st);
+	curl_easy_setopt(st->curl, CURLOPT_WRITEFUNCTION, httpclient_body_write);
+	curl_easy_setopt(st->curl, CURLOPT_WRITEDATA, &st->body);
 	curl_easy_setopt(st->curl, CURLOPT_ERRORBUFFER, st->errbuf);
 	return rc;
 }
@@ -287,13 +260,12 @@ scrape_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	char perr[300];
 	CURLcode rc;
 
-	st->len = 0;
-	st->too_big = 0;
+	httpclient_body_reset(&st->body);
 	rc = curl_easy_perform(st->curl);
 	took = st->host->now() - t0;
 	emit_self(st, em, &m_duration, took);
 	if (rc != CURLE_OK) {
-		if (st->too_big)
+		if (st->body.over)
 			snprintf(err, errlen, "%s: the answer is larger than max_size (%llu bytes)",
 			    st->target, (unsigned long long)st->max_size);
 		else
@@ -306,8 +278,9 @@ scrape_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: HTTP status %ld", st->target, code);
 		goto fail;
 	}
-	emit_self(st, em, &m_size, (double)st->len);
-	n = st->host->emit_text(em, st->body ? st->body : "", st->len, &o, perr, sizeof(perr));
+	emit_self(st, em, &m_size, (double)st->body.len);
+	n = st->host->emit_text(em, st->body.data ? st->body.data : "", st->body.len, &o, perr,
+	    sizeof(perr));
 	if (n < 0) {
 		snprintf(err, errlen, "%s: rejected: %s", st->target, perr);
 		goto fail;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* Debian's libinih passes the line number as a fifth argument (REFERENCE.md 6.2). */
@@ -39,7 +40,10 @@
 
 /* ---- the key table --------------------------------------------------------------------- */
 
-enum sect { S_NONE, S_REEVE, S_HTTP, S_STORE, S_PROBE, S_TOKEN, S_ALERT, S_RECORD, S_INVALID };
+enum sect {
+	S_NONE, S_REEVE, S_HTTP, S_STORE, S_OUTBOX, S_PROBE, S_TOKEN, S_ALERT, S_RECORD,
+	S_NOTIFIER, S_ROUTE, S_INHIBIT, S_MAINT, S_INVALID
+};
 
 enum ktype {
 	K_STRING,    /* any text; F_EMPTY_NULL: an empty value means "none" (NULL) */
@@ -56,11 +60,22 @@ enum ktype {
 	K_SECRET_FILE, /* path of a file whose one line is the secret (read by set_secret) */
 	K_ROLES,     /* unsigned bitmask of AUTH_* from "read, push, admin" */
 	K_WORD,      /* string of lower-case letters [a-z]+ */
-	K_EXPR       /* struct cfg_expr: the text with its file:line, parsed by the rule engine */
+	K_EXPR,      /* struct cfg_expr: the text with its file:line, parsed by the rule engine */
+	K_DOUBLE,    /* double, a plain decimal number */
+	K_LIST,      /* char ** at off and its size_t count right after: comma-separated words */
+	K_URL,       /* string: an http:// or https:// URL */
+	K_SECRET_PATH /* string: a path (relative to the config file) whose one line is a secret */
 };
 
 #define F_EMPTY_NULL 1u
 #define F_ENUM_STR 2u
+#define F_PATH 4u        /* K_STRING: a path, relative ones resolved against the file's directory */
+/* [notifier NAME] keys: the types that take the key */
+#define F_EMAIL 0x100u
+#define F_WEBHOOK 0x200u
+#define F_AM 0x400u
+#define F_EXEC 0x800u
+#define F_ANY_NOTIFIER (F_EMAIL | F_WEBHOOK | F_AM | F_EXEC)
 
 struct key {
 	enum sect sect;
@@ -77,12 +92,21 @@ static const char *const log_levels[] = { "error", "warning", "info", "debug", N
 static const char *const log_targets[] = { "stderr", "syslog", NULL };
 static const char *const presets[] = { "default", "compact", "long", NULL };
 static const char *const nodata_modes[] = { "alert", "ok", "keep", NULL }; /* enum cfg_nodata */
+/* enum cfg_notifier_kind, enum cfg_starttls, enum cfg_webhook_format */
+static const char *const notifier_kinds[] = { "email", "webhook", "alertmanager", "exec", NULL };
+static const char *const starttls_modes[] = { "required", "opportunistic", "off", NULL };
+static const char *const webhook_formats[] = { "generic", "slack", "alertmanager", "pagerduty",
+	NULL };
 
 #define C(f) offsetof(struct cfg, f)
 #define P(f) offsetof(struct cfg_probe, f)
 #define T(f) offsetof(struct cfg_token, f)
 #define A(f) offsetof(struct cfg_alert, f)
 #define R(f) offsetof(struct cfg_record, f)
+#define N(f) offsetof(struct cfg_notifier, f)
+#define RT(f) offsetof(struct cfg_route, f)
+#define IH(f) offsetof(struct cfg_inhibit, f)
+#define MT(f) offsetof(struct cfg_maintenance, f)
 static const struct key keys[] = {
 	{ S_REEVE, "data_dir", K_STRING, C(data_dir), "reeve-data", 0, 0, NULL, 0 },
 	{ S_REEVE, "interval", K_DURATION, C(interval), "10s", 1, 86400, NULL, 0 },
@@ -101,6 +125,7 @@ static const struct key keys[] = {
 	{ S_HTTP, "threads", K_UINT, C(http_threads), "2", 1, 64, NULL, 0 },
 	{ S_HTTP, "push_max_body", K_SIZE, C(push_max_body), "4MiB", 1024, 268435456.0, NULL, 0 },
 	{ S_HTTP, "push_ttl", K_DURATION, C(push_ttl), "0", 0, 31622400, NULL, 0 },
+	{ S_HTTP, "external_url", K_URL, C(external_url), NULL, 0, 0, NULL, F_EMPTY_NULL },
 	{ S_STORE, "rrdcached", K_RRDCACHED, C(rrdcached), NULL, 0, 0, NULL, F_EMPTY_NULL },
 	{ S_STORE, "preset", K_ENUM, C(preset), "default", 0, 0, presets, F_ENUM_STR },
 	{ S_STORE, "queue_size", K_U64, C(queue_size), "100000", 100, 100000000, NULL, 0 },
@@ -126,22 +151,99 @@ static const struct key keys[] = {
 	{ S_ALERT, "flap_window", K_DURATION, A(flap_window), "1h", 1, 7 * 86400, NULL, 0 },
 	{ S_RECORD, "expr", K_EXPR, R(expr), NULL, 0, 0, NULL, 0 },
 	{ S_RECORD, "eval_interval", K_DURATION, R(eval_interval), NULL, 1, 86400, NULL, 0 },
+	{ S_OUTBOX, "retry_initial", K_DURATION, C(retry_initial), "10s", 0.1, 3600, NULL, 0 },
+	{ S_OUTBOX, "retry_factor", K_DOUBLE, C(retry_factor), "2", 1, 10, NULL, 0 },
+	{ S_OUTBOX, "retry_max", K_DURATION, C(retry_max), "10m", 1, 86400, NULL, 0 },
+	{ S_OUTBOX, "max_age", K_DURATION, C(max_age), "24h", 60, 30 * 86400, NULL, 0 },
+	/* notifier keys say in their flags which types take them; defaults set at open */
+	{ S_NOTIFIER, "type", K_ENUM, N(type), NULL, 0, 0, notifier_kinds, F_ANY_NOTIFIER },
+	{ S_NOTIFIER, "timeout", K_DURATION, N(timeout), "30s", 1, 600, NULL, F_ANY_NOTIFIER },
+	{ S_NOTIFIER, "server", K_STRING, N(server), NULL, 0, 0, NULL, F_EMAIL },
+	{ S_NOTIFIER, "starttls", K_ENUM, N(starttls), "required", 0, 0, starttls_modes, F_EMAIL },
+	{ S_NOTIFIER, "ca_file", K_STRING, N(ca_file), NULL, 0, 0, NULL, F_EMAIL | F_PATH },
+	{ S_NOTIFIER, "username", K_STRING, N(username), NULL, 0, 0, NULL, F_EMAIL },
+	{ S_NOTIFIER, "password_file", K_SECRET_PATH, N(password_file), NULL, 0, 0, NULL, F_EMAIL },
+	{ S_NOTIFIER, "from", K_STRING, N(from), NULL, 0, 0, NULL, F_EMAIL },
+	{ S_NOTIFIER, "to", K_LIST, N(to), NULL, 0, 0, NULL, F_EMAIL },
+	{ S_NOTIFIER, "url", K_URL, N(url), NULL, 0, 0, NULL, F_WEBHOOK | F_AM },
+	{ S_NOTIFIER, "format", K_ENUM, N(format), "generic", 0, 0, webhook_formats, F_WEBHOOK },
+	{ S_NOTIFIER, "secret_file", K_SECRET_PATH, N(secret_file), NULL, 0, 0, NULL, F_WEBHOOK },
+	{ S_NOTIFIER, "routing_key_file", K_SECRET_PATH, N(routing_key_file), NULL, 0, 0, NULL,
+	    F_WEBHOOK },
+	{ S_NOTIFIER, "command", K_STRING, N(command), NULL, 0, 0, NULL, F_EXEC },
+	{ S_ROUTE, "match", K_EXPR, RT(match), NULL, 0, 0, NULL, 0 },
+	{ S_ROUTE, "notify", K_LIST, RT(notify), NULL, 0, 0, NULL, 0 },
+	{ S_ROUTE, "continue", K_BOOL, RT(continue_), "no", 0, 0, NULL, 0 },
+	{ S_ROUTE, "group_by", K_LIST, RT(group_by), "alertname", 0, 0, NULL, 0 },
+	{ S_ROUTE, "group_wait", K_DURATION, RT(group_wait), "30s", 0, 86400, NULL, 0 },
+	{ S_ROUTE, "group_interval", K_DURATION, RT(group_interval), "5m", 1, 86400, NULL, 0 },
+	{ S_ROUTE, "repeat_interval", K_DURATION, RT(repeat_interval), "4h", 1, 30 * 86400, NULL,
+	    0 },
+	{ S_ROUTE, "escalate_after", K_DURATION, RT(escalate_after), "0", 0, 30 * 86400, NULL, 0 },
+	{ S_ROUTE, "escalate_to", K_STRING, RT(escalate_to), NULL, 0, 0, NULL, 0 },
+	{ S_INHIBIT, "source_match", K_EXPR, IH(source), NULL, 0, 0, NULL, 0 },
+	{ S_INHIBIT, "target_match", K_EXPR, IH(target), NULL, 0, 0, NULL, 0 },
+	{ S_INHIBIT, "equal", K_LIST, IH(equal), NULL, 0, 0, NULL, 0 },
+	{ S_MAINT, "schedule", K_STRING, MT(schedule), NULL, 0, 0, NULL, 0 },
+	{ S_MAINT, "timezone", K_STRING, MT(timezone), NULL, 0, 0, NULL, 0 },
+	{ S_MAINT, "duration", K_DURATION, MT(duration), NULL, 60, 366 * 86400, NULL, 0 },
+	{ S_MAINT, "match", K_EXPR, MT(match), NULL, 0, 0, NULL, 0 },
+	{ S_MAINT, "comment", K_STRING, MT(comment), NULL, 0, 0, NULL, 0 },
 };
 #undef C
 #undef P
 #undef T
 #undef A
 #undef R
+#undef N
+#undef RT
+#undef IH
+#undef MT
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sect_names[] = { "", "reeve", "http", "store", "probe", "token", "alert",
-	"record", "" };
+static const char *const sect_names[] = { "", "reeve", "http", "store", "outbox", "probe",
+	"token", "alert", "record", "notifier", "route", "inhibit", "maintenance", "" };
+
+/*
+ * The notification sections: arrays in struct cfg whose elements start with their name and
+ * keep where each key was set (locs, one per key of the table), handled alike.
+ */
+struct nsect {
+	enum sect sect;
+	size_t arr, count, size;       /* in struct cfg: the array and its count; element size */
+	size_t name, file, line, locs; /* in the element */
+};
+
+#define NSECT(s, a, t) { s, offsetof(struct cfg, a), offsetof(struct cfg, n##a), sizeof(t), \
+	offsetof(t, name), offsetof(t, file), offsetof(t, line), offsetof(t, locs) }
+static const struct nsect nsects[] = {
+	NSECT(S_NOTIFIER, notifiers, struct cfg_notifier),
+	NSECT(S_ROUTE, routes, struct cfg_route),
+	NSECT(S_INHIBIT, inhibits, struct cfg_inhibit),
+	NSECT(S_MAINT, maintenances, struct cfg_maintenance),
+};
+#undef NSECT
+#define NNSECTS (sizeof(nsects) / sizeof(nsects[0]))
+
+static const struct nsect *
+nsect_of(enum sect s)
+{
+	for (size_t i = 0; i < NNSECTS; i++)
+		if (nsects[i].sect == s)
+			return &nsects[i];
+	return NULL;
+}
+
+/* Fields of a notification section's element el (a struct cfg_notifier *, ...). */
+#define NS_FIELD(d, el, f, type) ((type *)(void *)((char *)(el) + (d)->f))
 
 /* Keys of their own sections, not of struct cfg: no defaults, no cfg_where, no free. */
-#define NAMED_SECT(s) ((s) == S_PROBE || (s) == S_TOKEN || (s) == S_ALERT || (s) == S_RECORD)
+#define NAMED_SECT(s) ((s) == S_PROBE || (s) == S_TOKEN || (s) == S_ALERT || (s) == S_RECORD || \
+	nsect_of(s) != NULL)
 #define RULE_SECT(s) ((s) == S_ALERT || (s) == S_RECORD)
-#define SECTIONS_HINT "[reeve], [http], [store], [probe NAME], [token NAME], [alert NAME] or " \
-	"[record NAME]"
+#define SECTIONS_HINT "[reeve], [http], [store], [outbox], [probe NAME], [token NAME], " \
+	"[alert NAME], [record NAME], [notifier NAME], [route NAME], [inhibit NAME] or " \
+	"[maintenance NAME]"
 
 static const struct { const char *name; unsigned bit; } roles[] = {
 	{ "read", AUTH_READ }, { "push", AUTH_PUSH }, { "admin", AUTH_ADMIN },
@@ -610,6 +712,8 @@ struct file {
 	size_t alert_idx;
 	struct cfg_record *record;
 	size_t record_idx;
+	void *nel;          /* the open notification section's element, NULL when none */
+	size_t nel_idx;
 };
 
 struct ctx {
@@ -850,6 +954,9 @@ sect_label(struct file *f, char *buf, size_t size)
 		snprintf(buf, size, "[alert %s]", f->alert->name);
 	else if (f->sect == S_RECORD)
 		snprintf(buf, size, "[record %s]", f->record->name);
+	else if (nsect_of(f->sect) != NULL)
+		snprintf(buf, size, "[%s %s]", sect_names[f->sect],
+		    *NS_FIELD(nsect_of(f->sect), f->nel, name, char *));
 	else
 		snprintf(buf, size, "[%s]", sect_names[f->sect]);
 	return buf;
@@ -1021,6 +1128,52 @@ set_rule_kv(struct file *f, const char *sl, const char *key, const char *value, 
 		qsort(*list, *n, sizeof(**list), cmp_kv);
 }
 
+/* The element of the notification section f is in, again (the array may have moved). */
+static void *
+nel_refresh(struct file *f)
+{
+	const struct nsect *d = nsect_of(f->sect);
+	char *arr = *(char **)(void *)((char *)f->ctx->cfg + d->arr);
+
+	return f->nel = arr + f->nel_idx * d->size;
+}
+
+/* [notifier NAME], [route NAME], [inhibit NAME], [maintenance NAME]: append, set defaults. */
+static void
+open_named(struct file *f, int line, const struct nsect *d, const char *name)
+{
+	struct cfg *cfg = f->ctx->cfg;
+	char **arr = (char **)(void *)((char *)cfg + d->arr);
+	size_t *count = (size_t *)(void *)((char *)cfg + d->count), i;
+	const char *ofile = NULL;
+	int oline = 0;
+	void *el;
+
+	for (i = 0; i < *count; i++) {
+		el = *arr + i * d->size;
+		if (strcmp(*NS_FIELD(d, el, name, char *), name) == 0) {
+			ofile = *NS_FIELD(d, el, file, const char *);
+			oline = *NS_FIELD(d, el, line, int);
+		}
+	}
+	if (section_name_ok(f, line, sect_names[d->sect], name, valid_name(name), NAME_RULE,
+	    ofile, oline) == -1)
+		return;
+	*arr = xreallocarray(*arr, *count + 1, d->size);
+	f->nel_idx = (*count)++;
+	el = *arr + f->nel_idx * d->size;
+	memset(el, 0, d->size);
+	*NS_FIELD(d, el, name, char *) = xstrdup(name);
+	*NS_FIELD(d, el, file, const char *) = f->name;
+	*NS_FIELD(d, el, line, int) = line;
+	*NS_FIELD(d, el, locs, struct cfg_loc *) = xcalloc(NKEYS, sizeof(struct cfg_loc));
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].sect == d->sect && keys[i].def != NULL)
+			set_value(f->ctx, &keys[i], el, keys[i].def, keys[i].name, "(defaults)", 0);
+	f->sect = d->sect;
+	f->nel = el;
+}
+
 static void
 open_section(struct file *f, int line, const char *raw)
 {
@@ -1033,6 +1186,7 @@ open_section(struct file *f, int line, const char *raw)
 	f->token = NULL;
 	f->alert = NULL;
 	f->record = NULL;
+	f->nel = NULL;
 	for (w = t; isspace((unsigned char)*w); w++)
 		;
 	e = w + strlen(w);
@@ -1087,8 +1241,13 @@ open_section(struct file *f, int line, const char *raw)
 		open_rule(f, line, w, rest);
 		goto out;
 	}
+	for (i = 0; i < NNSECTS; i++)
+		if (strcmp(w, sect_names[nsects[i].sect]) == 0) {
+			open_named(f, line, &nsects[i], rest);
+			goto out;
+		}
 	if (*rest == '\0') {
-		for (i = S_REEVE; i <= S_STORE; i++) {
+		for (i = S_REEVE; i <= S_OUTBOX; i++) {
 			if (strcmp(w, sect_names[i]) == 0) {
 				f->sect = (enum sect)i;
 				goto out;
@@ -1208,6 +1367,8 @@ key_loc(struct file *f, const struct key *k)
 		return &f->alert->locs[k - keys];
 	if (k->sect == S_RECORD)
 		return &f->record->locs[k - keys];
+	if (nsect_of(k->sect) != NULL)
+		return &(*NS_FIELD(nsect_of(k->sect), f->nel, locs, struct cfg_loc *))[k - keys];
 	return &f->ctx->cfg->locs[k - keys];
 }
 
@@ -1248,6 +1409,92 @@ set_roles(struct ctx *ctx, unsigned *dst, const char *value, const char *label,
 		return -1;
 	}
 	*dst = bits;
+	return 0;
+}
+
+/* A plain decimal number: digits with an optional fraction (no sign, exponent, nan or inf). */
+static int
+parse_decimal(const char *s, double *out)
+{
+	const char *p = s;
+
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == s)
+		return -1;
+	if (*p == '.') {
+		const char *q = ++p;
+
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (p == q)
+			return -1;
+	}
+	if (*p != '\0' || p - s > 30)
+		return -1;
+	*out = strtod(s, NULL);
+	return 0;
+}
+
+/* A comma-separated list: items trimmed, none empty; replaces *list. */
+static int
+set_list(struct ctx *ctx, char ***list, size_t *n, const char *value, const char *label,
+    const char *file, int line)
+{
+	char **v = NULL;
+	size_t nv = 0;
+	const char *p = value;
+
+	for (;;) {
+		const char *e = p + strcspn(p, ",");
+		const char *a = p, *b = e;
+
+		while (a < b && isspace((unsigned char)*a))
+			a++;
+		while (b > a && isspace((unsigned char)b[-1]))
+			b--;
+		if (a == b) {
+			cfg_error_add(ctx->errs, file, line, "%s: \"%s\" %s", label, value,
+			    *value ? "has an empty item (items are separated by commas)" : "is empty");
+			for (size_t i = 0; i < nv; i++)
+				free(v[i]);
+			free(v);
+			return -1;
+		}
+		v = xreallocarray(v, nv + 1, sizeof(*v));
+		v[nv++] = xstrndup(a, (size_t)(b - a));
+		if (*e == '\0')
+			break;
+		p = e + 1;
+	}
+	for (size_t i = 0; i < *n; i++)
+		free((*list)[i]);
+	free(*list);
+	*list = v;
+	*n = nv;
+	return 0;
+}
+
+/* http:// or https://, a host, no blanks or control characters. */
+static int
+check_url(const char *s, const char **errstr)
+{
+	size_t scheme = strncasecmp(s, "http://", 7) == 0 ? 7 :
+	    strncasecmp(s, "https://", 8) == 0 ? 8 : 0;
+
+	if (scheme == 0) {
+		*errstr = "is not an http:// or https:// URL";
+		return -1;
+	}
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			*errstr = "contains a blank or a control character (percent-encode it)";
+			return -1;
+		}
+	if (s[scheme] == '\0' || s[scheme] == '/' || s[scheme] == ':' || s[scheme] == '?') {
+		*errstr = "has no host";
+		return -1;
+	}
 	return 0;
 }
 
@@ -1379,9 +1626,36 @@ set_value(struct ctx *ctx, const struct key *k, void *base, const char *value,
 		e->line = line;
 		return 0;
 	}
+	case K_DOUBLE:
+		if (parse_decimal(value, &d) == -1) {
+			errstr = "is not a number (e.g. 2 or 1.5)";
+			break;
+		}
+		if (d < k->min || d > k->max) {
+			cfg_error_add(ctx->errs, file, line, "%s: \"%s\" is out of range (%g to %g)",
+			    label, value, k->min, k->max);
+			return -1;
+		}
+		*(double *)dst = d;
+		return 0;
+	case K_LIST:
+		return set_list(ctx, (char ***)(void *)dst, (size_t *)(void *)(dst + sizeof(char **)),
+		    value, label, file, line);
+	case K_URL:
+		if (*value == '\0' && (k->flags & F_EMPTY_NULL)) {
+			free(*(char **)dst);
+			*(char **)dst = NULL;
+			return 0;
+		}
+		if (check_url(value, &errstr) == -1)
+			break;
+		free(*(char **)dst);
+		*(char **)dst = xstrdup(value);
+		return 0;
 	case K_INCLUDE:
 	case K_SECRET:
 	case K_SECRET_FILE:
+	case K_SECRET_PATH:
 		return 0; /* not stored here: see handle_key */
 	}
 	cfg_error_add(ctx->errs, file, line, "%s: \"%s\" %s", label, value, errstr);
@@ -1394,10 +1668,9 @@ set_value(struct ctx *ctx, const struct key *k, void *base, const char *value,
  * the error at file:line. The secret itself never goes into a message.
  */
 static char *
-read_secret_file(struct file *f, int line, const char *path)
+read_secret_file(struct file *f, int line, const char *path, const char *label)
 {
 	struct cfg_errors *errs = f->ctx->errs;
-	const char *label = "secret_file";
 	char sl[128], buf[CFG_MAX_SECRET_FILE + 1], *secret = NULL;
 	size_t got = 0;
 	struct stat st;
@@ -1423,7 +1696,7 @@ read_secret_file(struct file *f, int line, const char *path)
 	}
 	if (st.st_mode & 077) {
 		cfg_error_add(errs, f->name, line,
-		    "%s secret_file %s is readable by others: chmod 600 it", sl, path);
+		    "%s %s %s is readable by others: chmod 600 it", sl, label, path);
 		goto out;
 	}
 	while (got < sizeof(buf) && (r = read(fd, buf + got, sizeof(buf) - got)) != 0) {
@@ -1497,7 +1770,75 @@ set_secret(struct file *f, const struct key *k, const char *value, int line)
 	else
 		path = xstrdup(value);
 	t->secret_file = path;
-	t->secret = read_secret_file(f, line, path);
+	t->secret = read_secret_file(f, line, path, "secret_file");
+}
+
+/*
+ * A [notifier NAME] key naming a secret's file (password_file, secret_file,
+ * routing_key_file): the path is kept, the secret read now into the matching field.
+ */
+static void
+set_secret_path(struct file *f, const struct key *k, const char *value, int line)
+{
+	static const struct { const char *key; size_t secret; } secrets[] = {
+		{ "password_file", offsetof(struct cfg_notifier, password) },
+		{ "secret_file", offsetof(struct cfg_notifier, secret) },
+		{ "routing_key_file", offsetof(struct cfg_notifier, routing_key) },
+	};
+	char **path = (char **)(void *)((char *)f->nel + k->off), **secret = NULL;
+	char sl[128];
+
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		if (strcmp(secrets[i].key, k->name) == 0)
+			secret = (char **)(void *)((char *)f->nel + secrets[i].secret);
+	if (secret == NULL) {
+		internal_error(f, line, "a secret file key without a secret");
+		return;
+	}
+	if (*value == '\0') {
+		cfg_error_add(f->ctx->errs, f->name, line, "%s %s: is empty",
+		    sect_label(f, sl, sizeof(sl)), k->name);
+		return;
+	}
+	if (*value != '/' && f->dir != NULL)
+		*path = xasprintf("%s/%s", f->dir, value);
+	else
+		*path = xstrdup(value);
+	*secret = read_secret_file(f, line, *path, k->name);
+}
+
+/* header.NAME = value of a [notifier NAME]: an HTTP header sent with every request. */
+static void
+set_header(struct file *f, const char *sl, const char *name, const char *value, int line)
+{
+	struct cfg_notifier *n = f->nel;
+	struct cfg_kv *kv;
+
+	if (*name == '\0' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789!#$%&'*+-.^_`|~") != strlen(name)) {
+		cfg_error_add(f->ctx->errs, f->name, line,
+		    "%s header.%s: not a valid HTTP header name", sl, name);
+		return;
+	}
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f) {
+			cfg_error_add(f->ctx->errs, f->name, line,
+			    "%s header.%s: the value contains a control character", sl, name);
+			return;
+		}
+	for (size_t i = 0; i < n->nheaders; i++)
+		if (strcasecmp(n->headers[i].key, name) == 0) {
+			cfg_error_add(f->ctx->errs, f->name, line,
+			    "%s header.%s: already set at %s:%d", sl, name, n->headers[i].file,
+			    n->headers[i].line);
+			return;
+		}
+	n->headers = xreallocarray(n->headers, n->nheaders + 1, sizeof(*n->headers));
+	kv = &n->headers[n->nheaders++];
+	kv->key = xstrdup(name);
+	kv->value = xstrdup(value);
+	kv->file = f->name;
+	kv->line = line;
 }
 
 static void
@@ -1524,6 +1865,8 @@ handle_key(struct file *f, struct item *it)
 		f->alert = &f->ctx->cfg->alerts[f->alert_idx];
 	if (f->sect == S_RECORD)
 		f->record = &f->ctx->cfg->records[f->record_idx];
+	if (nsect_of(f->sect) != NULL)
+		nel_refresh(f);
 	if (f->sect == S_NONE) {
 		cfg_error_add(errs, f->name, it->line,
 		    "key '%s' is outside of any section (put it under " SECTIONS_HINT ")", it->key);
@@ -1567,6 +1910,10 @@ handle_key(struct file *f, struct item *it)
 		set_rule_kv(f, sl, it->key, value, it->line);
 		return;
 	}
+	if (k == NULL && f->sect == S_NOTIFIER && strncmp(it->key, "header.", 7) == 0) {
+		set_header(f, sl, it->key + 7, value, it->line);
+		return;
+	}
 	if (k == NULL) {
 		struct buf c = { 0 };
 		size_t i;
@@ -1576,6 +1923,8 @@ handle_key(struct file *f, struct item *it)
 				buf_printf(&c, "%s%s", c.len ? ", " : "", keys[i].name);
 		if (RULE_SECT(f->sect))
 			buf_printf(&c, ", labels.NAME%s", f->sect == S_ALERT ? ", annotations.NAME" : "");
+		if (f->sect == S_NOTIFIER)
+			buf_puts(&c, ", header.NAME");
 		cfg_error_add(errs, f->name, it->line, "%s unknown key '%s' (expected one of: %s)",
 		    sl, it->key, c.data);
 		buf_free(&c);
@@ -1593,10 +1942,21 @@ handle_key(struct file *f, struct item *it)
 		set_secret(f, k, value, it->line);
 		return;
 	}
+	if (k->type == K_SECRET_PATH) {
+		set_secret_path(f, k, value, it->line);
+		return;
+	}
+	if ((k->flags & F_PATH) && *value != '\0' && *value != '/' && f->dir != NULL) {
+		char *path = xasprintf("%s/%s", f->dir, value);
+
+		set_value(f->ctx, k, f->nel, path, label, f->name, it->line);
+		free(path);
+		return;
+	}
 	set_value(f->ctx, k, f->sect == S_PROBE ? (void *)f->probe :
 	    f->sect == S_TOKEN ? (void *)f->token : f->sect == S_ALERT ? (void *)f->alert :
-	    f->sect == S_RECORD ? (void *)f->record : (void *)f->ctx->cfg, value, label, f->name,
-	    it->line);
+	    f->sect == S_RECORD ? (void *)f->record : f->nel != NULL ? f->nel :
+	    (void *)f->ctx->cfg, value, label, f->name, it->line);
 }
 
 /* Parse f->data: classify, tokenize with inih, then walk the lines in order. */
@@ -1902,6 +2262,181 @@ finish_rules(struct ctx *ctx)
 }
 
 const struct cfg_loc *
+cfg_section_where(const void *el, const char *kind, const char *key)
+{
+	for (size_t d = 0; d < NNSECTS; d++) {
+		if (strcmp(sect_names[nsects[d].sect], kind) != 0)
+			continue;
+		for (size_t i = 0; i < NKEYS; i++)
+			if (keys[i].sect == nsects[d].sect && strcmp(keys[i].name, key) == 0)
+				return &(*NS_FIELD(&nsects[d], el, locs, struct cfg_loc *const))[i];
+	}
+	return NULL;
+}
+
+static const struct cfg_notifier *
+find_notifier(const struct cfg *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nnotifiers; i++)
+		if (strcmp(cfg->notifiers[i].name, name) == 0)
+			return &cfg->notifiers[i];
+	return NULL;
+}
+
+/* host:port or host, port 1..65535 (email server). */
+static int
+parse_server(const char *s, const char **errstr)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (*s == '\0' || colon == s) {
+		*errstr = "has no host (expected host:port)";
+		return -1;
+	}
+	if (colon != NULL && s[0] != '[' && strchr(s, ':') != colon) {
+		*errstr = "is ambiguous: write an IPv6 address as [addr]:port";
+		return -1;
+	}
+	if (colon != NULL && cfg_parse_listen(s, NULL, NULL, errstr) == -1)
+		return -1;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			*errstr = "contains a blank or a control character";
+			return -1;
+		}
+	return 0;
+}
+
+/* A [notifier NAME]: its type, the keys its type takes and needs. */
+static void
+finish_notifier(struct ctx *ctx, struct cfg_notifier *n)
+{
+	static const unsigned type_flag[] = { F_EMAIL, F_WEBHOOK, F_AM, F_EXEC };
+	static const char *const needs[][4] = {
+		{ "server", "from", "to", NULL }, { "url", NULL }, { "url", NULL },
+		{ "command", NULL },
+	};
+	struct cfg_errors *errs = ctx->errs;
+	const struct cfg_loc *l;
+
+	if (n->locs[find_key(S_NOTIFIER, "type") - keys].file == NULL) {
+		cfg_error_add(errs, n->file, n->line,
+		    "[notifier %s]: missing key 'type' (email, webhook, alertmanager or exec)", n->name);
+		return;
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
+		struct buf c = { 0 };
+
+		if (keys[i].sect != S_NOTIFIER || n->locs[i].file == NULL ||
+		    (keys[i].flags & type_flag[n->type]))
+			continue;
+		for (size_t j = 0; j < NKEYS; j++)
+			if (keys[j].sect == S_NOTIFIER && (keys[j].flags & type_flag[n->type]))
+				buf_printf(&c, "%s%s", c.len ? ", " : "", keys[j].name);
+		cfg_error_add(errs, n->locs[i].file, n->locs[i].line,
+		    "[notifier %s] %s: not a key of type %s (it takes %s%s)", n->name, keys[i].name,
+		    notifier_kinds[n->type], c.data,
+		    type_flag[n->type] & (F_WEBHOOK | F_AM) ? ", header.NAME" : "");
+		buf_free(&c);
+	}
+	if (n->nheaders > 0 && !(type_flag[n->type] & (F_WEBHOOK | F_AM)))
+		cfg_error_add(errs, n->headers[0].file, n->headers[0].line,
+		    "[notifier %s] header.%s: only webhook and alertmanager notifiers send headers",
+		    n->name, n->headers[0].key);
+	for (size_t i = 0; needs[n->type][i] != NULL; i++)
+		if (cfg_section_where(n, "notifier", needs[n->type][i])->file == NULL)
+			cfg_error_add(errs, n->file, n->line, "[notifier %s]: missing key '%s' (type %s "
+			    "needs it)", n->name, needs[n->type][i], notifier_kinds[n->type]);
+	if (n->type == CFG_NOTIFIER_EMAIL) {
+		const char *e = NULL;
+
+		l = cfg_section_where(n, "notifier", "server");
+		if (n->server != NULL && parse_server(n->server, &e) == -1)
+			cfg_error_add(errs, l->file, l->line, "[notifier %s] server: \"%s\" %s",
+			    n->name, n->server, e);
+		if ((n->username != NULL) != (n->password_file != NULL))
+			cfg_error_add(errs, n->file, n->line, "[notifier %s]: username and "
+			    "password_file go together (AUTH needs both)", n->name);
+	}
+	if (n->type == CFG_NOTIFIER_WEBHOOK) {
+		l = cfg_section_where(n, "notifier", "routing_key_file");
+		if (n->format == CFG_FORMAT_PAGERDUTY && l->file == NULL)
+			cfg_error_add(errs, n->file, n->line, "[notifier %s]: format pagerduty needs "
+			    "routing_key_file (the integration key)", n->name);
+		if (n->format != CFG_FORMAT_PAGERDUTY && l->file != NULL)
+			cfg_error_add(errs, l->file, l->line, "[notifier %s] routing_key_file: only "
+			    "for format pagerduty", n->name);
+	}
+}
+
+/* Routes, inhibitions and maintenance windows: required keys and references. */
+static void
+finish_notify(struct ctx *ctx)
+{
+	struct cfg *cfg = ctx->cfg;
+	struct cfg_errors *errs = ctx->errs;
+	const struct cfg_loc *l;
+
+	for (size_t i = 0; i < cfg->nnotifiers; i++)
+		finish_notifier(ctx, &cfg->notifiers[i]);
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		struct cfg_route *r = &cfg->routes[i];
+
+		l = cfg_section_where(r, "route", "notify");
+		if (l->file == NULL)
+			cfg_error_add(errs, r->file, r->line, "[route %s]: missing key 'notify' (the "
+			    "[notifier NAME]s it sends to)", r->name);
+		for (size_t j = 0; j < r->nnotify; j++)
+			if (find_notifier(cfg, r->notify[j]) == NULL)
+				cfg_error_add(errs, l->file, l->line, "[route %s] notify: no [notifier "
+				    "%s] is defined", r->name, r->notify[j]);
+		l = cfg_section_where(r, "route", "escalate_to");
+		if (r->escalate_to != NULL && find_notifier(cfg, r->escalate_to) == NULL)
+			cfg_error_add(errs, l->file, l->line, "[route %s] escalate_to: no [notifier "
+			    "%s] is defined", r->name, r->escalate_to);
+		if ((r->escalate_to != NULL) != (r->escalate_after > 0))
+			cfg_error_add(errs, r->file, r->line, "[route %s]: escalate_after and "
+			    "escalate_to go together", r->name);
+		l = cfg_section_where(r, "route", "match");
+		if (strcmp(r->name, "default") == 0 && l->file != NULL)
+			cfg_error_add(errs, l->file, l->line, "[route default] match: the default "
+			    "route takes every alert no other route took; it has no match");
+		l = cfg_section_where(r, "route", "group_by");
+		for (size_t j = 0; j < r->ngroup_by; j++)
+			if ((strcmp(r->group_by[j], "...") == 0 && r->ngroup_by > 1) ||
+			    (strcmp(r->group_by[j], "...") != 0 &&
+			    !util_valid_label_name(r->group_by[j])))
+				cfg_error_add(errs, l->file, l->line, "[route %s] group_by: \"%s\" is "
+				    "not a label name (or \"...\" alone: every label)", r->name,
+				    r->group_by[j]);
+	}
+	for (size_t i = 0; i < cfg->ninhibits; i++) {
+		struct cfg_inhibit *h = &cfg->inhibits[i];
+
+		if (h->source.text == NULL)
+			cfg_error_add(errs, h->file, h->line, "[inhibit %s]: missing key "
+			    "'source_match'", h->name);
+		if (h->target.text == NULL)
+			cfg_error_add(errs, h->file, h->line, "[inhibit %s]: missing key "
+			    "'target_match'", h->name);
+		l = cfg_section_where(h, "inhibit", "equal");
+		for (size_t j = 0; j < h->nequal; j++)
+			if (!util_valid_label_name(h->equal[j]))
+				cfg_error_add(errs, l->file, l->line, "[inhibit %s] equal: \"%s\" is "
+				    "not a label name", h->name, h->equal[j]);
+	}
+	for (size_t i = 0; i < cfg->nmaintenances; i++) {
+		struct cfg_maintenance *m = &cfg->maintenances[i];
+		static const char *const need[] = { "schedule", "duration", "match" };
+
+		for (size_t j = 0; j < 3; j++)
+			if (cfg_section_where(m, "maintenance", need[j])->file == NULL)
+				cfg_error_add(errs, m->file, m->line, "[maintenance %s]: missing key "
+				    "'%s'", m->name, need[j]);
+	}
+}
+
+const struct cfg_loc *
 cfg_rule_where(const void *rule, int record, const char *key)
 {
 	enum sect s = record ? S_RECORD : S_ALERT;
@@ -1956,6 +2491,29 @@ cfg_check_exprs(const struct cfg *cfg, int (*check)(void *arg, const char *text,
 	return rc ? -1 : 0;
 }
 
+int
+cfg_check_matchers(const struct cfg *cfg, int (*check)(void *arg, const char *text, char *err,
+    size_t errlen), void *arg, struct cfg_errors *errs)
+{
+	char sl[192];
+	int rc = 0;
+
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		snprintf(sl, sizeof(sl), "[route %s]", cfg->routes[i].name);
+		rc |= check_expr(sl, "match", &cfg->routes[i].match, check, arg, errs);
+	}
+	for (size_t i = 0; i < cfg->ninhibits; i++) {
+		snprintf(sl, sizeof(sl), "[inhibit %s]", cfg->inhibits[i].name);
+		rc |= check_expr(sl, "source_match", &cfg->inhibits[i].source, check, arg, errs);
+		rc |= check_expr(sl, "target_match", &cfg->inhibits[i].target, check, arg, errs);
+	}
+	for (size_t i = 0; i < cfg->nmaintenances; i++) {
+		snprintf(sl, sizeof(sl), "[maintenance %s]", cfg->maintenances[i].name);
+		rc |= check_expr(sl, "match", &cfg->maintenances[i].match, check, arg, errs);
+	}
+	return rc ? -1 : 0;
+}
+
 static struct cfg *
 load(const char *path, const char *text, const char *name, struct cfg_errors *errs)
 {
@@ -1978,6 +2536,7 @@ load(const char *path, const char *text, const char *name, struct cfg_errors *er
 	finish(&ctx);
 	finish_tokens(&ctx);
 	finish_rules(&ctx);
+	finish_notify(&ctx);
 	if (errs->n != before) {
 		cfg_free(ctx.cfg);
 		return NULL;
@@ -2021,6 +2580,71 @@ kv_free(struct cfg_kv *kv, size_t n)
 	free(kv);
 }
 
+/* Free what one key holds at base (a struct cfg or a section's element). */
+static void
+key_free(const struct key *k, void *base)
+{
+	char *dst = (char *)base + k->off;
+
+	switch (k->type) {
+	case K_STRING:
+	case K_LISTEN:
+	case K_RRDCACHED:
+	case K_URL:
+	case K_SECRET_PATH:
+	case K_WORD:
+		free(*(char **)dst);
+		break;
+	case K_ENUM:
+		if (k->flags & F_ENUM_STR)
+			free(*(char **)dst);
+		break;
+	case K_EXPR:
+		free(((struct cfg_expr *)(void *)dst)->text);
+		break;
+	case K_LIST: {
+		char **v = *(char ***)(void *)dst;
+		size_t n = *(size_t *)(void *)(dst + sizeof(char **));
+
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void
+wipe(char *secret)
+{
+	if (secret != NULL)
+		explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
+/* Free one element of a notification section (not the element itself). */
+static void
+nsect_free(const struct nsect *d, void *el)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].sect == d->sect)
+			key_free(&keys[i], el);
+	if (d->sect == S_NOTIFIER) {
+		struct cfg_notifier *n = el;
+
+		wipe(n->password);
+		wipe(n->secret);
+		wipe(n->routing_key);
+		for (size_t i = 0; i < n->nheaders; i++)
+			explicit_bzero(n->headers[i].value, strlen(n->headers[i].value));
+		kv_free(n->headers, n->nheaders);
+	}
+	free(*NS_FIELD(d, el, name, char *));
+	free(*NS_FIELD(d, el, locs, struct cfg_loc *));
+}
+
 void
 cfg_free(struct cfg *cfg)
 {
@@ -2035,9 +2659,7 @@ cfg_free(struct cfg *cfg)
 			continue;
 		if (k->off == offsetof(struct cfg, token) && cfg->token != NULL)
 			explicit_bzero(cfg->token, strlen(cfg->token));
-		if (k->type == K_STRING || k->type == K_LISTEN || k->type == K_RRDCACHED ||
-		    (k->type == K_ENUM && (k->flags & F_ENUM_STR)))
-			free(*(char **)((char *)cfg + k->off));
+		key_free(k, cfg);
 	}
 	for (i = 0; i < cfg->nprobes; i++) {
 		struct cfg_probe *p = &cfg->probes[i];
@@ -2082,6 +2704,15 @@ cfg_free(struct cfg *cfg)
 		free(r->locs);
 	}
 	free(cfg->records);
+	for (i = 0; i < NNSECTS; i++) {
+		const struct nsect *d = &nsects[i];
+		char *arr = *(char **)(void *)((char *)cfg + d->arr);
+		size_t n = *(size_t *)(void *)((char *)cfg + d->count);
+
+		for (j = 0; j < n; j++)
+			nsect_free(d, arr + j * d->size);
+		free(arr);
+	}
 	for (i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

@@ -300,6 +300,13 @@ const struct cfg_loc *cfg_where(const struct cfg *cfg, const char *section, cons
 const struct cfg_loc *cfg_rule_where(const void *rule, int record, const char *key);
 
 /*
+ * Where a key of a [notifier|route|inhibit|maintenance NAME] section was set: el is the
+ * section's struct (struct cfg_notifier *, ...), kind "notifier", "route", "inhibit" or
+ * "maintenance". Returns a pointer into el (borrowed) whose file is NULL when the key was
+ * not set (default in use), or NULL for an unknown key.
+ */
+const struct cfg_loc *cfg_section_where(const void *el, const char *kind, const char *key);
+/*
  * Check every rule expression (expr and recover of each [alert], expr of each [record])
  * with check, which returns 0, or -1 with a message in err such as "1:14: unknown
  * function". Each failure is added to errs as "file:line: [alert NAME] expr: message".
@@ -309,6 +316,12 @@ const struct cfg_loc *cfg_rule_where(const void *rule, int record, const char *k
 int cfg_check_exprs(const struct cfg *cfg, int (*check)(void *arg, const char *text,
     char *err, size_t errlen), void *arg, struct cfg_errors *errs);
 
+/*
+ * The same for the label matchers of [route] match, [inhibit] source_match and
+ * target_match, and [maintenance] match (expr_parse_matchers plugs in).
+ */
+int cfg_check_matchers(const struct cfg *cfg, int (*check)(void *arg, const char *text,
+    char *err, size_t errlen), void *arg, struct cfg_errors *errs);
 /* Free a cfg, wiping the secrets first; cfg_free(NULL) is a no-op. */
 void cfg_free(struct cfg *cfg);
 

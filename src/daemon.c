@@ -11,9 +11,12 @@
 #include "auth.h"
 #include "config.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "expo.h"
 #include "http.h"
 #include "log.h"
+#include "notifier.h"
+#include "outbox.h"
 #include "plugin.h"
 #include "registry.h"
 #include "ruler.h"
@@ -41,6 +44,8 @@ struct daemon {
 	struct http *http;
 	struct api *api;
 	struct ruler *ruler;
+	struct outbox *outbox;
+	struct dispatch *dispatch;
 	double start_time;
 	/* written by the main thread, read by the self probe: plain doubles are fine here */
 	volatile double reload_ok, reload_time;
@@ -87,6 +92,62 @@ daemon_backtest(const char *path, const char *rule, double since, double step)
 	return rc == -1 ? 2 : 0;
 }
 
+/* Load a config for a command that needs no probes; errors are printed. NULL on failure. */
+static struct cfg *
+load_printing(const char *path)
+{
+	struct cfg_errors errs = { 0 };
+	struct cfg *cfg;
+
+	log_set_level(LOG_LEVEL_WARN);
+	cfg = load(path, &errs);
+	if (cfg != NULL && (cfg_check_exprs(cfg, ruler_check_expr, NULL, &errs) == -1 ||
+	    cfg_check_matchers(cfg, ruler_check_matchers, NULL, &errs) == -1)) {
+		cfg_free(cfg);
+		cfg = NULL;
+	}
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msgs[i]);
+	cfg_errors_clear(&errs);
+	return cfg;
+}
+
+int
+daemon_notify_test(const char *path, const char *name)
+{
+	struct cfg *cfg = load_printing(path);
+	int rc;
+
+	if (cfg == NULL)
+		return 2;
+	rc = notifier_test(cfg, name, stdout);
+	cfg_free(cfg);
+	return rc;
+}
+
+int
+daemon_outbox(const char *path, const char *retry_id)
+{
+	struct cfg *cfg = load_printing(path);
+	char *dir, err[512];
+	int rc;
+
+	if (cfg == NULL)
+		return 2;
+	dir = xasprintf("%s/spool", cfg->data_dir);
+	if (retry_id != NULL)
+		rc = outbox_retry(dir, retry_id, err, sizeof(err));
+	else
+		rc = outbox_list(dir, stdout, err, sizeof(err));
+	if (rc == -1)
+		fprintf(stderr, "reeve: outbox: %s\n", err);
+	else if (retry_id != NULL)
+		printf("%s is queued again\n", retry_id);
+	free(dir);
+	cfg_free(cfg);
+	return rc == -1 ? 1 : 0;
+}
+
 /* Load a config and create its probes; on failure every error is in errs. */
 static struct cfg *
 load_all(const char *path, struct cfg_errors *errs, struct probe_inst ***probes, size_t *n)
@@ -98,6 +159,7 @@ load_all(const char *path, struct cfg_errors *errs, struct probe_inst ***probes,
 	log_set_level(cfg->log_level);
 	/* every rule expression parses (errors with file:line and column), then the probes */
 	if (cfg_check_exprs(cfg, ruler_check_expr, NULL, errs) == -1 ||
+	    cfg_check_matchers(cfg, ruler_check_matchers, NULL, errs) == -1 ||
 	    plugin_create_all(cfg, errs, probes, n) == -1) {
 		cfg_free(cfg);
 		return NULL;
@@ -178,8 +240,63 @@ SELF_METRIC(m_rule_round, "reeve_rule_round_duration_seconds", REEVE_GAUGE,
 SELF_METRIC(m_alerts_firing, "reeve_alerts_firing", REEVE_GAUGE, "Alert instances firing");
 SELF_METRIC(m_alerts_pending, "reeve_alerts_pending", REEVE_GAUGE,
     "Alert instances pending (condition true, waiting for the rule's for)");
+SELF_METRIC(m_nq, "reeve_notifications_queued", REEVE_GAUGE,
+    "Notifications waiting in the spool for their receiver");
+SELF_METRIC(m_nq_age, "reeve_notifications_oldest_queued_seconds", REEVE_GAUGE,
+    "Age of the oldest notification waiting for the receiver (0 when none)");
+SELF_METRIC(m_nsent, "reeve_notifications_sent_total", REEVE_COUNTER,
+    "Notifications the receiver accepted");
+SELF_METRIC(m_nretry, "reeve_notifications_retries_total", REEVE_COUNTER,
+    "Delivery attempts that failed temporarily (the message is tried again)");
+SELF_METRIC(m_ndead, "reeve_notifications_dead_total", REEVE_COUNTER,
+    "Notifications that became dead letters: a permanent failure, or max_age passed");
+SELF_METRIC(m_nfailing, "reeve_notifier_failing", REEVE_GAUGE,
+    "1 while the last delivery attempt to the receiver failed");
+SELF_METRIC(m_ndead_files, "reeve_notifications_dead_letters", REEVE_GAUGE,
+    "Dead letters in the spool (reeve outbox list; reeve outbox retry ID)");
+SELF_METRIC(m_ncorrupt, "reeve_notifications_corrupt_total", REEVE_COUNTER,
+    "Spool files that could not be read back and were set aside");
+SELF_METRIC(m_ngroups, "reeve_alert_groups", REEVE_GAUGE,
+    "Alert groups the notification side holds (routes times group_by values)");
+SELF_METRIC(m_nmade, "reeve_notifications_total", REEVE_COUNTER,
+    "Notifications made and handed to the spool (one per group message and receiver)");
+SELF_METRIC(m_nunrouted, "reeve_alerts_unrouted_total", REEVE_COUNTER,
+    "Firing alerts no [route] took (and no [route default] exists)");
 SELF_METRIC(m_rss, "process_resident_memory_bytes", REEVE_GAUGE, "Resident memory of reeve");
 SELF_METRIC(m_cpu, "process_cpu_seconds_total", REEVE_COUNTER, "CPU time reeve used, user and system");
+
+static void
+self_outbox(struct outbox *ob, const struct reeve_host *h, struct reeve_emitter *em)
+{
+	struct outbox_stats st;
+	double now = util_now();
+
+	outbox_get_stats(ob, &st);
+	for (size_t i = 0; i < st.nreceivers; i++) {
+		const struct outbox_receiver_stats *r = &st.receivers[i];
+		struct reeve_label l = { "receiver", r->name ? r->name : "(not configured)" };
+		struct reeve_label why[2] = { l, { "reason", "failed" } };
+
+		if (r->name == NULL && r->queued == 0 && r->expired == 0)
+			continue;
+		h->emit(em, &m_nq, &l, 1, (double)r->queued);
+		h->emit(em, &m_nq_age, &l, 1, r->queued ? now - r->oldest : 0);
+		if (r->name == NULL) {
+			why[1].value = "expired";
+			h->emit(em, &m_ndead, why, 2, (double)r->expired);
+			continue;
+		}
+		h->emit(em, &m_nsent, &l, 1, (double)r->sent);
+		h->emit(em, &m_nretry, &l, 1, (double)r->retries);
+		h->emit(em, &m_ndead, why, 2, (double)r->dead);
+		why[1].value = "expired";
+		h->emit(em, &m_ndead, why, 2, (double)r->expired);
+		h->emit(em, &m_nfailing, &l, 1, r->failing);
+	}
+	h->emit(em, &m_ndead_files, NULL, 0, (double)st.dead_files);
+	h->emit(em, &m_ncorrupt, NULL, 0, (double)st.corrupt);
+	outbox_stats_free(&st);
+}
 
 static void
 self_process(const struct reeve_host *h, struct reeve_emitter *em)
@@ -274,6 +391,16 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		h->emit(em, &m_alerts_firing, NULL, 0, (double)rs.firing);
 		h->emit(em, &m_alerts_pending, NULL, 0, (double)rs.pending);
 	}
+	if (d->outbox)
+		self_outbox(d->outbox, h, em);
+	if (d->dispatch) {
+		struct dispatch_stats ds;
+
+		dispatch_get_stats(d->dispatch, &ds);
+		h->emit(em, &m_ngroups, NULL, 0, (double)ds.groups);
+		h->emit(em, &m_nmade, NULL, 0, (double)ds.messages);
+		h->emit(em, &m_nunrouted, NULL, 0, (double)ds.unrouted);
+	}
 	self_process(h, em);
 	return 0;
 }
@@ -350,6 +477,8 @@ reload(struct daemon *d)
 	}
 	if (ruler_reload(d->ruler, cfg, err, sizeof(err)) == -1)
 		log_error("rules not reloaded, the running ones stay: %s", err);
+	dispatch_reload(d->dispatch, cfg);
+	outbox_reload(d->outbox, cfg);
 	cfg_free(d->cfg);
 	d->cfg = cfg;
 	install_probes(d, probes, n);
@@ -415,7 +544,29 @@ daemon_run(const char *path, int use_syslog)
 		d.api = api_new(d.reg, &ap);
 	}
 	{
-		struct ruler_params rp = { d.reg, d.store, d.cfg->memory_window, d.cfg->data_dir };
+		char *spool = xasprintf("%s/spool", d.cfg->data_dir);
+
+		d.outbox = outbox_open(spool, d.cfg, err, sizeof(err));
+		free(spool);
+	}
+	if (d.outbox == NULL) {
+		log_error("outbox: %s", err);
+		status = 1;
+		goto out;
+	}
+	{
+		struct dispatch_params dp = { d.outbox, d.cfg->data_dir, NULL };
+
+		d.dispatch = dispatch_new(d.cfg, &dp, err, sizeof(err));
+	}
+	if (d.dispatch == NULL) {
+		log_error("notifications: %s", err);
+		status = 1;
+		goto out;
+	}
+	{
+		struct ruler_params rp = { d.reg, d.store, d.cfg->memory_window, d.cfg->data_dir,
+			d.dispatch };
 
 		d.ruler = ruler_new(d.cfg, &rp, err, sizeof(err));
 	}
@@ -438,6 +589,12 @@ daemon_run(const char *path, int use_syslog)
 	}
 	if (d.http == NULL) {
 		log_error("%s", err);
+		status = 1;
+		goto out;
+	}
+	outbox_start(d.outbox);
+	if (dispatch_start(d.dispatch) == -1) {
+		log_error("cannot start the notification thread");
 		status = 1;
 		goto out;
 	}
@@ -467,6 +624,9 @@ out:
 	/* stop intake first (HTTP, rules, probes), then write out what is queued */
 	http_free(d.http);
 	ruler_free(d.ruler);
+	dispatch_free(d.dispatch);
+	/* a delivery under way may finish; what is not sent stays in the spool */
+	outbox_free(d.outbox, d.cfg->flush_timeout / 2);
 	if (d.sched && sched_free(d.sched, d.cfg->flush_timeout / 2) > 0) {
 		/*
 		 * A probe thread is stuck inside a module: write out what is queued, then leave

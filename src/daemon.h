@@ -22,4 +22,11 @@ int daemon_run(const char *path, int use_syslog);
  */
 int daemon_backtest(const char *path, const char *rule, double since, double step);
 
+/*
+ * `reeve notify test NAME` (notifier_test; 0 sent, 1 not, 2 bad config) and `reeve outbox
+ * list` / `reeve outbox retry ID` (retry_id NULL: list; 0, or 1 after printing the error).
+ */
+int daemon_notify_test(const char *path, const char *name);
+int daemon_outbox(const char *path, const char *retry_id);
+
 #endif /* REEVE_DAEMON_H */

@@ -251,6 +251,7 @@ struct parser {
 	size_t errlen;
 	int depth;
 	struct expr *e;
+	const char *what;    /* what is parsed, for messages: "expr" (NULL) or "matchers" */
 };
 
 static void perr(struct parser *p, size_t pos, const char *fmt, ...)
@@ -277,7 +278,7 @@ perr(struct parser *p, size_t pos, const char *fmt, ...)
 	}
 	if (p->errlen == 0)
 		return;
-	n = snprintf(p->err, p->errlen, "expr: %zu:%zu: ", line, col);
+	n = snprintf(p->err, p->errlen, "%s: %zu:%zu: ", p->what ? p->what : "expr", line, col);
 	if (n >= 0 && (size_t)n < p->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
@@ -1028,6 +1029,82 @@ compile_re(struct parser *p, size_t pos, struct expr_matcher *m)
 }
 
 /*
+ * Label matchers up to the token end (T_RBRACE after a selector's "{" at brace, or T_EOF
+ * for a bare list), appended to *m; the current token is the first of the list and is end
+ * on return. Returns 0, or -1 after perr.
+ */
+static int
+parse_matcher_list(struct parser *p, enum tok end, size_t brace, struct expr_matcher **mp,
+    size_t *nmp, size_t *capp)
+{
+	while (p->tok.t != end) {
+		struct expr_matcher *cur;
+		size_t lpos = p->tok.pos, opos;
+
+		if (p->tok.t == T_EOF) {
+			perr(p, brace, "unbalanced braces: \"{\" is never closed");
+			return -1;
+		}
+		if (p->tok.t != T_IDENT) {
+			unexpected(p, "a label name");
+			return -1;
+		}
+		if (*nmp == *capp) {
+			*capp = *capp ? *capp * 2 : 4;
+			*mp = xreallocarray(*mp, *capp, sizeof(**mp));
+		}
+		cur = &(*mp)[(*nmp)++];
+		memset(cur, 0, sizeof(*cur));
+		cur->name = xstrndup(p->text + p->tok.pos, p->tok.len);
+		if (!util_valid_label_name(cur->name)) {
+			perr(p, lpos, "invalid label name \"%s\"", cur->name);
+			return -1;
+		}
+		next(p);
+		opos = p->tok.pos;
+		switch (p->tok.t) {
+		case T_ASSIGN: cur->op = EXPR_MATCH_EQ; break;
+		case T_NEQ: cur->op = EXPR_MATCH_NE; break;
+		case T_REQ: cur->op = EXPR_MATCH_RE; break;
+		case T_NREQ: cur->op = EXPR_MATCH_NRE; break;
+		default:
+			if (p->tok.t != T_ERR) {
+				char d[64];
+
+				perr(p, opos, "unknown label matching operator %s; expected "
+				    "=, !=, =~ or !~", tok_desc(p, d, sizeof(d)));
+			}
+			return -1;
+		}
+		next(p);
+		if (p->tok.t != T_STR) {
+			if (p->tok.t != T_ERR) {
+				char d[64];
+
+				perr(p, p->tok.pos, "label matcher value must be a quoted string, "
+				    "got %s", tok_desc(p, d, sizeof(d)));
+			}
+			return -1;
+		}
+		cur->value = xstrdup(p->str.data);
+		if ((cur->op == EXPR_MATCH_RE || cur->op == EXPR_MATCH_NRE) &&
+		    compile_re(p, p->tok.pos, cur) == -1)
+			return -1;
+		next(p);
+		if (p->tok.t == T_COMMA)
+			next(p);
+		else if (p->tok.t != end) {
+			if (p->tok.t == T_EOF)
+				perr(p, brace, "unbalanced braces: \"{\" is never closed");
+			else
+				unexpected(p, end == T_RBRACE ? "\",\" or \"}\"" : "\",\"");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * A selector: name, name{...} or {...}, then [range] and offset. The current token is the
  * name or the brace. Returns an N_SEL node or NULL.
  */
@@ -1054,70 +1131,8 @@ parse_selector(struct parser *p)
 		size_t brace = p->tok.pos;
 
 		next(p);
-		while (p->tok.t != T_RBRACE) {
-			struct expr_matcher *cur;
-			size_t lpos = p->tok.pos, opos;
-
-			if (p->tok.t == T_EOF) {
-				perr(p, brace, "unbalanced braces: \"{\" is never closed");
-				goto fail;
-			}
-			if (p->tok.t != T_IDENT) {
-				unexpected(p, "a label name");
-				goto fail;
-			}
-			if (nm == cap) {
-				cap = cap ? cap * 2 : 4;
-				m = xreallocarray(m, cap, sizeof(*m));
-			}
-			cur = &m[nm++];
-			memset(cur, 0, sizeof(*cur));
-			cur->name = xstrndup(p->text + p->tok.pos, p->tok.len);
-			if (!util_valid_label_name(cur->name)) {
-				perr(p, lpos, "invalid label name \"%s\"", cur->name);
-				goto fail;
-			}
-			next(p);
-			opos = p->tok.pos;
-			switch (p->tok.t) {
-			case T_ASSIGN: cur->op = EXPR_MATCH_EQ; break;
-			case T_NEQ: cur->op = EXPR_MATCH_NE; break;
-			case T_REQ: cur->op = EXPR_MATCH_RE; break;
-			case T_NREQ: cur->op = EXPR_MATCH_NRE; break;
-			default:
-				if (p->tok.t != T_ERR) {
-					char d[64];
-
-					perr(p, opos, "unknown label matching operator %s; expected "
-					    "=, !=, =~ or !~", tok_desc(p, d, sizeof(d)));
-				}
-				goto fail;
-			}
-			next(p);
-			if (p->tok.t != T_STR) {
-				if (p->tok.t != T_ERR) {
-					char d[64];
-
-					perr(p, p->tok.pos, "label matcher value must be a quoted string, "
-					    "got %s", tok_desc(p, d, sizeof(d)));
-				}
-				goto fail;
-			}
-			cur->value = xstrdup(p->str.data);
-			if ((cur->op == EXPR_MATCH_RE || cur->op == EXPR_MATCH_NRE) &&
-			    compile_re(p, p->tok.pos, cur) == -1)
-				goto fail;
-			next(p);
-			if (p->tok.t == T_COMMA)
-				next(p);
-			else if (p->tok.t != T_RBRACE) {
-				if (p->tok.t == T_EOF)
-					perr(p, brace, "unbalanced braces: \"{\" is never closed");
-				else
-					unexpected(p, "\",\" or \"}\"");
-				goto fail;
-			}
-		}
+		if (parse_matcher_list(p, T_RBRACE, brace, &m, &nm, &cap) == -1)
+			goto fail;
 		next(p);
 	}
 	for (size_t i = 0; i < nm; i++) {
@@ -1727,6 +1742,45 @@ expr_reach(const struct expr *e, double lookback)
 	return reach;
 }
 
+int
+expr_parse_matchers(const char *text, struct expr_matcher **m, size_t *n, char *err,
+    size_t errlen)
+{
+	struct parser p = { 0 };
+	struct expr_matcher *list = NULL;
+	size_t nm = 0, cap = 0, len = strnlen(text, EXPR_MAX_LEN + 1);
+
+	if (errlen)
+		err[0] = '\0';
+	p.text = text;
+	p.len = len;
+	p.err = err;
+	p.errlen = errlen;
+	p.what = "matchers";
+	if (len > EXPR_MAX_LEN) {
+		snprintf(err, errlen, "matchers: longer than %d bytes", EXPR_MAX_LEN);
+		return -1;
+	}
+	lex_at(&p, 0, &p.tok);
+	if (p.tok.t == T_EOF)
+		perr(&p, 0, "no matchers (expected label=\"value\", ...)");
+	else if (parse_matcher_list(&p, T_EOF, 0, &list, &nm, &cap) == 0 && !p.failed) {
+		buf_free(&p.str);
+		*m = list;
+		*n = nm;
+		return 0;
+	}
+	buf_free(&p.str);
+	matchers_free(list, nm);
+	return -1;
+}
+
+void
+expr_matchers_free(struct expr_matcher *m, size_t n)
+{
+	matchers_free(m, n);
+}
+
 /* ---- canonical text -------------------------------------------------------------------- */
 
 static void
@@ -1785,12 +1839,24 @@ plain_name(const char *s)
 	return len > 0;
 }
 
+void
+expr_format_matchers(const struct expr_matcher *m, size_t n, struct buf *b)
+{
+	static const char *const ops[] = { "=", "!=", "=~", "!~" };
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_puts(b, ", ");
+		buf_puts(b, m[i].name);
+		buf_puts(b, ops[m[i].op]);
+		fmt_string(b, m[i].value);
+	}
+}
+
 static void
 fmt_selector(struct buf *b, const struct expr_selector *sel)
 {
-	static const char *const ops[] = { "=", "!=", "=~", "!~" };
 	size_t first = 0, nnames = 0, i;
-	int any = 0;
 
 	for (i = 0; i < sel->nm; i++)
 		nnames += strcmp(sel->m[i].name, "__name__") == 0;
@@ -1801,14 +1867,7 @@ fmt_selector(struct buf *b, const struct expr_selector *sel)
 	}
 	if (first < sel->nm) {
 		buf_putc(b, '{');
-		for (i = first; i < sel->nm; i++) {
-			if (any)
-				buf_puts(b, ", ");
-			any = 1;
-			buf_puts(b, sel->m[i].name);
-			buf_puts(b, ops[sel->m[i].op]);
-			fmt_string(b, sel->m[i].value);
-		}
+		expr_format_matchers(sel->m + first, sel->nm - first, b);
 		buf_putc(b, '}');
 	}
 	if (sel->range > 0) {

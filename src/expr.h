@@ -6,6 +6,8 @@
 
 #include "reeve-probe.h"
 
+struct buf;
+
 /*
  * ---- where selectors find their data -----------------------------------------------------
  *
@@ -34,6 +36,18 @@ struct expr_matcher {
  */
 int expr_matches(const struct expr_matcher *m, size_t nm, const char *name,
     const struct reeve_label *labels, size_t nlabels);
+
+/*
+ * Parse label matchers as written inside a selector's braces, without them:
+ * `severity="critical", team=~"shop.*"` (routes, inhibitions, maintenance windows and
+ * silences). Returns 0 with a new array in *m (free it with expr_matchers_free) and its
+ * size in *n (at least 1), or -1 with "matchers: LINE:COLUMN: message" in err.
+ */
+int expr_parse_matchers(const char *text, struct expr_matcher **m, size_t *n, char *err,
+    size_t errlen);
+void expr_matchers_free(struct expr_matcher *m, size_t n);
+/* Append matchers in their canonical text (`a="x", b=~"y"`, parsed back the same) to b. */
+void expr_format_matchers(const struct expr_matcher *m, size_t n, struct buf *b);
 
 /*
  * A series as a source returns it: points in ascending time order. All strings and arrays

@@ -1,4 +1,4 @@
-/* main.c: the reeve command line: run, check, rules, version, help. */
+/* main.c: the reeve command line: run, check, rules, notify, outbox, version, help. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -25,6 +25,8 @@ static const char usage_main[] =
     "  check    check a configuration file and exit\n"
     "  rules    test alert rules against given series (reeve rules test FILE...), or replay\n"
     "           one over the stored history (reeve rules backtest NAME)\n"
+    "  notify   send a test notification to a receiver (reeve notify test NAME)\n"
+    "  outbox   list the spooled and dead-letter notifications, or send a dead one again\n"
     "  version  print the version\n"
     "  help     show help for a command (reeve help run)\n"
     "\n"
@@ -69,6 +71,25 @@ static const char usage_rules[] =
     "  -c, --config FILE    configuration file (default: the built-in default configuration)\n"
     "      --since DURATION how far back to start (default 7d)\n"
     "      --step DURATION  time between evaluations (default: eval_interval, at least 1m)\n";
+
+static const char usage_notify[] =
+    "usage: reeve notify test NAME [-c FILE]\n"
+    "\n"
+    "Send a test notification (one firing alert \"ReeveTest\") to [notifier NAME] with its own\n"
+    "settings and timeout, and print whether the receiver accepted it. Exits 0 when it did,\n"
+    "1 when it did not, 2 for a bad command line or configuration.\n"
+    "\n"
+    "  -c, --config FILE  configuration file (default: the built-in default configuration)\n";
+
+static const char usage_outbox[] =
+    "usage: reeve outbox list [-c FILE]\n"
+    "       reeve outbox retry ID [-c FILE]\n"
+    "\n"
+    "list: the notifications waiting in the spool (data_dir/spool) and the dead letters, with\n"
+    "their receiver, age, subject and last error. retry: put dead letter ID back in the queue;\n"
+    "a running daemon sends it within a second. Both work without a running daemon.\n"
+    "\n"
+    "  -c, --config FILE  configuration file (default: the built-in default configuration)\n";
 
 /* Complain about the command line: what (e.g. "unknown option"), the word, and the command. */
 static int
@@ -242,6 +263,77 @@ rules_backtest(int argc, char **argv)
 	return daemon_backtest(path, rule, since, step);
 }
 
+/*
+ * "reeve CMD SUB [ARG] [-c FILE]" (notify, outbox): sets *config and *arg (NULL when the
+ * sub-command takes none). Returns -1 to exit with *status.
+ */
+static int
+sub_args(int argc, char **argv, const char *prefix, const char *usage, int want_arg,
+    const char **config, const char **arg, int *status)
+{
+	*arg = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(usage, stdout);
+			*status = 0;
+			return -1;
+		}
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (i + 1 == argc) {
+				*status = bad_usage("missing argument for option", argv[i], prefix);
+				return -1;
+			}
+			*config = argv[++i];
+		} else if (argv[i][0] == '-') {
+			*status = bad_usage("unknown option", argv[i], prefix);
+			return -1;
+		} else if (want_arg && *arg == NULL) {
+			*arg = argv[i];
+		} else {
+			*status = bad_usage("unexpected argument", argv[i], prefix);
+			return -1;
+		}
+	}
+	if (want_arg && *arg == NULL) {
+		fprintf(stderr, "reeve: %sneeds an argument\n%s", prefix, usage);
+		*status = 2;
+		return -1;
+	}
+	return 0;
+}
+
+/* reeve notify test NAME, reeve outbox list, reeve outbox retry ID */
+static int
+notify_cmd(int argc, char **argv, int outbox)
+{
+	const char *usage = outbox ? usage_outbox : usage_notify, *config = NULL, *arg;
+	int status = 2;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!outbox && strcmp(argv[1], "test") == 0) {
+		if (sub_args(argc - 2, argv + 2, "notify test ", usage, 1, &config, &arg,
+		    &status) == -1)
+			return status;
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		status = daemon_notify_test(config, arg);
+		curl_global_cleanup();
+		return status;
+	}
+	if (outbox && (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "retry") == 0)) {
+		int retry = argv[1][0] == 'r';
+
+		if (sub_args(argc - 2, argv + 2, retry ? "outbox retry " : "outbox list ", usage,
+		    retry, &config, &arg, &status) == -1)
+			return status;
+		return daemon_outbox(config, arg);
+	}
+	return bad_usage(outbox ? "unknown outbox command" : "unknown notify command", argv[1],
+	    outbox ? "outbox " : "notify ");
+}
+
 static int
 rules_cmd(int argc, char **argv)
 {
@@ -289,6 +381,10 @@ main(int argc, char **argv)
 			fputs(usage_check, stdout);
 		else if (strcmp(argv[2], "rules") == 0)
 			fputs(usage_rules, stdout);
+		else if (strcmp(argv[2], "notify") == 0)
+			fputs(usage_notify, stdout);
+		else if (strcmp(argv[2], "outbox") == 0)
+			fputs(usage_outbox, stdout);
 		else if (strcmp(argv[2], "version") == 0)
 			fputs("usage: reeve version\n\nPrint the version of reeve.\n", stdout);
 		else
@@ -324,6 +420,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "rules") == 0)
 		return rules_cmd(argc - 1, argv + 1);
+	if (strcmp(cmd, "notify") == 0 || strcmp(cmd, "outbox") == 0)
+		return notify_cmd(argc - 1, argv + 1, cmd[0] == 'o');
 	if (cmd[0] == '-')
 		return bad_usage("unknown option", cmd, "");
 	return bad_usage("unknown command", cmd, "");

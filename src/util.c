@@ -1,5 +1,6 @@
 /* util.c: allocation that dies loudly, growable string buffers, small helpers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -430,4 +432,69 @@ util_parse_time(const char *s, double *t)
 	base = timegm(&tm);
 	*t = (double)base - off + frac;
 	return 0;
+}
+
+int
+util_write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+util_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, saved;
+
+	if (fd == -1)
+		return -1;
+	rc = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int
+util_write_file_atomic(const char *path, const char *tmpdir, const void *data, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
+	    xstrndup(path, (size_t)(slash - path));
+	char *tmp = xasprintf("%s/.%s.XXXXXX", tmpdir ? tmpdir : dir, slash ? slash + 1 : path);
+	int fd, rc = -1, saved;
+
+	if ((fd = mkstemp(tmp)) == -1)
+		goto out;
+	if (util_write_all(fd, data, n) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1)
+		goto fail;
+	rc = util_fsync_dir(dir);
+	goto out;
+fail:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+out:
+	saved = errno;
+	free(tmp);
+	free(dir);
+	errno = saved;
+	return rc;
 }

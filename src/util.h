@@ -72,6 +72,18 @@ int util_valid_label_name(const char *s);
 /* mkdir -p with mode 0755; returns 0 or -1 with errno set. */
 int util_mkdir_p(const char *path);
 
+/* Write all n bytes to fd (retrying short writes and EINTR); 0, or -1 with errno set. */
+int util_write_all(int fd, const void *data, size_t n);
+/* fsync a directory (so that a rename or an unlink in it is durable); 0 or -1 with errno. */
+int util_fsync_dir(const char *dir);
+/*
+ * Replace path with data atomically and durably: written to a new temporary file in tmpdir
+ * (NULL: path's own directory; it must be on the same file system), fsync'd, renamed onto
+ * path, and path's directory fsync'd. A crash leaves the old file or the new one, never a
+ * mix. Returns 0, or -1 with errno set (the temporary file is removed).
+ */
+int util_write_file_atomic(const char *path, const char *tmpdir, const void *data, size_t n);
+
 /* 64-bit FNV-1a hash of n bytes. */
 unsigned long long util_hash(const void *data, size_t n);
 

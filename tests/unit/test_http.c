@@ -18,7 +18,6 @@
 #include <curl/curl.h>
 
 #include "probe_test_host.h"
-#include "url.h"
 
 struct status_range {
 	int lo, hi;
@@ -28,7 +27,6 @@ struct status_range {
 int parse_expect_status(const char *s, struct status_range *r, size_t max, size_t *n,
     char *err, size_t errlen);
 int status_expected(const struct status_range *r, size_t n, long status);
-void scrub(char *msg, size_t size, char *const *secrets, size_t nsecrets);
 void http_phases(double namelookup, double connect, double appconnect, double starttransfer,
     double total, double out[5]);
 int parse_cert_date(const char *s, double *out);
@@ -69,57 +67,6 @@ test_expect_status(void **unused)
 	assert_int_equal(parse_expect_status("200-", r, 4, &n, err, sizeof(err)), -1);
 	assert_int_equal(parse_expect_status("200,201,202,203,204", r, 4, &n, err, sizeof(err)), -1);
 	assert_string_equal(err, "more than 4 items");
-}
-
-static void
-label_is(const char *url, const char *want)
-{
-	char err[256], *l = url_target(url, err, sizeof(err));
-
-	if (l == NULL)
-		fail_msg("%s: %s", url, err);
-	assert_string_equal(l, want);
-	free(l);
-}
-
-static void
-label_fails(const char *url, const char *want)
-{
-	char err[256], *l = url_target(url, err, sizeof(err));
-
-	assert_null(l);
-	assert_string_equal(err, want);
-	assert_null(strstr(err, "hunter2"));
-}
-
-static void
-test_url_target(void **unused)
-{
-	label_is("http://127.0.0.1:8080/json", "http://127.0.0.1:8080/json");
-	label_is("https://user:hunter2@example.com/a?b=1", "https://example.com/a?b=1");
-	label_is("http://hunter2@example.com/", "http://example.com/");
-	label_is("HTTP://Example.com", "http://Example.com/");
-	label_is("http://example.com/x#frag", "http://example.com/x");
-	label_fails("ftp://user:hunter2@example.com/", "only http:// and https:// URLs are supported");
-	label_fails("file:///etc/passwd", "only http:// and https:// URLs are supported");
-	label_fails("http://user:hunter2@", "not a valid URL: No host part in the URL");
-	label_fails("not a url hunter2", "not a valid URL: Bad scheme");
-	label_fails("", "not a valid URL: Bad scheme");
-}
-
-static void
-test_scrub(void **unused)
-{
-	char *secrets[] = { "hunter2x", "abc", "tok-123456" };
-	char msg[64];
-
-	snprintf(msg, sizeof(msg), "failed for hunter2x at abc with tok-123456 hunter2x");
-	scrub(msg, sizeof(msg), secrets, 3);
-	assert_string_equal(msg, "failed for <redacted> at abc with <redacted> <redacted>");
-	/* no room to expand: cut before the secret */
-	snprintf(msg, sizeof(msg), "01234567890123456789012345678901234567890123456789012 hunter2x");
-	scrub(msg, sizeof(msg), secrets, 3);
-	assert_string_equal(msg, "01234567890123456789012345678901234567890123456789012 ");
 }
 
 static void
@@ -458,8 +405,6 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expect_status),
-		cmocka_unit_test(test_url_target),
-		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_phases),
 		cmocka_unit_test(test_cert_date),
 		cmocka_unit_test(test_config_errors),

@@ -1,0 +1,1014 @@
+/* dispatch.c: alert events into notifications: routing, grouping and repeats, handed to the outbox. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "dispatch.h"
+#include "expr.h"
+#include "log.h"
+#include "notifier.h"
+#include "util.h"
+
+#define DISPATCH_STATE_VERSION 1
+#define DISPATCH_TICK 1.0        /* seconds between looks at the groups at most */
+#define DISPATCH_PUT_RETRY 5.0   /* seconds before a group the outbox refused is tried again */
+
+/* An alert the dispatcher holds: firing, or resolved and not yet notified. */
+struct dalert {
+	char fp[17];
+	struct reeve_label *labels;  /* alertname, severity, the instance's labels; sorted, owned */
+	size_t nlabels;
+	struct reeve_label *ann;     /* rendered annotations, owned */
+	size_t nann;
+	char **metrics;
+	size_t nmetrics;
+	int firing;
+	double starts_at, ends_at, value;
+};
+
+/* The alerts of one route with the same group_by labels. */
+struct dgroup {
+	char *key;                   /* route name, then {label="value",...} */
+	char *route;
+	struct reeve_label *glabels; /* owned */
+	size_t nglabels;
+	char **fps;                  /* its alerts */
+	size_t nfps;
+	double next_flush;           /* when to look at it next (wall clock), 0: nothing due */
+	double last_sent;
+	unsigned long long last_hash; /* of the firing set last notified */
+	unsigned seq;                /* messages sent so far (part of the idempotency key) */
+};
+
+struct droute {
+	const struct cfg_route *cfg;
+	struct expr_matcher *m;      /* NULL: every alert */
+	size_t nm;
+};
+
+/* lock guards everything below it; the flush thread waits on wake. */
+struct dispatch {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	int started, stopping, dirty;
+	const struct cfg *cfg;
+	struct droute *routes;
+	size_t nroutes;
+	struct outbox *outbox;
+	const struct notify_graph *graph;
+	char *state_path;
+	struct dalert **alerts;
+	size_t nalerts;
+	struct dgroup **groups;
+	size_t ngroups;
+	struct dispatch_stats st;
+	struct log_limit unrouted_log;
+};
+
+/* ---- alerts and groups ----------------------------------------------------------------------- */
+
+static int
+cmp_label(const void *a, const void *b)
+{
+	return strcmp(((const struct reeve_label *)a)->name, ((const struct reeve_label *)b)->name);
+}
+
+static struct reeve_label *
+labels_dup(const struct reeve_label *l, size_t n)
+{
+	struct reeve_label *c = xcalloc(n ? n : 1, sizeof(*c));
+
+	for (size_t i = 0; i < n; i++) {
+		c[i].name = xstrdup(l[i].name);
+		c[i].value = xstrdup(l[i].value);
+	}
+	return c;
+}
+
+static void
+labels_free(struct reeve_label *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((char *)l[i].name);
+		free((char *)l[i].value);
+	}
+	free(l);
+}
+
+static void
+strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static const char *
+label_value(const struct reeve_label *l, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(l[i].name, name) == 0)
+			return l[i].value;
+	return NULL;
+}
+
+/* The canonical text of sorted labels: {a="x",b="y"}. */
+static void
+labels_text(struct buf *b, const struct reeve_label *l, size_t n)
+{
+	buf_putc(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		buf_puts(b, l[i].name);
+		buf_putc(b, '=');
+		buf_json_string(b, l[i].value);
+	}
+	buf_putc(b, '}');
+}
+
+/*
+ * An alert's labels: alertname, severity (unless the instance has one) and the instance's,
+ * sorted; its fingerprint is a hash of their text.
+ */
+static struct reeve_label *
+alert_labels(const char *rule, const char *severity, const struct reeve_label *l, size_t n,
+    size_t *out_n, char fp[17])
+{
+	struct reeve_label *m = xcalloc(n + 2, sizeof(*m));
+	struct buf text = { 0 };
+	size_t k = 0;
+
+	m[k].name = xstrdup("alertname");
+	m[k++].value = xstrdup(rule);
+	if (severity != NULL && label_value(l, n, "severity") == NULL) {
+		m[k].name = xstrdup("severity");
+		m[k++].value = xstrdup(severity);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(l[i].name, "alertname") == 0)
+			continue;
+		m[k].name = xstrdup(l[i].name);
+		m[k++].value = xstrdup(l[i].value);
+	}
+	qsort(m, k, sizeof(*m), cmp_label);
+	labels_text(&text, m, k);
+	snprintf(fp, 17, "%016llx", util_hash(text.data, text.len));
+	buf_free(&text);
+	*out_n = k;
+	return m;
+}
+
+static void
+alert_free(struct dalert *a)
+{
+	if (a == NULL)
+		return;
+	labels_free(a->labels, a->nlabels);
+	labels_free(a->ann, a->nann);
+	strings_free(a->metrics, a->nmetrics);
+	free(a);
+}
+
+static struct dalert *
+find_alert(struct dispatch *d, const char *fp, size_t *idx)
+{
+	for (size_t i = 0; i < d->nalerts; i++)
+		if (strcmp(d->alerts[i]->fp, fp) == 0) {
+			if (idx != NULL)
+				*idx = i;
+			return d->alerts[i];
+		}
+	return NULL;
+}
+
+static void
+group_free(struct dgroup *g)
+{
+	free(g->key);
+	free(g->route);
+	labels_free(g->glabels, g->nglabels);
+	strings_free(g->fps, g->nfps);
+	free(g);
+}
+
+static struct dgroup *
+find_group(struct dispatch *d, const char *key)
+{
+	for (size_t i = 0; i < d->ngroups; i++)
+		if (strcmp(d->groups[i]->key, key) == 0)
+			return d->groups[i];
+	return NULL;
+}
+
+static const struct droute *
+route_named(const struct dispatch *d, const char *name)
+{
+	for (size_t i = 0; i < d->nroutes; i++)
+		if (strcmp(d->routes[i].cfg->name, name) == 0)
+			return &d->routes[i];
+	return NULL;
+}
+
+/*
+ * Something changed in group g (an alert joined or resolved): look at it as soon as its
+ * group_interval since the last message allows (a group never sent waits its group_wait).
+ */
+static void
+mark_due(const struct droute *r, struct dgroup *g, double now)
+{
+	double due;
+
+	if (g->last_sent == 0 && g->next_flush != 0)
+		return;
+	due = g->last_sent + r->cfg->group_interval;
+	if (due < now)
+		due = now;
+	if (g->next_flush == 0 || due < g->next_flush)
+		g->next_flush = due;
+}
+
+/* Put alert a into the group of route r its labels select (made when new). */
+static void
+group_add(struct dispatch *d, const struct droute *r, const struct dalert *a, double now)
+{
+	const struct cfg_route *c = r->cfg;
+	struct reeve_label *gl;
+	size_t ngl = 0;
+	struct buf key = { 0 };
+	struct dgroup *g;
+	int all = c->ngroup_by == 1 && strcmp(c->group_by[0], "...") == 0;
+
+	gl = xcalloc(all ? a->nlabels + 1 : c->ngroup_by + 1, sizeof(*gl));
+	if (all) {
+		for (size_t i = 0; i < a->nlabels; i++)
+			gl[ngl++] = a->labels[i];
+	} else {
+		for (size_t i = 0; i < c->ngroup_by; i++) {
+			const char *v = label_value(a->labels, a->nlabels, c->group_by[i]);
+
+			gl[ngl].name = c->group_by[i];
+			gl[ngl++].value = v ? v : "";
+		}
+		qsort(gl, ngl, sizeof(*gl), cmp_label);
+	}
+	buf_puts(&key, c->name);
+	labels_text(&key, gl, ngl);
+	if ((g = find_group(d, key.data)) == NULL) {
+		g = xcalloc(1, sizeof(*g));
+		g->key = buf_steal(&key);
+		g->route = xstrdup(c->name);
+		g->glabels = labels_dup(gl, ngl);
+		g->nglabels = ngl;
+		g->next_flush = now + c->group_wait;
+		d->groups = xreallocarray(d->groups, d->ngroups + 1, sizeof(*d->groups));
+		d->groups[d->ngroups++] = g;
+	}
+	buf_free(&key);
+	free(gl);
+	for (size_t i = 0; i < g->nfps; i++)
+		if (strcmp(g->fps[i], a->fp) == 0)
+			goto due;
+	g->fps = xreallocarray(g->fps, g->nfps + 1, sizeof(*g->fps));
+	g->fps[g->nfps++] = xstrdup(a->fp);
+due:
+	mark_due(r, g, now);
+}
+
+/* Route alert a: the matching routes in file order while they continue, else default. */
+static void
+route_alert(struct dispatch *d, const struct dalert *a, double now)
+{
+	const struct droute *def = NULL;
+	int taken = 0;
+
+	for (size_t i = 0; i < d->nroutes; i++) {
+		const struct droute *r = &d->routes[i];
+
+		if (strcmp(r->cfg->name, "default") == 0) {
+			def = r;
+			continue;
+		}
+		if (r->m != NULL && !expr_matches(r->m, r->nm, NULL, a->labels, a->nlabels))
+			continue;
+		group_add(d, r, a, now);
+		taken = 1;
+		if (!r->cfg->continue_)
+			break;
+	}
+	if (!taken && def != NULL) {
+		group_add(d, def, a, now);
+		taken = 1;
+	}
+	if (!taken) {
+		unsigned long dropped;
+
+		d->st.unrouted++;
+		if (log_limit_allow(&d->unrouted_log, 300, &dropped))
+			log_warnx("alert %s: no [route] takes it and there is no [route default]: "
+			    "not notified%s", label_value(a->labels, a->nlabels, "alertname"),
+			    dropped ? " (and more, not logged)" : "");
+	}
+}
+
+static int
+in_any_group(const struct dispatch *d, const char *fp)
+{
+	for (size_t i = 0; i < d->ngroups; i++)
+		for (size_t j = 0; j < d->groups[i]->nfps; j++)
+			if (strcmp(d->groups[i]->fps[j], fp) == 0)
+				return 1;
+	return 0;
+}
+
+/* Forget alerts no group holds any more. */
+static void
+drop_unreferenced(struct dispatch *d)
+{
+	for (size_t i = 0; i < d->nalerts;) {
+		if (!in_any_group(d, d->alerts[i]->fp)) {
+			alert_free(d->alerts[i]);
+			d->alerts[i] = d->alerts[--d->nalerts];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* ---- events ------------------------------------------------------------------------------------ */
+
+static int
+is_active(enum rule_state s)
+{
+	return s == RULE_FIRING || s == RULE_NODATA || s == RULE_FLAPPING;
+}
+
+void
+dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *const *metrics,
+    size_t nmetrics)
+{
+	char fp[17];
+	size_t n;
+	struct reeve_label *l;
+	struct dalert *a;
+	int fire = is_active(ev->to), resolve = !fire && is_active(ev->from);
+
+	if (!fire && !resolve)
+		return; /* pending and back: nothing to tell */
+	l = alert_labels(ev->rule, ev->severity, ev->labels, ev->nlabels, &n, fp);
+	pthread_mutex_lock(&d->lock);
+	a = find_alert(d, fp, NULL);
+	if (fire) {
+		int is_new = a == NULL;
+
+		if (is_new) {
+			a = xcalloc(1, sizeof(*a));
+			memcpy(a->fp, fp, sizeof(a->fp));
+			a->labels = l;
+			a->nlabels = n;
+			l = NULL;
+			d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
+			d->alerts[d->nalerts++] = a;
+		}
+		if (is_new || !a->firing)
+			a->starts_at = ev->to == RULE_FLAPPING ? ev->since : ev->time;
+		if (!isfinite(a->starts_at))
+			a->starts_at = ev->time;
+		a->firing = 1;
+		a->ends_at = 0;
+		a->value = ev->value;
+		labels_free(a->ann, a->nann);
+		a->ann = labels_dup(ev->annotations, ev->nannotations);
+		a->nann = ev->nannotations;
+		if (ev->to == RULE_FLAPPING) {
+			a->ann = xreallocarray(a->ann, a->nann + 1, sizeof(*a->ann));
+			a->ann[a->nann].name = xstrdup("flapping");
+			a->ann[a->nann++].value = xstrdup("the alert changes state too often: "
+			    "no more notifications until it settles");
+		}
+		strings_free(a->metrics, a->nmetrics);
+		a->metrics = xcalloc(nmetrics ? nmetrics : 1, sizeof(*a->metrics));
+		for (size_t i = 0; i < nmetrics; i++)
+			a->metrics[i] = xstrdup(metrics[i]);
+		a->nmetrics = nmetrics;
+		/* every group of the alert is looked at (a new one waits group_wait) */
+		route_alert(d, a, util_now());
+	} else if (a != NULL && a->firing) {
+		a->firing = 0;
+		a->ends_at = ev->time;
+		a->value = ev->value;
+		for (size_t i = 0; i < d->ngroups; i++)
+			for (size_t j = 0; j < d->groups[i]->nfps; j++) {
+				const struct droute *r = route_named(d, d->groups[i]->route);
+
+				if (strcmp(d->groups[i]->fps[j], fp) == 0 && r != NULL)
+					mark_due(r, d->groups[i], util_now());
+			}
+	}
+	d->dirty = 1;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	if (l != NULL)
+		labels_free(l, n);
+}
+
+struct recon {
+	struct dispatch *d;
+	char (*fps)[17];
+	size_t n;
+};
+
+static void
+recon_one(void *arg, const struct rule_alert *x)
+{
+	struct recon *rc = arg;
+	struct dispatch *d = rc->d;
+	struct reeve_label *l;
+	size_t n;
+	char fp[17];
+
+	if (!(x->state == RULE_FIRING || x->state == RULE_NODATA || x->flapping))
+		return;
+	l = alert_labels(x->rule, x->severity, x->labels, x->nlabels, &n, fp);
+	rc->fps = xreallocarray(rc->fps, rc->n + 1, sizeof(*rc->fps));
+	memcpy(rc->fps[rc->n++], fp, 17);
+	if (find_alert(d, fp, NULL) == NULL) {
+		struct dalert *a = xcalloc(1, sizeof(*a));
+
+		memcpy(a->fp, fp, sizeof(a->fp));
+		a->labels = l;
+		a->nlabels = n;
+		a->firing = 1;
+		a->starts_at = isfinite(x->fired_at) ? x->fired_at : x->since;
+		a->value = x->value;
+		a->ann = xcalloc(1, sizeof(*a->ann));
+		d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
+		d->alerts[d->nalerts++] = a;
+		route_alert(d, a, util_now());
+		d->dirty = 1;
+		return;
+	}
+	labels_free(l, n);
+}
+
+void
+dispatch_reconcile(struct dispatch *d, const struct rule_set *rs)
+{
+	struct recon rc = { d, NULL, 0 };
+	double now = util_now();
+
+	pthread_mutex_lock(&d->lock);
+	rule_foreach(rs, -1, recon_one, &rc);
+	for (size_t i = 0; i < d->nalerts; i++) {
+		struct dalert *a = d->alerts[i];
+		size_t k;
+
+		if (!a->firing)
+			continue;
+		for (k = 0; k < rc.n && strcmp(rc.fps[k], a->fp) != 0; k++)
+			;
+		if (k < rc.n)
+			continue;
+		a->firing = 0; /* it resolved while reeve was down */
+		a->ends_at = now;
+		route_alert(d, a, now);
+		d->dirty = 1;
+	}
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	free(rc.fps);
+}
+
+/* ---- flushing groups ---------------------------------------------------------------------------- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A hash of the fingerprints of the group's alerts in the given state. */
+static unsigned long long
+set_hash(struct dispatch *d, const struct dgroup *g, int firing)
+{
+	char **v = xcalloc(g->nfps ? g->nfps : 1, sizeof(*v));
+	struct buf b = { 0 };
+	size_t n = 0;
+	unsigned long long h;
+
+	for (size_t i = 0; i < g->nfps; i++) {
+		const struct dalert *a = find_alert(d, g->fps[i], NULL);
+
+		if (a != NULL && a->firing == firing)
+			v[n++] = g->fps[i];
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		buf_puts(&b, v[i]);
+	h = util_hash(b.data ? b.data : "", b.len);
+	buf_free(&b);
+	free(v);
+	return n ? h : 0;
+}
+
+/* Render the group for each receiver of its route and hand the messages to the outbox. */
+static int
+send_group(struct dispatch *d, const struct droute *r, struct dgroup *g, struct notify_alert *al,
+    size_t nal, size_t nfiring, unsigned long long fh, unsigned long long rh, double now)
+{
+	struct notify_group ng = { 0 };
+	struct buf subject = { 0 };
+	int rc = 0;
+
+	if (nfiring > 0)
+		buf_printf(&subject, "[FIRING:%zu", nfiring);
+	if (nal > nfiring)
+		buf_printf(&subject, "%s RESOLVED:%zu", nfiring ? "," : "[", nal - nfiring);
+	buf_puts(&subject, "] ");
+	for (size_t i = 0; i < g->nglabels; i++)
+		buf_printf(&subject, "%s%s", i ? " " : "", g->glabels[i].value);
+	ng.group_key = g->key;
+	ng.group_labels = g->glabels;
+	ng.ngroup_labels = g->nglabels;
+	ng.alerts = al;
+	ng.nalerts = nal;
+	ng.nfiring = nfiring;
+	ng.nresolved = nal - nfiring;
+	ng.time = now;
+	ng.external_url = d->cfg->external_url;
+	ng.hostname = d->cfg->hostname;
+	for (size_t i = 0; i < r->cfg->nnotify; i++) {
+		const struct cfg_notifier *n = notifier_find(d->cfg, r->cfg->notify[i]);
+		const struct notifier_type *type = n ? notifier_type_of(n) : NULL;
+		struct buf body = { 0 }, kb = { 0 };
+		char key[40], err[512];
+
+		if (type == NULL || type->render == NULL) {
+			log_warnx("route %s: receiver %s cannot be used", r->cfg->name,
+			    r->cfg->notify[i]);
+			continue;
+		}
+		/* the same message made again after a crash gets the same key */
+		buf_printf(&kb, "%s|%s|%u|%llx|%llx", n->name, g->key, g->seq, fh, rh);
+		snprintf(key, sizeof(key), "reeve-%016llx-%u", util_hash(kb.data, kb.len), g->seq);
+		buf_free(&kb);
+		ng.receiver = n->name;
+		ng.key = key;
+		if (type->render(n, &ng, d->graph, &body, err, sizeof(err)) == -1) {
+			log_warnx("route %s: cannot render the message for %s: %s", r->cfg->name,
+			    n->name, err);
+		} else if (outbox_put(d->outbox, n->name, key, subject.data, body.data, body.len,
+		    NULL, err, sizeof(err)) == -1) {
+			log_warnx("route %s: the outbox refused the message for %s: %s",
+			    r->cfg->name, n->name, err);
+			d->st.put_failures++;
+			rc = -1;
+		} else {
+			d->st.messages++;
+		}
+		buf_free(&body);
+	}
+	buf_free(&subject);
+	return rc;
+}
+
+static void
+remove_group(struct dispatch *d, size_t i)
+{
+	group_free(d->groups[i]);
+	d->groups[i] = d->groups[--d->ngroups];
+}
+
+/* Look at group i at now: send what is due. Returns 1 when it was removed. */
+static int
+flush_group(struct dispatch *d, size_t gi, double now)
+{
+	struct dgroup *g = d->groups[gi];
+	const struct droute *r = route_named(d, g->route);
+	struct notify_alert *al;
+	size_t nal = 0, nfiring = 0, nres = 0;
+	unsigned long long fh, rh;
+	int send;
+
+	if (r == NULL) {
+		remove_group(d, gi);
+		return 1;
+	}
+	al = xcalloc(g->nfps ? g->nfps : 1, sizeof(*al));
+	for (int pass = 1; pass >= 0; pass--)
+		for (size_t i = 0; i < g->nfps; i++) {
+			const struct dalert *a = find_alert(d, g->fps[i], NULL);
+			struct notify_alert *x;
+
+			if (a == NULL || a->firing != pass)
+				continue;
+			x = &al[nal++];
+			x->labels = a->labels;
+			x->nlabels = a->nlabels;
+			x->annotations = a->ann;
+			x->nannotations = a->nann;
+			x->firing = a->firing;
+			x->starts_at = a->starts_at;
+			x->ends_at = a->ends_at;
+			x->value = a->value;
+			x->fingerprint = a->fp;
+			x->metrics = (const char *const *)a->metrics;
+			x->nmetrics = a->nmetrics;
+			nfiring += pass;
+			nres += !pass;
+		}
+	if (nal == 0) {
+		free(al);
+		remove_group(d, gi);
+		return 1;
+	}
+	fh = set_hash(d, g, 1);
+	rh = set_hash(d, g, 0);
+	send = nres > 0 || (nfiring > 0 && (fh != g->last_hash ||
+	    now - g->last_sent >= r->cfg->repeat_interval));
+	if (send && send_group(d, r, g, al, nal, nfiring, fh, rh, now) == -1) {
+		free(al);
+		g->next_flush = now + DISPATCH_PUT_RETRY;
+		return 0;
+	}
+	free(al);
+	if (send) {
+		g->seq++;
+		g->last_hash = fh;
+		g->last_sent = now;
+		/* resolved alerts were told: they leave the group */
+		for (size_t i = 0; i < g->nfps;) {
+			const struct dalert *a = find_alert(d, g->fps[i], NULL);
+
+			if (a == NULL || !a->firing) {
+				free(g->fps[i]);
+				g->fps[i] = g->fps[--g->nfps];
+			} else {
+				i++;
+			}
+		}
+		d->dirty = 1;
+	}
+	if (g->nfps == 0) {
+		remove_group(d, gi);
+		drop_unreferenced(d);
+		return 1;
+	}
+	/* firing alerts are looked at again at the next repeat, or when something changes */
+	g->next_flush = g->last_sent + r->cfg->repeat_interval;
+	if (send)
+		drop_unreferenced(d);
+	return 0;
+}
+
+/* ---- state ------------------------------------------------------------------------------------- */
+
+static cJSON *
+labels_json(const struct reeve_label *l, size_t n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddStringToObject(o, l[i].name, l[i].value);
+	return o;
+}
+
+static struct reeve_label *
+json_labels(const cJSON *o, size_t *n)
+{
+	const cJSON *it;
+	struct reeve_label *l;
+	size_t k = 0;
+
+	*n = (size_t)cJSON_GetArraySize(o);
+	l = xcalloc(*n ? *n : 1, sizeof(*l));
+	cJSON_ArrayForEach(it, o) {
+		if (!cJSON_IsString(it) || it->string == NULL || k == *n)
+			continue;
+		l[k].name = xstrdup(it->string);
+		l[k++].value = xstrdup(it->valuestring);
+	}
+	*n = k;
+	return l;
+}
+
+static void
+save_state(struct dispatch *d)
+{
+	cJSON *root = cJSON_CreateObject(), *alerts, *groups;
+	char *text;
+
+	cJSON_AddNumberToObject(root, "version", DISPATCH_STATE_VERSION);
+	alerts = cJSON_AddArrayToObject(root, "alerts");
+	for (size_t i = 0; i < d->nalerts; i++) {
+		const struct dalert *a = d->alerts[i];
+		cJSON *o = cJSON_CreateObject(), *m;
+
+		cJSON_AddItemToObject(o, "labels", labels_json(a->labels, a->nlabels));
+		cJSON_AddItemToObject(o, "annotations", labels_json(a->ann, a->nann));
+		m = cJSON_AddArrayToObject(o, "metrics");
+		for (size_t j = 0; j < a->nmetrics; j++)
+			cJSON_AddItemToArray(m, cJSON_CreateString(a->metrics[j]));
+		cJSON_AddBoolToObject(o, "firing", a->firing);
+		cJSON_AddNumberToObject(o, "starts_at", a->starts_at);
+		cJSON_AddNumberToObject(o, "ends_at", a->ends_at);
+		if (isfinite(a->value))
+			cJSON_AddNumberToObject(o, "value", a->value);
+		cJSON_AddItemToArray(alerts, o);
+	}
+	groups = cJSON_AddArrayToObject(root, "groups");
+	for (size_t i = 0; i < d->ngroups; i++) {
+		const struct dgroup *g = d->groups[i];
+		cJSON *o = cJSON_CreateObject(), *f;
+		char h[24];
+
+		cJSON_AddStringToObject(o, "route", g->route);
+		cJSON_AddItemToObject(o, "labels", labels_json(g->glabels, g->nglabels));
+		f = cJSON_AddArrayToObject(o, "alerts");
+		for (size_t j = 0; j < g->nfps; j++)
+			cJSON_AddItemToArray(f, cJSON_CreateString(g->fps[j]));
+		cJSON_AddNumberToObject(o, "next_flush", g->next_flush);
+		cJSON_AddNumberToObject(o, "last_sent", g->last_sent);
+		snprintf(h, sizeof(h), "%016llx", g->last_hash);
+		cJSON_AddStringToObject(o, "last_hash", h);
+		cJSON_AddNumberToObject(o, "seq", g->seq);
+		cJSON_AddItemToArray(groups, o);
+	}
+	if ((text = cJSON_PrintUnformatted(root)) == NULL ||
+	    util_write_file_atomic(d->state_path, NULL, text, strlen(text)) == -1)
+		log_warn("notifications: cannot save %s (kept in memory, tried again)",
+		    d->state_path);
+	else
+		d->dirty = 0;
+	cJSON_free(text);
+	cJSON_Delete(root);
+}
+
+static double
+num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* Read the saved state; a missing file is no error, a bad one is set aside. */
+static void
+load_state(struct dispatch *d)
+{
+	FILE *fp = fopen(d->state_path, "rb");
+	struct buf b = { 0 };
+	char chunk[8192];
+	size_t n;
+	cJSON *root;
+	const cJSON *it;
+
+	if (fp == NULL)
+		return;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(fp);
+	root = cJSON_ParseWithLengthOpts(b.data ? b.data : "", b.len, NULL, 0);
+	if (root == NULL || num(root, "version") != DISPATCH_STATE_VERSION) {
+		char *aside = xasprintf("%s.bad", d->state_path);
+
+		log_warnx("notifications: %s is unreadable: moved to %s", d->state_path, aside);
+		rename(d->state_path, aside);
+		free(aside);
+		goto out;
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "alerts")) {
+		const cJSON *m, *x;
+		struct dalert *a = xcalloc(1, sizeof(*a));
+		struct buf text = { 0 };
+
+		a->labels = json_labels(cJSON_GetObjectItemCaseSensitive(it, "labels"), &a->nlabels);
+		qsort(a->labels, a->nlabels, sizeof(*a->labels), cmp_label);
+		labels_text(&text, a->labels, a->nlabels);
+		snprintf(a->fp, sizeof(a->fp), "%016llx", util_hash(text.data, text.len));
+		buf_free(&text);
+		a->ann = json_labels(cJSON_GetObjectItemCaseSensitive(it, "annotations"), &a->nann);
+		m = cJSON_GetObjectItemCaseSensitive(it, "metrics");
+		a->metrics = xcalloc((size_t)cJSON_GetArraySize(m) + 1, sizeof(*a->metrics));
+		cJSON_ArrayForEach(x, m)
+			if (cJSON_IsString(x))
+				a->metrics[a->nmetrics++] = xstrdup(x->valuestring);
+		a->firing = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "firing"));
+		a->starts_at = num(it, "starts_at");
+		a->ends_at = num(it, "ends_at");
+		a->value = cJSON_GetObjectItemCaseSensitive(it, "value") ? num(it, "value") : NAN;
+		if (a->nlabels == 0 || find_alert(d, a->fp, NULL) != NULL) {
+			alert_free(a);
+			continue;
+		}
+		d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
+		d->alerts[d->nalerts++] = a;
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "groups")) {
+		const cJSON *route = cJSON_GetObjectItemCaseSensitive(it, "route"), *x, *h;
+		struct dgroup *g;
+		struct buf key = { 0 };
+
+		if (!cJSON_IsString(route))
+			continue;
+		g = xcalloc(1, sizeof(*g));
+		g->route = xstrdup(route->valuestring);
+		g->glabels = json_labels(cJSON_GetObjectItemCaseSensitive(it, "labels"), &g->nglabels);
+		qsort(g->glabels, g->nglabels, sizeof(*g->glabels), cmp_label);
+		buf_puts(&key, g->route);
+		labels_text(&key, g->glabels, g->nglabels);
+		g->key = buf_steal(&key);
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(it, "alerts"))
+			if (cJSON_IsString(x) && find_alert(d, x->valuestring, NULL) != NULL) {
+				g->fps = xreallocarray(g->fps, g->nfps + 1, sizeof(*g->fps));
+				g->fps[g->nfps++] = xstrdup(x->valuestring);
+			}
+		g->next_flush = num(it, "next_flush");
+		g->last_sent = num(it, "last_sent");
+		h = cJSON_GetObjectItemCaseSensitive(it, "last_hash");
+		if (cJSON_IsString(h))
+			g->last_hash = strtoull(h->valuestring, NULL, 16);
+		g->seq = (unsigned)num(it, "seq");
+		if (find_group(d, g->key) != NULL) {
+			group_free(g);
+			continue;
+		}
+		d->groups = xreallocarray(d->groups, d->ngroups + 1, sizeof(*d->groups));
+		d->groups[d->ngroups++] = g;
+	}
+	log_info("notifications: %zu alerts in %zu groups restored from %s", d->nalerts,
+	    d->ngroups, d->state_path);
+out:
+	cJSON_Delete(root);
+	buf_free(&b);
+}
+
+/* ---- routes, thread, life ---------------------------------------------------------------------- */
+
+static void
+routes_free(struct droute *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].m != NULL)
+			expr_matchers_free(r[i].m, r[i].nm);
+	free(r);
+}
+
+static struct droute *
+routes_new(const struct cfg *cfg, size_t *n)
+{
+	struct droute *r = xcalloc(cfg->nroutes ? cfg->nroutes : 1, sizeof(*r));
+	char err[256];
+
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		r[i].cfg = &cfg->routes[i];
+		/* checked at load (cfg_check_matchers): parsing cannot fail here */
+		if (cfg->routes[i].match.text != NULL &&
+		    expr_parse_matchers(cfg->routes[i].match.text, &r[i].m, &r[i].nm, err,
+		    sizeof(err)) == -1)
+			log_warnx("route %s: %s", cfg->routes[i].name, err);
+	}
+	*n = cfg->nroutes;
+	return r;
+}
+
+/* Alerts in no group (their routes changed): routed again. */
+static void
+route_orphans(struct dispatch *d)
+{
+	double now = util_now();
+
+	for (size_t i = 0; i < d->ngroups;) {
+		if (route_named(d, d->groups[i]->route) == NULL)
+			remove_group(d, i);
+		else
+			i++;
+	}
+	for (size_t i = 0; i < d->nalerts; i++)
+		if (!in_any_group(d, d->alerts[i]->fp))
+			route_alert(d, d->alerts[i], now);
+	drop_unreferenced(d);
+}
+
+static void *
+dispatch_main(void *arg)
+{
+	struct dispatch *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->stopping) {
+		double now = util_now(), next = now + DISPATCH_TICK;
+		struct timespec ts;
+
+		for (size_t i = 0; i < d->ngroups;) {
+			struct dgroup *g = d->groups[i];
+
+			if (g->next_flush != 0 && g->next_flush <= now && flush_group(d, i, now))
+				continue;
+			if (g->next_flush != 0 && g->next_flush < next)
+				next = g->next_flush;
+			i++;
+		}
+		if (d->dirty)
+			save_state(d);
+		if (next < now + 0.01)
+			next = now + 0.01;
+		ts.tv_sec = (time_t)next;
+		ts.tv_nsec = (long)((next - (double)ts.tv_sec) * 1e9);
+		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+	}
+	if (d->dirty)
+		save_state(d);
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+struct dispatch *
+dispatch_new(const struct cfg *cfg, const struct dispatch_params *p, char *err, size_t errlen)
+{
+	struct dispatch *d = xcalloc(1, sizeof(*d));
+	char *dir = xasprintf("%s/alerts", p->data_dir);
+
+	if (util_mkdir_p(dir) == -1) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		free(dir);
+		free(d);
+		return NULL;
+	}
+	d->state_path = xasprintf("%s/notify-state.json", dir);
+	free(dir);
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->wake, NULL);
+	d->cfg = cfg;
+	d->outbox = p->outbox;
+	d->graph = p->graph;
+	d->routes = routes_new(cfg, &d->nroutes);
+	load_state(d);
+	route_orphans(d);
+	return d;
+}
+
+int
+dispatch_start(struct dispatch *d)
+{
+	if (pthread_create(&d->thread, NULL, dispatch_main, d) != 0)
+		return -1;
+	d->started = 1;
+	return 0;
+}
+
+void
+dispatch_reload(struct dispatch *d, const struct cfg *cfg)
+{
+	pthread_mutex_lock(&d->lock);
+	routes_free(d->routes, d->nroutes);
+	d->cfg = cfg;
+	d->routes = routes_new(cfg, &d->nroutes);
+	route_orphans(d);
+	d->dirty = 1;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void
+dispatch_get_stats(struct dispatch *d, struct dispatch_stats *st)
+{
+	pthread_mutex_lock(&d->lock);
+	*st = d->st;
+	st->alerts = d->nalerts;
+	st->groups = d->ngroups;
+	pthread_mutex_unlock(&d->lock);
+}
+
+void
+dispatch_free(struct dispatch *d)
+{
+	if (d == NULL)
+		return;
+	if (d->started) {
+		pthread_mutex_lock(&d->lock);
+		d->stopping = 1;
+		pthread_cond_signal(&d->wake);
+		pthread_mutex_unlock(&d->lock);
+		pthread_join(d->thread, NULL);
+	}
+	for (size_t i = 0; i < d->nalerts; i++)
+		alert_free(d->alerts[i]);
+	free(d->alerts);
+	for (size_t i = 0; i < d->ngroups; i++)
+		group_free(d->groups[i]);
+	free(d->groups);
+	routes_free(d->routes, d->nroutes);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->wake);
+	free(d->state_path);
+	free(d);
+}

@@ -1,0 +1,93 @@
+/* outbox.h: the durable spool of outgoing notifications and their delivery workers. */
+#ifndef REEVE_OUTBOX_H
+#define REEVE_OUTBOX_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "notify.h"
+
+/*
+ * The spool is a directory (data_dir/spool) with four folders:
+ *   tmp/      messages being written (left-overs are removed at open)
+ *   queue/    accepted messages, one file each, until their receiver accepts them
+ *   dead/     dead letters: permanent failures and messages older than max_age
+ *   corrupt/  files that could not be read back, set aside at open or when sent
+ * A message counts as accepted once outbox_put returned: written to tmp/, fsync'd, renamed
+ * into queue/ and the folder fsync'd. It is deleted only after its receiver accepted it, so
+ * a crash at any time loses nothing; a message whose delivery was under way when reeve died
+ * is sent again (at least once; its idempotency key lets the receiver drop the repeat).
+ *
+ * Each receiver ([notifier NAME]) has one delivery worker that sends its messages oldest
+ * first and one at a time (so the order of a group's messages is kept); a temporary failure
+ * makes it wait (retry_initial, times retry_factor per attempt, at most retry_max, plus up
+ * to 20% jitter, or longer when the receiver said Retry-After) and try the same message
+ * again. Files are named by creation time, so a directory listing is the queue order.
+ */
+
+#define OUTBOX_MAX_BODY (64u << 20) /* bytes of one message's body */
+#define OUTBOX_ID_LEN 40            /* an id with its NUL */
+
+struct outbox;
+
+/* Counters for /metrics, per receiver (name NULL: messages for receivers not configured). */
+struct outbox_receiver_stats {
+	const char *name;
+	size_t queued;              /* messages waiting in queue/ */
+	double oldest;              /* creation time of the oldest queued one, 0 when none */
+	unsigned long sent, retries, dead, expired;
+	int failing;                /* the last attempt failed */
+};
+
+struct outbox_stats {
+	struct outbox_receiver_stats *receivers; /* owned by the caller of outbox_get_stats */
+	size_t nreceivers;
+	unsigned long corrupt;     /* files set aside in corrupt/ */
+	size_t dead_files;         /* files in dead/ */
+};
+
+/*
+ * Open (creating what is missing) the spool in dir and read back the queue: every message
+ * in queue/ is checked and indexed; unreadable ones are moved to corrupt/ and counted.
+ * cfg gives the receivers and the retry settings (borrowed until outbox_reload or free).
+ * No worker runs until outbox_start. Returns NULL with a message in err.
+ */
+struct outbox *outbox_open(const char *dir, const struct cfg *cfg, char *err, size_t errlen);
+
+/* Start one delivery worker per configured receiver. */
+void outbox_start(struct outbox *ob);
+
+/*
+ * Accept a message for receiver: body (len bytes) as its type rendered it, key its
+ * idempotency key, subject a one-line description for logs and `reeve outbox list`.
+ * Durable on return 0 (id, when not NULL, gets its id); -1 with a message in err (the
+ * spool's disk is full or unwritable: the caller keeps the event and tries again).
+ */
+int outbox_put(struct outbox *ob, const char *receiver, const char *key, const char *subject,
+    const void *body, size_t len, char id[OUTBOX_ID_LEN], char *err, size_t errlen);
+
+/* Use cfg from now on (its receivers and retry settings): workers are restarted. */
+void outbox_reload(struct outbox *ob, const struct cfg *cfg);
+
+/* Stop the workers, waiting at most wait seconds for a delivery under way, and free. */
+void outbox_free(struct outbox *ob, double wait);
+
+/* Counters and gauges; free with outbox_stats_free. */
+void outbox_get_stats(struct outbox *ob, struct outbox_stats *st);
+void outbox_stats_free(struct outbox_stats *st);
+
+/*
+ * `reeve outbox list`: print the queued and dead messages of the spool in dir (id, state,
+ * receiver, age, attempts, subject, last error). Works without a running daemon. Returns
+ * 0, or -1 with a message in err.
+ */
+int outbox_list(const char *dir, FILE *out, char *err, size_t errlen);
+
+/*
+ * `reeve outbox retry ID`: move dead letter ID back into the queue (a running daemon picks
+ * it up within a second). Returns 0, or -1 with a message in err.
+ */
+int outbox_retry(const char *dir, const char *id, char *err, size_t errlen);
+
+#endif /* REEVE_OUTBOX_H */
