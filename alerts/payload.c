@@ -1,191 +1,211 @@
-/* payload.c: the generic JSON document of a notification, shared by the exec notifier and the webhook's generic format. */
+/* payload.c: the JSON of notifications: the generic document (webhook format generic, exec notifier stdin) and the pieces the other webhook formats share. */
+#include <ctype.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "notify.h"
 #include "payload.h"
 #include "util.h"
 
-/* The value of label name in l (n of them), or NULL. */
-static const char *
-label_value(const struct reeve_label *l, size_t n, const char *name)
+/* payload_put_labels: labels (or annotations) as a JSON object, in their order, appended to b. */
+void
+payload_put_labels(struct buf *b, const struct reeve_label *l, size_t n)
 {
 	size_t i;
 
+	buf_putc(b, '{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		buf_json_string(b, l[i].name);
+		buf_putc(b, ':');
+		buf_json_string(b, l[i].value);
+	}
+	buf_putc(b, '}');
+}
+
+/* payload_put_time: Unix time t as a JSON string in RFC 3339, UTC (util_fmt_rfc3339). */
+void
+payload_put_time(struct buf *b, double t)
+{
+	char s[48];
+
+	buf_json_string(b, util_fmt_rfc3339(s, sizeof(s), t));
+}
+
+/* payload_put_string_or_null: s as a JSON string, or null for NULL. */
+void
+payload_put_string_or_null(struct buf *b, const char *s)
+{
+	if (s != NULL)
+		buf_json_string(b, s);
+	else
+		buf_puts(b, "null");
+}
+
+/* payload_put_value: v as a JSON number, or null when it is not finite (JSON has no NaN or Inf). */
+void
+payload_put_value(struct buf *b, double v)
+{
+	char s[40];
+
+	if (isfinite(v))
+		buf_puts(b, util_fmt_double(s, sizeof(s), v));
+	else
+		buf_puts(b, "null");
+}
+
+/* The labels (annotations if ann) of an alert. */
+static const struct reeve_label *
+alert_pairs(const struct notify_alert *a, int ann, size_t *n)
+{
+	*n = ann ? a->nannotations : a->nlabels;
+	return ann ? a->annotations : a->labels;
+}
+
+/* payload_alert_get: the value of a's label (annotation if ann) name, borrowed from a, or NULL. */
+const char *
+payload_alert_get(const struct notify_alert *a, int ann, const char *name)
+{
+	const struct reeve_label *l;
+	size_t i, n;
+
+	l = alert_pairs(a, ann, &n);
 	for (i = 0; i < n; i++)
 		if (strcmp(l[i].name, name) == 0)
 			return l[i].value;
 	return NULL;
 }
 
-/* {"name":"value",...} of n labels, added to o as key; returns 0 or -1 (out of memory). */
-static int
-add_labels(cJSON *o, const char *key, const struct reeve_label *l, size_t n)
-{
-	cJSON *obj = cJSON_AddObjectToObject(o, key);
-	size_t i;
-
-	if (obj == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (cJSON_AddStringToObject(obj, l[i].name, l[i].value) == NULL)
-			return -1;
-	return 0;
-}
-
 /*
- * The labels (or annotations) that every alert of g has, with the same value, in the first
- * alert's order, added to o as key (Alertmanager's commonLabels, commonAnnotations).
+ * payload_put_common: the labels (annotations if ann) every alert of g has with the same
+ * value, as a JSON object in the first alert's order: Alertmanager's commonLabels and
+ * commonAnnotations.
  */
-static int
-add_common(cJSON *o, const char *key, const struct notify_group *g, int annotations)
+void
+payload_put_common(struct buf *b, const struct notify_group *g, int ann)
 {
-	const struct notify_alert *a0 = g->nalerts > 0 ? &g->alerts[0] : NULL;
-	const struct reeve_label *l = NULL, *other;
-	cJSON *obj = cJSON_AddObjectToObject(o, key);
-	size_t i, j, n = 0, nother;
+	const struct reeve_label *l;
 	const char *v;
+	size_t i, j, n;
+	int first = 1;
 
-	if (obj == NULL)
-		return -1;
-	if (a0 != NULL) {
-		l = annotations ? a0->annotations : a0->labels;
-		n = annotations ? a0->nannotations : a0->nlabels;
-	}
-	for (i = 0; i < n; i++) {
-		for (j = 1; j < g->nalerts; j++) {
-			other = annotations ? g->alerts[j].annotations : g->alerts[j].labels;
-			nother = annotations ? g->alerts[j].nannotations : g->alerts[j].nlabels;
-			v = label_value(other, nother, l[i].name);
-			if (v == NULL || strcmp(v, l[i].value) != 0)
+	buf_putc(b, '{');
+	l = g->nalerts > 0 ? alert_pairs(&g->alerts[0], ann, &n) : NULL;
+	for (i = 0; l != NULL && i < n; i++) {
+		for (j = 1; j < g->nalerts; j++)
+			if ((v = payload_alert_get(&g->alerts[j], ann, l[i].name)) == NULL ||
+			    strcmp(v, l[i].value) != 0)
 				break;
-		}
-		if (j == g->nalerts && cJSON_AddStringToObject(obj, l[i].name, l[i].value) == NULL)
-			return -1;
+		if (j < g->nalerts)
+			continue;
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
+		buf_json_string(b, l[i].name);
+		buf_putc(b, ':');
+		buf_json_string(b, l[i].value);
 	}
-	return 0;
-}
-
-/* Append s to b percent-encoded as a URL query value (RFC 3986 unreserved kept). */
-static void
-put_query_value(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-			buf_putc(b, (char)*p);
-		} else {
-			buf_putc(b, '%');
-			buf_putc(b, hex[*p >> 4]);
-			buf_putc(b, hex[*p & 15]);
-		}
-	}
+	buf_putc(b, '}');
 }
 
 /*
- * generatorURL: where reeve shows the alert's rule: its history in the API
- * (external_url/api/v1/alerts/history?rule=NAME); "" without an external_url.
+ * payload_generator_url: the link to an alert in reeve, the history of its rule
+ * (external_url/api/v1/alerts/history?rule=ALERTNAME; without ?rule= when it has no
+ * alertname), appended to out. Returns 1, or 0 without [http] external_url (out untouched).
  */
-static void
-generator_url(struct buf *b, const struct notify_group *g, const struct notify_alert *a)
+int
+payload_generator_url(const struct notify_group *g, const struct notify_alert *a,
+    struct buf *out)
 {
-	const char *name = label_value(a->labels, a->nlabels, "alertname");
-	size_t len;
+	const char *name = payload_alert_get(a, 0, "alertname"), *p;
+	size_t n;
 
-	buf_reset(b);
-	buf_puts(b, "");	/* b->data is a string even when the URL is empty */
-	if (g->external_url == NULL || *g->external_url == '\0' || name == NULL)
-		return;
-	len = strlen(g->external_url);
-	buf_append(b, g->external_url, len > 0 && g->external_url[len - 1] == '/' ? len - 1 : len);
-	buf_puts(b, "/api/v1/alerts/history?rule=");
-	put_query_value(b, name);
+	if (g->external_url == NULL || g->external_url[0] == '\0')
+		return 0;
+	n = strlen(g->external_url);
+	while (n > 0 && g->external_url[n - 1] == '/')
+		n--;
+	buf_append(out, g->external_url, n);
+	buf_puts(out, "/api/v1/alerts/history");
+	if (name == NULL)
+		return 1;
+	buf_puts(out, "?rule=");
+	for (p = name; *p != '\0'; p++)
+		if (isalnum((unsigned char)*p) || strchr("-._~", *p) != NULL)
+			buf_putc(out, *p);
+		else
+			buf_printf(out, "%%%02X", (unsigned char)*p);
+	return 1;
 }
 
-/* One alert of the document; returns 0 or -1 (out of memory). */
-static int
-add_alert(cJSON *arr, const struct notify_group *g, const struct notify_alert *a,
-    struct buf *tmp)
+/* payload_group_status: "firing" while any alert of g fires, else "resolved" (static storage). */
+const char *
+payload_group_status(const struct notify_group *g)
 {
-	cJSON *o = cJSON_CreateObject();
-	char t[48];
-
-	if (o == NULL || !cJSON_AddItemToArray(arr, o))
-		goto fail;
-	generator_url(tmp, g, a);
-	if (cJSON_AddStringToObject(o, "status", a->firing ? "firing" : "resolved") == NULL ||
-	    add_labels(o, "labels", a->labels, a->nlabels) == -1 ||
-	    add_labels(o, "annotations", a->annotations, a->nannotations) == -1 ||
-	    cJSON_AddStringToObject(o, "startsAt", util_fmt_rfc3339(t, sizeof(t),
-	    a->starts_at)) == NULL ||
-	    /* a firing alert ends at Go's zero time, as Alertmanager writes it */
-	    cJSON_AddStringToObject(o, "endsAt", util_fmt_rfc3339(t, sizeof(t),
-	    a->firing ? NAN : a->ends_at)) == NULL ||
-	    cJSON_AddNumberToObject(o, "value", a->value) == NULL ||	/* NaN prints as null */
-	    cJSON_AddStringToObject(o, "fingerprint", a->fingerprint != NULL ? a->fingerprint :
-	    "") == NULL ||
-	    cJSON_AddStringToObject(o, "generatorURL", tmp->data) == NULL)
-		return -1;
-	return 0;
-fail:
-	cJSON_Delete(o);
-	return -1;
+	return g->nfiring > 0 ? "firing" : "resolved";
 }
 
 /*
- * payload_generic_json: append g to out as reeve's generic JSON document (docs/
- * notifications.md), the shape of Alertmanager's webhook payload with version "1":
+ * payload_generic_json: g appended to out as reeve's generic JSON document, version 1
+ * (docs/webhook-generic.schema.json, docs/notifications.md): the webhook's format generic
+ * and the exec notifier's stdin. The shape of Alertmanager's webhook payload:
  * {"version","receiver","status","groupKey","groupLabels","commonLabels",
  * "commonAnnotations","externalURL","alerts":[{"status","labels","annotations","startsAt",
  * "endsAt","value","fingerprint","generatorURL"}],"firing","resolved","time","test"}.
- * Times are RFC 3339 UTC; status is "firing" while any alert fires; value is null when
- * NaN. No trailing newline. g is borrowed. Returns 0, or -1 when out of memory (out is
- * then unchanged).
+ * Times are RFC 3339 UTC; endsAt is null while firing; externalURL and generatorURL are
+ * null without [http] external_url; value is null when not finite. No trailing newline.
+ * g is borrowed.
  */
-int
+void
 payload_generic_json(const struct notify_group *g, struct buf *out)
 {
-	struct buf tmp = { 0 };
-	cJSON *root, *alerts;
-	char t[48], *s = NULL;
+	struct buf url = { 0 };
 	size_t i;
-	int rc = -1;
 
-	if ((root = cJSON_CreateObject()) == NULL)
-		return -1;
-	if (cJSON_AddStringToObject(root, "version", "1") == NULL ||
-	    cJSON_AddStringToObject(root, "receiver", g->receiver) == NULL ||
-	    cJSON_AddStringToObject(root, "status", g->nfiring > 0 ? "firing" : "resolved") ==
-	    NULL ||
-	    cJSON_AddStringToObject(root, "groupKey", g->group_key) == NULL ||
-	    add_labels(root, "groupLabels", g->group_labels, g->ngroup_labels) == -1 ||
-	    add_common(root, "commonLabels", g, 0) == -1 ||
-	    add_common(root, "commonAnnotations", g, 1) == -1 ||
-	    cJSON_AddStringToObject(root, "externalURL", g->external_url != NULL ?
-	    g->external_url : "") == NULL ||
-	    (alerts = cJSON_AddArrayToObject(root, "alerts")) == NULL)
-		goto out;
-	for (i = 0; i < g->nalerts; i++)
-		if (add_alert(alerts, g, &g->alerts[i], &tmp) == -1)
-			goto out;
-	if (cJSON_AddNumberToObject(root, "firing", (double)g->nfiring) == NULL ||
-	    cJSON_AddNumberToObject(root, "resolved", (double)g->nresolved) == NULL ||
-	    cJSON_AddStringToObject(root, "time", util_fmt_rfc3339(t, sizeof(t), g->time)) ==
-	    NULL ||
-	    cJSON_AddBoolToObject(root, "test", g->test != 0) == NULL ||
-	    (s = cJSON_PrintUnformatted(root)) == NULL)
-		goto out;
-	buf_puts(out, s);
-	rc = 0;
-out:
-	cJSON_free(s);
-	cJSON_Delete(root);
-	buf_free(&tmp);
-	return rc;
+	buf_puts(out, "{\"version\":\"1\",\"receiver\":");
+	buf_json_string(out, g->receiver);
+	buf_puts(out, ",\"status\":");
+	buf_json_string(out, payload_group_status(g));
+	buf_puts(out, ",\"groupKey\":");
+	buf_json_string(out, g->group_key);
+	buf_puts(out, ",\"groupLabels\":");
+	payload_put_labels(out, g->group_labels, g->ngroup_labels);
+	buf_puts(out, ",\"commonLabels\":");
+	payload_put_common(out, g, 0);
+	buf_puts(out, ",\"commonAnnotations\":");
+	payload_put_common(out, g, 1);
+	buf_puts(out, ",\"externalURL\":");
+	payload_put_string_or_null(out, g->external_url);
+	buf_puts(out, ",\"alerts\":[");
+	for (i = 0; i < g->nalerts; i++) {
+		const struct notify_alert *a = &g->alerts[i];
+
+		buf_puts(out, i > 0 ? ",{\"status\":" : "{\"status\":");
+		buf_json_string(out, a->firing ? "firing" : "resolved");
+		buf_puts(out, ",\"labels\":");
+		payload_put_labels(out, a->labels, a->nlabels);
+		buf_puts(out, ",\"annotations\":");
+		payload_put_labels(out, a->annotations, a->nannotations);
+		buf_puts(out, ",\"startsAt\":");
+		payload_put_time(out, a->starts_at);
+		buf_puts(out, ",\"endsAt\":");
+		if (a->firing)
+			buf_puts(out, "null");
+		else
+			payload_put_time(out, a->ends_at);
+		buf_puts(out, ",\"value\":");
+		payload_put_value(out, a->value);
+		buf_puts(out, ",\"fingerprint\":");
+		buf_json_string(out, a->fingerprint);
+		buf_puts(out, ",\"generatorURL\":");
+		buf_reset(&url);
+		payload_put_string_or_null(out, payload_generator_url(g, a, &url) ? url.data : NULL);
+		buf_putc(out, '}');
+	}
+	buf_printf(out, "],\"firing\":%zu,\"resolved\":%zu,\"time\":", g->nfiring, g->nresolved);
+	payload_put_time(out, g->time);
+	buf_printf(out, ",\"test\":%s}", g->test ? "true" : "false");
+	buf_free(&url);
 }
