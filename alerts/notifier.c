@@ -13,7 +13,6 @@
  * not pull a member out of libreeve.a: a merged type is declared strongly, in notify.h.)
  */
 extern const struct notifier_type notifier_email __attribute__((weak));
-extern const struct notifier_type notifier_exec __attribute__((weak));
 
 const struct notifier_type *
 notifier_type_of(const struct cfg_notifier *n)
