@@ -13,12 +13,15 @@
 #include "dispatch.h"
 #include "expr.h"
 #include "log.h"
+#include "cron.h"
 #include "notifier.h"
+#include "silence.h"
 #include "util.h"
 
 #define DISPATCH_STATE_VERSION 1
 #define DISPATCH_TICK 1.0        /* seconds between looks at the groups at most */
 #define DISPATCH_PUT_RETRY 5.0   /* seconds before a group the outbox refused is tried again */
+#define DISPATCH_MUTE_RECHECK 10.0 /* seconds between looks at a group with muted alerts */
 
 /* An alert the dispatcher holds: firing, or resolved and not yet notified. */
 struct dalert {
@@ -30,6 +33,7 @@ struct dalert {
 	char **metrics;
 	size_t nmetrics;
 	int firing;
+	int escalated;               /* it went to its route's escalate_to */
 	double starts_at, ends_at, value;
 };
 
@@ -43,8 +47,22 @@ struct dgroup {
 	size_t nfps;
 	double next_flush;           /* when to look at it next (wall clock), 0: nothing due */
 	double last_sent;
-	unsigned long long last_hash; /* of the firing set last notified */
+	char **sent;                 /* the firing alerts its last message told (their end is owed) */
+	size_t nsent;
 	unsigned seq;                /* messages sent so far (part of the idempotency key) */
+};
+
+struct dinhibit {
+	const struct cfg_inhibit *cfg;
+	struct expr_matcher *sm, *tm;
+	size_t nsm, ntm;
+};
+
+struct dmaint {
+	const struct cfg_maintenance *cfg;
+	struct cron *cron;
+	struct expr_matcher *m;
+	size_t nm;
 };
 
 struct droute {
@@ -59,9 +77,16 @@ struct dispatch {
 	pthread_cond_t wake;
 	pthread_t thread;
 	int started, stopping, dirty;
+	int held;                    /* a round of rules is under way: groups wait for its end */
+	double (*now)(void);         /* the clock: util_now, a fake one in tests */
 	const struct cfg *cfg;
 	struct droute *routes;
 	size_t nroutes;
+	struct dinhibit *inhibits;
+	size_t ninhibits;
+	struct dmaint *maints;
+	size_t nmaints;
+	struct silences *silences;
 	struct outbox *outbox;
 	const struct notify_graph *graph;
 	char *state_path;
@@ -109,6 +134,15 @@ strings_free(char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+static int
+listed(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
 }
 
 static const char *
@@ -167,6 +201,16 @@ alert_labels(const char *rule, const char *severity, const struct reeve_label *l
 	return m;
 }
 
+void
+dispatch_fingerprint(const char *rule, const char *severity, const struct reeve_label *l,
+    size_t n, char fp[17])
+{
+	size_t k;
+	struct reeve_label *m = alert_labels(rule, severity, l, n, &k, fp);
+
+	labels_free(m, k);
+}
+
 static void
 alert_free(struct dalert *a)
 {
@@ -197,6 +241,7 @@ group_free(struct dgroup *g)
 	free(g->route);
 	labels_free(g->glabels, g->nglabels);
 	strings_free(g->fps, g->nfps);
+	strings_free(g->sent, g->nsent);
 	free(g);
 }
 
@@ -378,8 +423,10 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 			d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
 			d->alerts[d->nalerts++] = a;
 		}
-		if (is_new || !a->firing)
+		if (is_new || !a->firing) {
 			a->starts_at = ev->to == RULE_FLAPPING ? ev->since : ev->time;
+			a->escalated = 0; /* a new incident */
+		}
 		if (!isfinite(a->starts_at))
 			a->starts_at = ev->time;
 		a->firing = 1;
@@ -400,7 +447,7 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 			a->metrics[i] = xstrdup(metrics[i]);
 		a->nmetrics = nmetrics;
 		/* every group of the alert is looked at (a new one waits group_wait) */
-		route_alert(d, a, util_now());
+		route_alert(d, a, d->now());
 	} else if (a != NULL && a->firing) {
 		a->firing = 0;
 		a->ends_at = ev->time;
@@ -410,7 +457,7 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 				const struct droute *r = route_named(d, d->groups[i]->route);
 
 				if (strcmp(d->groups[i]->fps[j], fp) == 0 && r != NULL)
-					mark_due(r, d->groups[i], util_now());
+					mark_due(r, d->groups[i], d->now());
 			}
 	}
 	d->dirty = 1;
@@ -452,7 +499,7 @@ recon_one(void *arg, const struct rule_alert *x)
 		a->ann = xcalloc(1, sizeof(*a->ann));
 		d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
 		d->alerts[d->nalerts++] = a;
-		route_alert(d, a, util_now());
+		route_alert(d, a, d->now());
 		d->dirty = 1;
 		return;
 	}
@@ -463,7 +510,7 @@ void
 dispatch_reconcile(struct dispatch *d, const struct rule_set *rs)
 {
 	struct recon rc = { d, NULL, 0 };
-	double now = util_now();
+	double now = d->now();
 
 	pthread_mutex_lock(&d->lock);
 	rule_foreach(rs, -1, recon_one, &rc);
@@ -495,21 +542,16 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A hash of the fingerprints of the group's alerts in the given state. */
+/* A hash of the fingerprints of n alerts (any order), 0 for none. */
 static unsigned long long
-set_hash(struct dispatch *d, const struct dgroup *g, int firing)
+set_hash(const struct notify_alert *al, size_t n)
 {
-	char **v = xcalloc(g->nfps ? g->nfps : 1, sizeof(*v));
+	char **v = xcalloc(n ? n : 1, sizeof(*v));
 	struct buf b = { 0 };
-	size_t n = 0;
 	unsigned long long h;
 
-	for (size_t i = 0; i < g->nfps; i++) {
-		const struct dalert *a = find_alert(d, g->fps[i], NULL);
-
-		if (a != NULL && a->firing == firing)
-			v[n++] = g->fps[i];
-	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = (char *)al[i].fingerprint;
 	qsort(v, n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < n; i++)
 		buf_puts(&b, v[i]);
@@ -519,20 +561,90 @@ set_hash(struct dispatch *d, const struct dgroup *g, int firing)
 	return n ? h : 0;
 }
 
+#define SELF_ALERT "ReeveNotificationsFailing"
+
+/* Whether alert a is reeve's alert about receiver name failing. */
+static int
+about(const struct notify_alert *a, const char *name)
+{
+	const char *an = label_value(a->labels, a->nlabels, "alertname");
+	const char *rv = label_value(a->labels, a->nlabels, "receiver");
+
+	return an != NULL && strcmp(an, SELF_ALERT) == 0 && rv != NULL && strcmp(rv, name) == 0;
+}
+
+/* Every alert of the message is about receiver name failing. */
+static int
+about_only(const struct notify_alert *al, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!about(&al[i], name))
+			return 0;
+	return n > 0;
+}
+
+static int
+about_any(const struct notify_alert *al, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (about(&al[i], name))
+			return 1;
+	return 0;
+}
+
+/* Render ng for receiver n (named name in messages) and hand it to the outbox: 0 or -1. */
+static int
+send_to(struct dispatch *d, const struct droute *r, struct dgroup *g,
+    const struct cfg_notifier *n, const char *name, const char *what, struct notify_group *ng,
+    const char *subject, unsigned long long fh, unsigned long long rh)
+{
+	const struct notifier_type *type = n ? notifier_type_of(n) : NULL;
+	struct buf body = { 0 }, kb = { 0 };
+	char key[40], err[512];
+	int rc = 0;
+
+	if (type == NULL || type->render == NULL) {
+		log_warnx("route %s: receiver %s cannot be used", r->cfg->name, name);
+		return 0;
+	}
+	/* the same message made again after a crash gets the same key */
+	buf_printf(&kb, "%s|%s%s|%u|%llx|%llx", n->name, g->key, what, g->seq, fh, rh);
+	snprintf(key, sizeof(key), "reeve-%016llx-%u", util_hash(kb.data, kb.len), g->seq);
+	buf_free(&kb);
+	ng->receiver = n->name;
+	ng->key = key;
+	if (type->render(n, ng, d->graph, &body, err, sizeof(err)) == -1) {
+		log_warnx("route %s: cannot render the message for %s: %s", r->cfg->name, n->name,
+		    err);
+	} else if (outbox_put(d->outbox, n->name, key, subject, body.data, body.len, NULL, err,
+	    sizeof(err)) == -1) {
+		log_warnx("route %s: the outbox refused the message for %s: %s", r->cfg->name,
+		    n->name, err);
+		d->st.put_failures++;
+		rc = -1;
+	} else {
+		d->st.messages++;
+	}
+	buf_free(&body);
+	return rc;
+}
+
 /* Render the group for each receiver of its route and hand the messages to the outbox. */
 static int
-send_group(struct dispatch *d, const struct droute *r, struct dgroup *g, struct notify_alert *al,
-    size_t nal, size_t nfiring, unsigned long long fh, unsigned long long rh, double now)
+send_group(struct dispatch *d, const struct droute *r, struct dgroup *g, char *const *to,
+    size_t nto, const char *what, struct notify_alert *al, size_t nal, size_t nfiring,
+    unsigned long long fh, unsigned long long rh, double now)
 {
 	struct notify_group ng = { 0 };
 	struct buf subject = { 0 };
 	int rc = 0;
+	size_t told = 0;
 
 	if (nfiring > 0)
 		buf_printf(&subject, "[FIRING:%zu", nfiring);
 	if (nal > nfiring)
 		buf_printf(&subject, "%s RESOLVED:%zu", nfiring ? "," : "[", nal - nfiring);
-	buf_puts(&subject, "] ");
+	buf_printf(&subject, "]%s ", what);
 	for (size_t i = 0; i < g->nglabels; i++)
 		buf_printf(&subject, "%s%s", i ? " " : "", g->glabels[i].value);
 	ng.group_key = g->key;
@@ -545,36 +657,21 @@ send_group(struct dispatch *d, const struct droute *r, struct dgroup *g, struct 
 	ng.time = now;
 	ng.external_url = d->cfg->external_url;
 	ng.hostname = d->cfg->hostname;
-	for (size_t i = 0; i < r->cfg->nnotify; i++) {
-		const struct cfg_notifier *n = notifier_find(d->cfg, r->cfg->notify[i]);
-		const struct notifier_type *type = n ? notifier_type_of(n) : NULL;
-		struct buf body = { 0 }, kb = { 0 };
-		char key[40], err[512];
+	for (size_t i = 0; i < nto; i++) {
+		const struct cfg_notifier *n = notifier_find(d->cfg, to[i]);
 
-		if (type == NULL || type->render == NULL) {
-			log_warnx("route %s: receiver %s cannot be used", r->cfg->name,
-			    r->cfg->notify[i]);
+		if (n != NULL && about_only(al, nal, n->name))
+			continue; /* a receiver is not told that it fails: it would not hear it */
+		rc |= send_to(d, r, g, n, to[i], what, &ng, subject.data, fh, rh);
+		told += n != NULL;
+	}
+	/* reeve's alert about a failing receiver goes to the others when its route has none */
+	for (size_t i = 0; told == 0 && i < d->cfg->nnotifiers; i++) {
+		const struct cfg_notifier *n = &d->cfg->notifiers[i];
+
+		if (about_any(al, nal, n->name) || listed(to, nto, n->name))
 			continue;
-		}
-		/* the same message made again after a crash gets the same key */
-		buf_printf(&kb, "%s|%s|%u|%llx|%llx", n->name, g->key, g->seq, fh, rh);
-		snprintf(key, sizeof(key), "reeve-%016llx-%u", util_hash(kb.data, kb.len), g->seq);
-		buf_free(&kb);
-		ng.receiver = n->name;
-		ng.key = key;
-		if (type->render(n, &ng, d->graph, &body, err, sizeof(err)) == -1) {
-			log_warnx("route %s: cannot render the message for %s: %s", r->cfg->name,
-			    n->name, err);
-		} else if (outbox_put(d->outbox, n->name, key, subject.data, body.data, body.len,
-		    NULL, err, sizeof(err)) == -1) {
-			log_warnx("route %s: the outbox refused the message for %s: %s",
-			    r->cfg->name, n->name, err);
-			d->st.put_failures++;
-			rc = -1;
-		} else {
-			d->st.messages++;
-		}
-		buf_free(&body);
+		rc |= send_to(d, r, g, n, n->name, what, &ng, subject.data, fh, rh);
 	}
 	buf_free(&subject);
 	return rc;
@@ -587,6 +684,135 @@ remove_group(struct dispatch *d, size_t i)
 	d->groups[i] = d->groups[--d->ngroups];
 }
 
+/* Whether a maintenance window whose match selects a is open at now. */
+static int
+in_maintenance(const struct dispatch *d, const struct dalert *a, double now)
+{
+	for (size_t i = 0; i < d->nmaints; i++) {
+		const struct dmaint *m = &d->maints[i];
+		time_t start;
+
+		if (m->cron == NULL || !expr_matches(m->m, m->nm, NULL, a->labels, a->nlabels))
+			continue;
+		/* the last opening at or before now, and whether it is still open */
+		if (cron_prev(m->cron, m->cfg->timezone, (time_t)now, &start) == 0 &&
+		    now < (double)start + m->cfg->duration)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether alert a is inhibited: an [inhibit] whose target_match selects it has a firing
+ * source (another alert its source_match selects) with the same values of its equal labels.
+ */
+static int
+inhibited(const struct dispatch *d, const struct dalert *a)
+{
+	for (size_t i = 0; i < d->ninhibits; i++) {
+		const struct dinhibit *h = &d->inhibits[i];
+
+		if (!expr_matches(h->tm, h->ntm, NULL, a->labels, a->nlabels))
+			continue;
+		for (size_t j = 0; j < d->nalerts; j++) {
+			const struct dalert *src = d->alerts[j];
+			size_t k;
+
+			if (src == a || !src->firing ||
+			    !expr_matches(h->sm, h->nsm, NULL, src->labels, src->nlabels))
+				continue;
+			for (k = 0; k < h->cfg->nequal; k++) {
+				const char *x = label_value(a->labels, a->nlabels, h->cfg->equal[k]);
+				const char *y = label_value(src->labels, src->nlabels, h->cfg->equal[k]);
+
+				if (strcmp(x ? x : "", y ? y : "") != 0)
+					break;
+			}
+			if (k == h->cfg->nequal)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Whether a firing alert is left out of messages now: silenced, inhibited, in maintenance. */
+static int
+muted(struct dispatch *d, const struct dalert *a, double now)
+{
+	return (d->silences != NULL &&
+	    silences_match(d->silences, SILENCE_MUTE, a->labels, a->nlabels, now, NULL)) ||
+	    in_maintenance(d, a, now) || inhibited(d, a);
+}
+
+static int
+acked(struct dispatch *d, const struct dalert *a, double now)
+{
+	return d->silences != NULL &&
+	    silences_match(d->silences, SILENCE_ACK, a->labels, a->nlabels, now, NULL);
+}
+
+static void
+fill(struct notify_alert *x, const struct dalert *a)
+{
+	x->labels = a->labels;
+	x->nlabels = a->nlabels;
+	x->annotations = a->ann;
+	x->nannotations = a->nann;
+	x->firing = a->firing;
+	x->starts_at = a->starts_at;
+	x->ends_at = a->ends_at;
+	x->value = a->value;
+	x->fingerprint = a->fp;
+	x->metrics = (const char *const *)a->metrics;
+	x->nmetrics = a->nmetrics;
+}
+
+/*
+ * Escalation: firing alerts of g, not muted and not acknowledged, that fired at least
+ * escalate_after ago and were not escalated yet go to escalate_to in one message. Returns
+ * the time the next one becomes due (0: none).
+ */
+static double
+escalate(struct dispatch *d, const struct droute *r, struct dgroup *g, double now)
+{
+	struct notify_alert *al;
+	struct dalert **picked;
+	size_t n = 0;
+	double next = 0;
+
+	if (r->cfg->escalate_to == NULL)
+		return 0;
+	al = xcalloc(g->nfps ? g->nfps : 1, sizeof(*al));
+	picked = xcalloc(g->nfps ? g->nfps : 1, sizeof(*picked));
+	for (size_t i = 0; i < g->nfps; i++) {
+		struct dalert *a = find_alert(d, g->fps[i], NULL);
+		double due;
+
+		if (a == NULL || !a->firing || a->escalated || muted(d, a, now) || acked(d, a, now))
+			continue;
+		due = a->starts_at + r->cfg->escalate_after;
+		if (due > now) {
+			if (next == 0 || due < next)
+				next = due;
+			continue;
+		}
+		fill(&al[n], a);
+		picked[n++] = a;
+	}
+	if (n > 0 && send_group(d, r, g, &r->cfg->escalate_to, 1, " (escalated)", al, n, n,
+	    set_hash(al, n), 0, now) == 0) {
+		for (size_t i = 0; i < n; i++)
+			picked[i]->escalated = 1;
+		d->st.escalations++;
+		d->dirty = 1;
+	} else if (n > 0) {
+		next = now + DISPATCH_PUT_RETRY;
+	}
+	free(al);
+	free(picked);
+	return next;
+}
+
 /* Look at group i at now: send what is due. Returns 1 when it was removed. */
 static int
 flush_group(struct dispatch *d, size_t gi, double now)
@@ -594,78 +820,94 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	struct dgroup *g = d->groups[gi];
 	const struct droute *r = route_named(d, g->route);
 	struct notify_alert *al;
-	size_t nal = 0, nfiring = 0, nres = 0;
+	struct dalert **inc;
+	size_t nal = 0, nfiring = 0, nres = 0, nacked = 0;
 	unsigned long long fh, rh;
-	int send;
+	int send, any_muted = 0, has_new = 0;
+	double esc;
 
 	if (r == NULL) {
 		remove_group(d, gi);
 		return 1;
 	}
 	al = xcalloc(g->nfps ? g->nfps : 1, sizeof(*al));
+	inc = xcalloc(g->nfps ? g->nfps : 1, sizeof(*inc));
 	for (int pass = 1; pass >= 0; pass--)
 		for (size_t i = 0; i < g->nfps; i++) {
-			const struct dalert *a = find_alert(d, g->fps[i], NULL);
-			struct notify_alert *x;
+			struct dalert *a = find_alert(d, g->fps[i], NULL);
 
 			if (a == NULL || a->firing != pass)
 				continue;
-			x = &al[nal++];
-			x->labels = a->labels;
-			x->nlabels = a->nlabels;
-			x->annotations = a->ann;
-			x->nannotations = a->nann;
-			x->firing = a->firing;
-			x->starts_at = a->starts_at;
-			x->ends_at = a->ends_at;
-			x->value = a->value;
-			x->fingerprint = a->fp;
-			x->metrics = (const char *const *)a->metrics;
-			x->nmetrics = a->nmetrics;
+			if (pass && muted(d, a, now)) {
+				any_muted = 1;
+				continue;
+			}
+			if (!pass && !listed(g->sent, g->nsent, a->fp))
+				continue; /* its firing was never told here: neither is its end */
+			has_new |= pass && !listed(g->sent, g->nsent, a->fp);
+			nacked += pass && acked(d, a, now);
+			fill(&al[nal], a);
+			inc[nal++] = a;
 			nfiring += pass;
 			nres += !pass;
 		}
-	if (nal == 0) {
+	fh = set_hash(al, nfiring);
+	rh = set_hash(al + nfiring, nres);
+	/* acknowledged alerts are not repeated; changes are still told */
+	/* as Alertmanager: a new firing alert or a resolved one is told; fewer firing is not */
+	send = nres > 0 || (nfiring > 0 && (has_new ||
+	    (now - g->last_sent >= r->cfg->repeat_interval && nacked < nfiring)));
+	if (send && send_group(d, r, g, r->cfg->notify, r->cfg->nnotify, "", al, nal, nfiring,
+	    fh, rh, now) == -1) {
 		free(al);
-		remove_group(d, gi);
-		return 1;
-	}
-	fh = set_hash(d, g, 1);
-	rh = set_hash(d, g, 0);
-	send = nres > 0 || (nfiring > 0 && (fh != g->last_hash ||
-	    now - g->last_sent >= r->cfg->repeat_interval));
-	if (send && send_group(d, r, g, al, nal, nfiring, fh, rh, now) == -1) {
-		free(al);
+		free(inc);
 		g->next_flush = now + DISPATCH_PUT_RETRY;
 		return 0;
 	}
-	free(al);
 	if (send) {
 		g->seq++;
-		g->last_hash = fh;
 		g->last_sent = now;
-		/* resolved alerts were told: they leave the group */
-		for (size_t i = 0; i < g->nfps;) {
-			const struct dalert *a = find_alert(d, g->fps[i], NULL);
+		strings_free(g->sent, g->nsent);
+		g->sent = xcalloc(nfiring ? nfiring : 1, sizeof(*g->sent));
+		for (size_t i = 0; i < nfiring; i++)
+			g->sent[i] = xstrdup(inc[i]->fp);
+		g->nsent = nfiring;
+	}
+	free(al);
+	free(inc);
+	/* resolved alerts leave the group: told now, or never told */
+	for (size_t i = 0; i < g->nfps;) {
+		const struct dalert *a = find_alert(d, g->fps[i], NULL);
 
-			if (a == NULL || !a->firing) {
-				free(g->fps[i]);
-				g->fps[i] = g->fps[--g->nfps];
-			} else {
-				i++;
-			}
+		if (a == NULL || !a->firing) {
+			for (size_t k = 0; k < g->nsent; k++)
+				if (strcmp(g->sent[k], g->fps[i]) == 0) {
+					free(g->sent[k]);
+					g->sent[k] = g->sent[--g->nsent];
+					break;
+				}
+			free(g->fps[i]);
+			g->fps[i] = g->fps[--g->nfps];
+			d->dirty = 1;
+		} else {
+			i++;
 		}
-		d->dirty = 1;
 	}
 	if (g->nfps == 0) {
 		remove_group(d, gi);
 		drop_unreferenced(d);
 		return 1;
 	}
-	/* firing alerts are looked at again at the next repeat, or when something changes */
-	g->next_flush = g->last_sent + r->cfg->repeat_interval;
 	if (send)
-		drop_unreferenced(d);
+		d->dirty = 1;
+	esc = escalate(d, r, g, now);
+	/* looked at again at the next repeat, when something changes, or to escalate */
+	g->next_flush = (g->last_sent > 0 ? g->last_sent : now) + r->cfg->repeat_interval;
+	if (any_muted && now + DISPATCH_MUTE_RECHECK < g->next_flush)
+		g->next_flush = now + DISPATCH_MUTE_RECHECK;
+	if (esc > 0 && esc < g->next_flush)
+		g->next_flush = esc;
+	drop_unreferenced(d);
 	return 0;
 }
 
@@ -718,6 +960,7 @@ save_state(struct dispatch *d)
 		for (size_t j = 0; j < a->nmetrics; j++)
 			cJSON_AddItemToArray(m, cJSON_CreateString(a->metrics[j]));
 		cJSON_AddBoolToObject(o, "firing", a->firing);
+		cJSON_AddBoolToObject(o, "escalated", a->escalated);
 		cJSON_AddNumberToObject(o, "starts_at", a->starts_at);
 		cJSON_AddNumberToObject(o, "ends_at", a->ends_at);
 		if (isfinite(a->value))
@@ -728,7 +971,6 @@ save_state(struct dispatch *d)
 	for (size_t i = 0; i < d->ngroups; i++) {
 		const struct dgroup *g = d->groups[i];
 		cJSON *o = cJSON_CreateObject(), *f;
-		char h[24];
 
 		cJSON_AddStringToObject(o, "route", g->route);
 		cJSON_AddItemToObject(o, "labels", labels_json(g->glabels, g->nglabels));
@@ -737,8 +979,9 @@ save_state(struct dispatch *d)
 			cJSON_AddItemToArray(f, cJSON_CreateString(g->fps[j]));
 		cJSON_AddNumberToObject(o, "next_flush", g->next_flush);
 		cJSON_AddNumberToObject(o, "last_sent", g->last_sent);
-		snprintf(h, sizeof(h), "%016llx", g->last_hash);
-		cJSON_AddStringToObject(o, "last_hash", h);
+		f = cJSON_AddArrayToObject(o, "sent");
+		for (size_t j = 0; j < g->nsent; j++)
+			cJSON_AddItemToArray(f, cJSON_CreateString(g->sent[j]));
 		cJSON_AddNumberToObject(o, "seq", g->seq);
 		cJSON_AddItemToArray(groups, o);
 	}
@@ -802,6 +1045,7 @@ load_state(struct dispatch *d)
 			if (cJSON_IsString(x))
 				a->metrics[a->nmetrics++] = xstrdup(x->valuestring);
 		a->firing = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "firing"));
+		a->escalated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "escalated"));
 		a->starts_at = num(it, "starts_at");
 		a->ends_at = num(it, "ends_at");
 		a->value = cJSON_GetObjectItemCaseSensitive(it, "value") ? num(it, "value") : NAN;
@@ -813,7 +1057,7 @@ load_state(struct dispatch *d)
 		d->alerts[d->nalerts++] = a;
 	}
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "groups")) {
-		const cJSON *route = cJSON_GetObjectItemCaseSensitive(it, "route"), *x, *h;
+		const cJSON *route = cJSON_GetObjectItemCaseSensitive(it, "route"), *x;
 		struct dgroup *g;
 		struct buf key = { 0 };
 
@@ -833,9 +1077,11 @@ load_state(struct dispatch *d)
 			}
 		g->next_flush = num(it, "next_flush");
 		g->last_sent = num(it, "last_sent");
-		h = cJSON_GetObjectItemCaseSensitive(it, "last_hash");
-		if (cJSON_IsString(h))
-			g->last_hash = strtoull(h->valuestring, NULL, 16);
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(it, "sent"))
+			if (cJSON_IsString(x)) {
+				g->sent = xreallocarray(g->sent, g->nsent + 1, sizeof(*g->sent));
+				g->sent[g->nsent++] = xstrdup(x->valuestring);
+			}
 		g->seq = (unsigned)num(it, "seq");
 		if (find_group(d, g->key) != NULL) {
 			group_free(g);
@@ -880,11 +1126,64 @@ routes_new(const struct cfg *cfg, size_t *n)
 	return r;
 }
 
+/* The matchers of [inhibit] and [maintenance] sections (checked at load: no failure here). */
+static void
+mutes_new(struct dispatch *d, const struct cfg *cfg)
+{
+	char err[256];
+
+	d->inhibits = xcalloc(cfg->ninhibits ? cfg->ninhibits : 1, sizeof(*d->inhibits));
+	for (size_t i = 0; i < cfg->ninhibits; i++) {
+		struct dinhibit *h = &d->inhibits[d->ninhibits];
+
+		h->cfg = &cfg->inhibits[i];
+		if (expr_parse_matchers(h->cfg->source.text, &h->sm, &h->nsm, err, sizeof(err)) == -1 ||
+		    expr_parse_matchers(h->cfg->target.text, &h->tm, &h->ntm, err, sizeof(err)) == -1) {
+			log_warnx("inhibit %s: %s", h->cfg->name, err);
+			if (h->sm != NULL)
+				expr_matchers_free(h->sm, h->nsm);
+			continue;
+		}
+		d->ninhibits++;
+	}
+	d->maints = xcalloc(cfg->nmaintenances ? cfg->nmaintenances : 1, sizeof(*d->maints));
+	for (size_t i = 0; i < cfg->nmaintenances; i++) {
+		struct dmaint *m = &d->maints[d->nmaints];
+
+		m->cfg = &cfg->maintenances[i];
+		if ((m->cron = cron_parse(m->cfg->schedule, err, sizeof(err))) == NULL ||
+		    expr_parse_matchers(m->cfg->match.text, &m->m, &m->nm, err, sizeof(err)) == -1) {
+			log_warnx("maintenance %s: %s", m->cfg->name, err);
+			cron_free(m->cron);
+			continue;
+		}
+		d->nmaints++;
+	}
+}
+
+static void
+mutes_free(struct dispatch *d)
+{
+	for (size_t i = 0; i < d->ninhibits; i++) {
+		expr_matchers_free(d->inhibits[i].sm, d->inhibits[i].nsm);
+		expr_matchers_free(d->inhibits[i].tm, d->inhibits[i].ntm);
+	}
+	free(d->inhibits);
+	for (size_t i = 0; i < d->nmaints; i++) {
+		cron_free(d->maints[i].cron);
+		expr_matchers_free(d->maints[i].m, d->maints[i].nm);
+	}
+	free(d->maints);
+	d->inhibits = NULL;
+	d->maints = NULL;
+	d->ninhibits = d->nmaints = 0;
+}
+
 /* Alerts in no group (their routes changed): routed again. */
 static void
 route_orphans(struct dispatch *d)
 {
-	double now = util_now();
+	double now = d->now();
 
 	for (size_t i = 0; i < d->ngroups;) {
 		if (route_named(d, d->groups[i]->route) == NULL)
@@ -898,6 +1197,47 @@ route_orphans(struct dispatch *d)
 	drop_unreferenced(d);
 }
 
+/* One look at every group at now (lock held): send what is due, save what changed. */
+static double
+tick(struct dispatch *d, double now)
+{
+	double next = now + DISPATCH_TICK;
+
+	if (d->silences != NULL)
+		silences_refresh(d->silences); /* `reeve silence` may have changed them */
+	for (size_t i = 0; i < d->ngroups && !d->held;) {
+		struct dgroup *g = d->groups[i];
+
+		if (g->next_flush != 0 && g->next_flush <= now && flush_group(d, i, now))
+			continue;
+		if (g->next_flush != 0 && g->next_flush < next)
+			next = g->next_flush;
+		i++;
+	}
+	if (d->dirty)
+		save_state(d);
+	return next;
+}
+
+double
+dispatch_tick(struct dispatch *d)
+{
+	double next;
+
+	pthread_mutex_lock(&d->lock);
+	next = tick(d, d->now());
+	pthread_mutex_unlock(&d->lock);
+	return next;
+}
+
+void
+dispatch_set_clock(struct dispatch *d, double (*now)(void))
+{
+	pthread_mutex_lock(&d->lock);
+	d->now = now != NULL ? now : util_now;
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void *
 dispatch_main(void *arg)
 {
@@ -905,20 +1245,10 @@ dispatch_main(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
-		double now = util_now(), next = now + DISPATCH_TICK;
+		double now = d->now(), next = tick(d, now);
 		struct timespec ts;
 
-		for (size_t i = 0; i < d->ngroups;) {
-			struct dgroup *g = d->groups[i];
-
-			if (g->next_flush != 0 && g->next_flush <= now && flush_group(d, i, now))
-				continue;
-			if (g->next_flush != 0 && g->next_flush < next)
-				next = g->next_flush;
-			i++;
-		}
-		if (d->dirty)
-			save_state(d);
+		/* the wait is on the wall clock, which d->now is outside of tests */
 		if (next < now + 0.01)
 			next = now + 0.01;
 		ts.tv_sec = (time_t)next;
@@ -944,13 +1274,16 @@ dispatch_new(const struct cfg *cfg, const struct dispatch_params *p, char *err, 
 		return NULL;
 	}
 	d->state_path = xasprintf("%s/notify-state.json", dir);
+	d->now = util_now;
 	free(dir);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->wake, NULL);
 	d->cfg = cfg;
 	d->outbox = p->outbox;
 	d->graph = p->graph;
+	d->silences = p->silences;
 	d->routes = routes_new(cfg, &d->nroutes);
+	mutes_new(d, cfg);
 	load_state(d);
 	route_orphans(d);
 	return d;
@@ -970,11 +1303,47 @@ dispatch_reload(struct dispatch *d, const struct cfg *cfg)
 {
 	pthread_mutex_lock(&d->lock);
 	routes_free(d->routes, d->nroutes);
+	mutes_free(d);
 	d->cfg = cfg;
 	d->routes = routes_new(cfg, &d->nroutes);
+	mutes_new(d, cfg);
 	route_orphans(d);
 	d->dirty = 1;
 	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
+char *
+dispatch_alert_matchers(struct dispatch *d, const char *fp)
+{
+	struct dalert *a;
+	char *text = NULL;
+
+	pthread_mutex_lock(&d->lock);
+	if ((a = find_alert(d, fp, NULL)) != NULL) {
+		struct expr_matcher *m = xcalloc(a->nlabels ? a->nlabels : 1, sizeof(*m));
+		struct buf b = { 0 };
+
+		for (size_t i = 0; i < a->nlabels; i++) {
+			m[i].name = a->labels[i].name;
+			m[i].op = EXPR_MATCH_EQ;
+			m[i].value = a->labels[i].value;
+		}
+		expr_format_matchers(m, a->nlabels, &b);
+		text = buf_steal(&b);
+		free(m);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return text;
+}
+
+void
+dispatch_hold(struct dispatch *d, int on)
+{
+	pthread_mutex_lock(&d->lock);
+	d->held += on ? 1 : -1;
+	if (d->held == 0)
+		pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -1007,6 +1376,7 @@ dispatch_free(struct dispatch *d)
 		group_free(d->groups[i]);
 	free(d->groups);
 	routes_free(d->routes, d->nroutes);
+	mutes_free(d);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->wake);
 	free(d->state_path);

@@ -6,6 +6,7 @@
 #include "notify.h"
 #include "outbox.h"
 #include "rule.h"
+#include "silence.h"
 
 /*
  * The dispatcher keeps the alerts that fire (and those resolved but not yet notified),
@@ -28,6 +29,7 @@ struct dispatch_params {
 	struct outbox *outbox;        /* not owned */
 	const char *data_dir;
 	const struct notify_graph *graph; /* graphs for mail, or NULL */
+	struct silences *silences;    /* not owned; NULL: none */
 };
 
 /*
@@ -49,11 +51,37 @@ void dispatch_event(struct dispatch *d, const struct rule_event *ev, const char 
     size_t nmetrics);
 
 /*
+ * A round of rule evaluations begins (on 1) or ends (on 0): groups are not sent in between,
+ * so that the transitions of one round go out in one message.
+ */
+void dispatch_hold(struct dispatch *d, int on);
+
+/*
  * After a restart: the instances the restored rule state has firing (rule_foreach). An
  * alert the dispatcher holds as firing that is not among them resolved while reeve was
  * down; one among them it does not know fired (its event was lost): both are notified.
  */
 void dispatch_reconcile(struct dispatch *d, const struct rule_set *rs);
+
+/*
+ * The labels of the alert with fingerprint fp as exact matchers (`alertname="x", ...`),
+ * for an acknowledgement; a new string, or NULL when no such alert is held.
+ */
+char *dispatch_alert_matchers(struct dispatch *d, const char *fp);
+
+/*
+ * The fingerprint of an alert instance (16 hex digits of a hash of alertname, severity and
+ * its labels): how /api/v1/alerts, acknowledgements and messages name one alert.
+ */
+void dispatch_fingerprint(const char *rule, const char *severity, const struct reeve_label *l,
+    size_t n, char fp[17]);
+
+/*
+ * For tests: the clock the dispatcher reads (NULL: util_now again), and one look at every
+ * group now, as its thread makes (without starting it); returns when the next is due.
+ */
+void dispatch_set_clock(struct dispatch *d, double (*now)(void));
+double dispatch_tick(struct dispatch *d);
 
 /* Counters for /metrics. */
 struct dispatch_stats {
@@ -61,6 +89,7 @@ struct dispatch_stats {
 	unsigned long messages;     /* messages handed to the outbox */
 	unsigned long put_failures; /* the outbox refused one (disk full): retried */
 	unsigned long unrouted;     /* alerts no route took */
+	unsigned long escalations;  /* escalation messages */
 };
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *st);
 

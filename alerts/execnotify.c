@@ -8,14 +8,14 @@
 
 #include "config.h"
 #include "notify.h"
-#include "payload.h"
 #include "spawn.h"
 #include "util.h"
+#include "webhook.h"
 
 #define EXECNOTIFY_KEEP 4096		/* bytes of stdout kept for the detail (the rest dropped) */
 #define EXECNOTIFY_TEMPFAIL 75		/* EX_TEMPFAIL of sysexits.h: try again later */
 
-/* The message is the generic JSON document and a newline (so that `read` in sh sees a line). */
+/* The message is the generic JSON document (webhook.h) and a newline (so that `read` in sh sees a line). */
 static int
 exec_render(const struct cfg_notifier *n, const struct notify_group *g,
     const struct notify_graph *graph, struct buf *body, char *err, size_t errlen)
@@ -24,7 +24,7 @@ exec_render(const struct cfg_notifier *n, const struct notify_group *g,
 	(void)graph;
 	(void)err;
 	(void)errlen;
-	payload_generic_json(g, body);
+	webhook_generic_json(g, body);
 	buf_putc(body, '\n');
 	return 0;
 }

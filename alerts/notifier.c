@@ -7,13 +7,7 @@
 #include "notifier.h"
 #include "util.h"
 
-/*
- * The types, by enum cfg_notifier_kind. Weak while the types are merged one by one: a type
- * not linked in is NULL and its notifiers fail with a clear message. (A weak reference does
- * not pull a member out of libreeve.a: a merged type is declared strongly, in notify.h.)
- */
-extern const struct notifier_type notifier_email __attribute__((weak));
-
+/* The type by enum cfg_notifier_kind (the types are declared in notify.h). */
 const struct notifier_type *
 notifier_type_of(const struct cfg_notifier *n)
 {

@@ -405,6 +405,9 @@ round_due(struct ruler *r, struct rules *rs)
 	double now = util_monotonic(), t = util_now(), next = now + 3600, t0 = now;
 	int alerts = 0;
 
+	/* the transitions of one round reach the notifications together */
+	if (r->dispatch != NULL)
+		dispatch_hold(r->dispatch, 1);
 	for (size_t i = 0; i < cfg->nalerts; i++) {
 		if (rs->due[i] <= now) {
 			double t1 = util_monotonic();
@@ -421,6 +424,8 @@ round_due(struct ruler *r, struct rules *rs)
 		if (rs->due[i] < next)
 			next = rs->due[i];
 	}
+	if (r->dispatch != NULL)
+		dispatch_hold(r->dispatch, 0);
 	for (size_t i = 0; i < cfg->nrecords; i++) {
 		if (rs->rec_due[i] <= now) {
 			double t1 = util_monotonic();
@@ -598,7 +603,13 @@ put_alert(void *arg, const struct rule_alert *x)
 	put_value(b, x->value);
 	buf_puts(b, ",\"severity\":");
 	buf_json_string(b, x->severity);
-	buf_printf(b, ",\"flapping\":%s}", x->flapping ? "true" : "false");
+	buf_printf(b, ",\"flapping\":%s", x->flapping ? "true" : "false");
+	{
+		char fp[17];
+
+		dispatch_fingerprint(x->rule, x->severity, x->labels, x->nlabels, fp);
+		buf_printf(b, ",\"fingerprint\":\"%s\"}", fp);
+	}
 }
 
 /* Fill c (arrays of cfg->nalerts) from the rule set. Lock held. */

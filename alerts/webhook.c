@@ -1,4 +1,5 @@
 /* webhook.c: the webhook (generic, slack, alertmanager, pagerduty bodies) and alertmanager notifier types, over one HTTP POST transport. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 
 #include "httpclient.h"
 #include "notify.h"
-#include "payload.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -29,6 +29,143 @@
 #define PD_MAX_SUMMARY 1024		/* bytes of payload.summary: PagerDuty takes 1024 chars */
 #define PD_MAX_ALERTS 100		/* alerts listed in custom_details (events <= 512 KB) */
 #define AM_ALERTS_PATH "/api/v2/alerts"
+
+/* ---- JSON pieces -------------------------------------------------------------------------- */
+
+/* labels (or annotations) as a JSON object, in their order */
+static void
+put_labels(struct buf *b, const struct reeve_label *l, size_t n)
+{
+	size_t i;
+
+	buf_putc(b, '{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		buf_json_string(b, l[i].name);
+		buf_putc(b, ':');
+		buf_json_string(b, l[i].value);
+	}
+	buf_putc(b, '}');
+}
+
+static void
+put_time(struct buf *b, double t)
+{
+	char s[48];
+
+	buf_json_string(b, util_fmt_rfc3339(s, sizeof(s), t));
+}
+
+/* s as a JSON string, or null for NULL */
+static void
+put_string_or_null(struct buf *b, const char *s)
+{
+	if (s != NULL)
+		buf_json_string(b, s);
+	else
+		buf_puts(b, "null");
+}
+
+/* v as a JSON number, or null when it is not finite (JSON has no NaN or Inf) */
+static void
+put_value(struct buf *b, double v)
+{
+	char s[40];
+
+	if (isfinite(v))
+		buf_puts(b, util_fmt_double(s, sizeof(s), v));
+	else
+		buf_puts(b, "null");
+}
+
+/* The labels (annotations if ann) of an alert. */
+static const struct reeve_label *
+alert_pairs(const struct notify_alert *a, int ann, size_t *n)
+{
+	*n = ann ? a->nannotations : a->nlabels;
+	return ann ? a->annotations : a->labels;
+}
+
+/* The value of a's label (annotation if ann) name, or NULL. */
+static const char *
+alert_get(const struct notify_alert *a, int ann, const char *name)
+{
+	const struct reeve_label *l;
+	size_t i, n;
+
+	l = alert_pairs(a, ann, &n);
+	for (i = 0; i < n; i++)
+		if (strcmp(l[i].name, name) == 0)
+			return l[i].value;
+	return NULL;
+}
+
+/*
+ * The labels (annotations if ann) every alert of g has with the same value, as a JSON
+ * object: Alertmanager's commonLabels and commonAnnotations.
+ */
+static void
+put_common(struct buf *b, const struct notify_group *g, int ann)
+{
+	const struct reeve_label *l;
+	const char *v;
+	size_t i, j, n;
+	int first = 1;
+
+	buf_putc(b, '{');
+	l = g->nalerts > 0 ? alert_pairs(&g->alerts[0], ann, &n) : NULL;
+	for (i = 0; l != NULL && i < n; i++) {
+		for (j = 1; j < g->nalerts; j++)
+			if ((v = alert_get(&g->alerts[j], ann, l[i].name)) == NULL ||
+			    strcmp(v, l[i].value) != 0)
+				break;
+		if (j < g->nalerts)
+			continue;
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
+		buf_json_string(b, l[i].name);
+		buf_putc(b, ':');
+		buf_json_string(b, l[i].value);
+	}
+	buf_putc(b, '}');
+}
+
+/*
+ * The link to an alert in reeve (its history) into out, or 0 without [http] external_url.
+ * Returns 1 when there is one.
+ */
+static int
+generator_url(const struct notify_group *g, const struct notify_alert *a, struct buf *out)
+{
+	const char *name = alert_get(a, 0, "alertname"), *p;
+	size_t n;
+
+	if (g->external_url == NULL || g->external_url[0] == '\0')
+		return 0;
+	n = strlen(g->external_url);
+	while (n > 0 && g->external_url[n - 1] == '/')
+		n--;
+	buf_append(out, g->external_url, n);
+	buf_puts(out, "/api/v1/alerts/history");
+	if (name == NULL)
+		return 1;
+	buf_puts(out, "?rule=");
+	for (p = name; *p != '\0'; p++)
+		if (isalnum((unsigned char)*p) || strchr("-._~", *p) != NULL)
+			buf_putc(out, *p);
+		else
+			buf_printf(out, "%%%02X", (unsigned char)*p);
+	return 1;
+}
+
+/* The group's status: firing while any of its alerts fires. */
+static const char *
+group_status(const struct notify_group *g)
+{
+	return g->nfiring > 0 ? "firing" : "resolved";
+}
 
 /*
  * Cut t to at most max bytes (max > 3) with "…" at the end when it is longer, never inside
@@ -74,8 +211,62 @@ put_title(struct buf *t, const struct notify_group *g)
 	for (i = 0; i < g->ngroup_labels; i++)
 		buf_printf(t, " %s", g->group_labels[i].value);
 	if (g->ngroup_labels == 0 && g->nalerts > 0 &&
-	    (name = payload_alert_get(&g->alerts[0], 0, "alertname")) != NULL)
+	    (name = alert_get(&g->alerts[0], 0, "alertname")) != NULL)
 		buf_printf(t, " %s", name);
+}
+
+/* ---- format generic ----------------------------------------------------------------------- */
+
+void
+webhook_generic_json(const struct notify_group *g, struct buf *b)
+{
+	struct buf url = { 0 };
+	size_t i;
+
+	buf_puts(b, "{\"version\":\"1\",\"receiver\":");
+	buf_json_string(b, g->receiver);
+	buf_puts(b, ",\"status\":");
+	buf_json_string(b, group_status(g));
+	buf_puts(b, ",\"groupKey\":");
+	buf_json_string(b, g->group_key);
+	buf_puts(b, ",\"groupLabels\":");
+	put_labels(b, g->group_labels, g->ngroup_labels);
+	buf_puts(b, ",\"commonLabels\":");
+	put_common(b, g, 0);
+	buf_puts(b, ",\"commonAnnotations\":");
+	put_common(b, g, 1);
+	buf_puts(b, ",\"externalURL\":");
+	put_string_or_null(b, g->external_url);
+	buf_puts(b, ",\"alerts\":[");
+	for (i = 0; i < g->nalerts; i++) {
+		const struct notify_alert *a = &g->alerts[i];
+
+		buf_puts(b, i > 0 ? ",{\"status\":" : "{\"status\":");
+		buf_json_string(b, a->firing ? "firing" : "resolved");
+		buf_puts(b, ",\"labels\":");
+		put_labels(b, a->labels, a->nlabels);
+		buf_puts(b, ",\"annotations\":");
+		put_labels(b, a->annotations, a->nannotations);
+		buf_puts(b, ",\"startsAt\":");
+		put_time(b, a->starts_at);
+		buf_puts(b, ",\"endsAt\":");
+		if (a->firing)
+			buf_puts(b, "null");
+		else
+			put_time(b, a->ends_at);
+		buf_puts(b, ",\"value\":");
+		put_value(b, a->value);
+		buf_puts(b, ",\"fingerprint\":");
+		buf_json_string(b, a->fingerprint);
+		buf_puts(b, ",\"generatorURL\":");
+		buf_reset(&url);
+		put_string_or_null(b, generator_url(g, a, &url) ? url.data : NULL);
+		buf_putc(b, '}');
+	}
+	buf_printf(b, "],\"firing\":%zu,\"resolved\":%zu,\"time\":", g->nfiring, g->nresolved);
+	put_time(b, g->time);
+	buf_printf(b, ",\"test\":%s}", g->test ? "true" : "false");
+	buf_free(&url);
 }
 
 /* ---- format alertmanager (webhook payload version 4) --------------------------------------- */
@@ -89,15 +280,15 @@ render_am_webhook(const struct notify_group *g, struct buf *b)
 	buf_puts(b, "{\"version\":\"4\",\"groupKey\":");
 	buf_json_string(b, g->group_key);
 	buf_puts(b, ",\"truncatedAlerts\":0,\"status\":");
-	buf_json_string(b, payload_group_status(g));
+	buf_json_string(b, group_status(g));
 	buf_puts(b, ",\"receiver\":");
 	buf_json_string(b, g->receiver);
 	buf_puts(b, ",\"groupLabels\":");
-	payload_put_labels(b, g->group_labels, g->ngroup_labels);
+	put_labels(b, g->group_labels, g->ngroup_labels);
 	buf_puts(b, ",\"commonLabels\":");
-	payload_put_common(b, g, 0);
+	put_common(b, g, 0);
 	buf_puts(b, ",\"commonAnnotations\":");
-	payload_put_common(b, g, 1);
+	put_common(b, g, 1);
 	buf_puts(b, ",\"externalURL\":");
 	buf_json_string(b, g->external_url != NULL ? g->external_url : "");
 	buf_puts(b, ",\"alerts\":[");
@@ -107,19 +298,19 @@ render_am_webhook(const struct notify_group *g, struct buf *b)
 		buf_puts(b, i > 0 ? ",{\"status\":" : "{\"status\":");
 		buf_json_string(b, a->firing ? "firing" : "resolved");
 		buf_puts(b, ",\"labels\":");
-		payload_put_labels(b, a->labels, a->nlabels);
+		put_labels(b, a->labels, a->nlabels);
 		buf_puts(b, ",\"annotations\":");
-		payload_put_labels(b, a->annotations, a->nannotations);
+		put_labels(b, a->annotations, a->nannotations);
 		buf_puts(b, ",\"startsAt\":");
-		payload_put_time(b, a->starts_at);
+		put_time(b, a->starts_at);
 		buf_puts(b, ",\"endsAt\":");
 		if (a->firing)
 			buf_json_string(b, WEBHOOK_ZERO_TIME);
 		else
-			payload_put_time(b, a->ends_at);
+			put_time(b, a->ends_at);
 		buf_puts(b, ",\"generatorURL\":");
 		buf_reset(&url);
-		buf_json_string(b, payload_generator_url(g, a, &url) ? url.data : "");
+		buf_json_string(b, generator_url(g, a, &url) ? url.data : "");
 		buf_puts(b, ",\"fingerprint\":");
 		buf_json_string(b, a->fingerprint);
 		buf_putc(b, '}');
@@ -149,7 +340,7 @@ slack_escape(struct buf *out, const char *s)
 static void
 slack_alert(struct buf *t, const struct notify_group *g, const struct notify_alert *a)
 {
-	const char *name = payload_alert_get(a, 0, "alertname");
+	const char *name = alert_get(a, 0, "alertname");
 	struct buf url = { 0 };
 	char ts[48], v[40];
 	size_t i;
@@ -182,7 +373,7 @@ slack_alert(struct buf *t, const struct notify_group *g, const struct notify_ale
 			buf_printf(t, ", value %s", util_fmt_double(v, sizeof(v), a->value));
 	} else
 		buf_printf(t, "\nResolved %s", util_fmt_rfc3339(ts, sizeof(ts), a->ends_at));
-	if (payload_generator_url(g, a, &url)) {
+	if (generator_url(g, a, &url)) {
 		/* a link's URL ends at '|' or '>': those are percent-encoded */
 		buf_puts(t, "\n<");
 		for (i = 0; i < url.len; i++)
@@ -266,7 +457,7 @@ pd_severity(const struct notify_group *g)
 
 	for (i = 0; i < g->nalerts; i++)
 		if (g->alerts[i].firing &&
-		    (r = pd_rank(payload_alert_get(&g->alerts[i], 0, "severity"))) > best)
+		    (r = pd_rank(alert_get(&g->alerts[i], 0, "severity"))) > best)
 			best = r;
 	return names[best < 0 ? 1 : best];
 }
@@ -301,18 +492,18 @@ render_pagerduty(const struct cfg_notifier *n, const struct notify_group *g, str
 	buf_puts(b, ",\"severity\":");
 	buf_json_string(b, pd_severity(g));
 	buf_puts(b, ",\"timestamp\":");
-	payload_put_time(b, g->time);
+	put_time(b, g->time);
 	buf_puts(b, ",\"custom_details\":{\"receiver\":");
 	buf_json_string(b, g->receiver);
 	buf_puts(b, ",\"groupKey\":");
 	buf_json_string(b, g->group_key);
 	buf_printf(b, ",\"firing\":%zu,\"resolved\":%zu,\"test\":%s,\"groupLabels\":", g->nfiring,
 	    g->nresolved, g->test ? "true" : "false");
-	payload_put_labels(b, g->group_labels, g->ngroup_labels);
+	put_labels(b, g->group_labels, g->ngroup_labels);
 	buf_puts(b, ",\"commonLabels\":");
-	payload_put_common(b, g, 0);
+	put_common(b, g, 0);
 	buf_puts(b, ",\"commonAnnotations\":");
-	payload_put_common(b, g, 1);
+	put_common(b, g, 1);
 	buf_puts(b, ",\"alerts\":[");
 	for (i = 0; i < shown; i++) {
 		const struct notify_alert *a = &g->alerts[i];
@@ -320,17 +511,17 @@ render_pagerduty(const struct cfg_notifier *n, const struct notify_group *g, str
 		buf_puts(b, i > 0 ? ",{\"status\":" : "{\"status\":");
 		buf_json_string(b, a->firing ? "firing" : "resolved");
 		buf_puts(b, ",\"labels\":");
-		payload_put_labels(b, a->labels, a->nlabels);
+		put_labels(b, a->labels, a->nlabels);
 		buf_puts(b, ",\"annotations\":");
-		payload_put_labels(b, a->annotations, a->nannotations);
+		put_labels(b, a->annotations, a->nannotations);
 		buf_puts(b, ",\"startsAt\":");
-		payload_put_time(b, a->starts_at);
+		put_time(b, a->starts_at);
 		if (!a->firing) {
 			buf_puts(b, ",\"endsAt\":");
-			payload_put_time(b, a->ends_at);
+			put_time(b, a->ends_at);
 		}
 		buf_puts(b, ",\"value\":");
-		payload_put_value(b, a->value);
+		put_value(b, a->value);
 		buf_puts(b, ",\"fingerprint\":");
 		buf_json_string(b, a->fingerprint);
 		buf_putc(b, '}');
@@ -341,7 +532,7 @@ render_pagerduty(const struct cfg_notifier *n, const struct notify_group *g, str
 		buf_json_string(b, g->external_url);
 	}
 	buf_puts(b, ",\"links\":[");
-	if (payload_generator_url(g, &g->alerts[0], &url)) {
+	if (generator_url(g, &g->alerts[0], &url)) {
 		buf_puts(b, "{\"href\":");
 		buf_json_string(b, url.data);
 		buf_puts(b, ",\"text\":\"Alert history in reeve\"}");
@@ -371,17 +562,17 @@ render_am_alerts(const struct notify_group *g, struct buf *b)
 		const struct notify_alert *a = &g->alerts[i];
 
 		buf_puts(b, i > 0 ? ",{\"labels\":" : "{\"labels\":");
-		payload_put_labels(b, a->labels, a->nlabels);
+		put_labels(b, a->labels, a->nlabels);
 		buf_puts(b, ",\"annotations\":");
-		payload_put_labels(b, a->annotations, a->nannotations);
+		put_labels(b, a->annotations, a->nannotations);
 		buf_puts(b, ",\"startsAt\":");
-		payload_put_time(b, a->starts_at);
+		put_time(b, a->starts_at);
 		if (!a->firing) {
 			buf_puts(b, ",\"endsAt\":");
-			payload_put_time(b, a->ends_at);
+			put_time(b, a->ends_at);
 		}
 		buf_reset(&url);
-		if (payload_generator_url(g, a, &url)) {
+		if (generator_url(g, a, &url)) {
 			buf_puts(b, ",\"generatorURL\":");
 			buf_json_string(b, url.data);
 		}
@@ -712,7 +903,7 @@ webhook_render(const struct cfg_notifier *n, const struct notify_group *g,
 	(void)graph;
 	switch (n->format) {
 	case CFG_FORMAT_GENERIC:
-		payload_generic_json(g, body);
+		webhook_generic_json(g, body);
 		return 0;
 	case CFG_FORMAT_SLACK:
 		render_slack(g, body);

@@ -48,4 +48,10 @@ enum notify_status webhook_classify(int curl_rc, long status);
  */
 int webhook_header_allowed(const char *name);
 
+/*
+ * reeve's own JSON document of a notification, version 1 (docs/webhook-generic.schema.json):
+ * the webhook format generic and the exec notifier's stdin. Appended to b.
+ */
+void webhook_generic_json(const struct notify_group *g, struct buf *b);
+
 #endif /* REEVE_WEBHOOK_H */

@@ -2293,8 +2293,9 @@ parse_server(const char *s, const char **errstr)
 		*errstr = "has no host (expected host:port)";
 		return -1;
 	}
-	if (colon != NULL && s[0] != '[' && strchr(s, ':') != colon) {
-		*errstr = "is ambiguous: write an IPv6 address as [addr]:port";
+	if (s[0] == '[' || (colon != NULL && strchr(s, ':') != colon)) {
+		/* libesmtp cuts the server at its first ':' */
+		*errstr = "is an IPv6 address, which the mail library cannot reach: use a host name";
 		return -1;
 	}
 	if (colon != NULL && cfg_parse_listen(s, NULL, NULL, errstr) == -1)
@@ -2514,6 +2515,39 @@ cfg_check_matchers(const struct cfg *cfg, int (*check)(void *arg, const char *te
 	return rc ? -1 : 0;
 }
 
+/*
+ * reeve watches its own notifications: with receivers configured, an alert fires when one
+ * keeps failing or made dead letters (docs/notifications.md). A config may define its own
+ * [alert ReeveNotificationsFailing] instead.
+ */
+static const char builtin_rules[] =
+    "[alert ReeveNotificationsFailing]\n"
+    "expr = max by (receiver) (reeve_notifier_failing) > 0\n"
+    "  or sum by (receiver) (increase(reeve_notifications_dead_total[15m])) > 0\n"
+    "for = 2m\n"
+    "severity = critical\n"
+    "annotations.summary = notifications to {{ labels.receiver }} are failing\n"
+    "annotations.description = delivery to {{ labels.receiver }} keeps failing or made dead "
+    "letters: see reeve outbox list\n";
+
+static void
+add_builtin_rules(struct ctx *ctx)
+{
+	struct file f = { 0 };
+
+	if (ctx->cfg->nnotifiers == 0)
+		return;
+	for (size_t i = 0; i < ctx->cfg->nalerts; i++)
+		if (strcmp(ctx->cfg->alerts[i].name, "ReeveNotificationsFailing") == 0)
+			return;
+	f.ctx = ctx;
+	f.name = intern(ctx->cfg, "(built-in rules)");
+	f.data = builtin_rules;
+	f.len = strlen(builtin_rules);
+	parse_buffer(&f);
+	file_free(&f);
+}
+
 static struct cfg *
 load(const char *path, const char *text, const char *name, struct cfg_errors *errs)
 {
@@ -2533,6 +2567,7 @@ load(const char *path, const char *text, const char *name, struct cfg_errors *er
 		parse_buffer(&f);
 		file_free(&f);
 	}
+	add_builtin_rules(&ctx);
 	finish(&ctx);
 	finish_tokens(&ctx);
 	finish_rules(&ctx);

@@ -1,4 +1,5 @@
 /* daemon.c: running reeve: start-up, signals, reload, shutdown, and reeve's own metrics. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,9 @@
 #include "config.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "email.h"
+#include "graph.h"
+#include "silence.h"
 #include "expo.h"
 #include "http.h"
 #include "log.h"
@@ -46,6 +50,8 @@ struct daemon {
 	struct ruler *ruler;
 	struct outbox *outbox;
 	struct dispatch *dispatch;
+	struct silences *silences;
+	struct notify_graph graph;  /* graphs in mail, from the store */
 	double start_time;
 	/* written by the main thread, read by the self probe: plain doubles are fine here */
 	volatile double reload_ok, reload_time;
@@ -112,6 +118,77 @@ load_printing(const char *path)
 	return cfg;
 }
 
+/* The silences of a config's data_dir (alerts/silences.json). */
+static struct silences *
+open_silences(const struct cfg *cfg, char *err, size_t errlen)
+{
+	char *dir = xasprintf("%s/alerts", cfg->data_dir), *path;
+	struct silences *s = NULL;
+
+	if (util_mkdir_p(dir) == -1) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	path = xasprintf("%s/silences.json", dir);
+	s = silences_open(path, err, errlen);
+	free(path);
+	free(dir);
+	return s;
+}
+
+int
+daemon_silence(const char *path, const struct daemon_silence_args *a)
+{
+	struct cfg *cfg = load_printing(path);
+	struct silences *s;
+	char err[512], id[17];
+	int rc = 1;
+
+	if (cfg == NULL)
+		return 2;
+	if ((s = open_silences(cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "reeve: silence: %s\n", err);
+		cfg_free(cfg);
+		return 1;
+	}
+	if (a->list) {
+		silences_print(s, util_now(), a->all, stdout);
+		rc = 0;
+	} else if (a->expire != NULL) {
+		if (silences_expire(s, a->expire, err, sizeof(err)) == 0) {
+			printf("%s ended\n", a->expire);
+			rc = 0;
+		}
+	} else {
+		char *matchers = NULL;
+		const char *m = a->matchers;
+
+		/* an alert's fingerprint (reeve ack): its exact labels from the notification state */
+		if (a->kind == SILENCE_ACK && strlen(m) == 16 && strspn(m, "0123456789abcdef") == 16) {
+			struct dispatch_params dp = { NULL, cfg->data_dir, NULL, NULL };
+			struct dispatch *dsp = dispatch_new(cfg, &dp, err, sizeof(err));
+
+			if (dsp != NULL && (matchers = dispatch_alert_matchers(dsp, m)) == NULL)
+				snprintf(err, sizeof(err), "no firing alert %s (see the fingerprint in "
+				    "/api/v1/alerts)", m);
+			dispatch_free(dsp);
+			m = matchers;
+		}
+		if (m != NULL && silences_add(s, a->kind, m, a->starts, a->ends, a->comment,
+		    a->author, id, err, sizeof(err)) == 0) {
+			printf("%s\n", id);
+			rc = 0;
+		}
+		free(matchers);
+	}
+	if (rc != 0)
+		fprintf(stderr, "reeve: %s: %s\n", a->kind == SILENCE_ACK ? "ack" : "silence", err);
+	silences_free(s);
+	cfg_free(cfg);
+	return rc;
+}
+
 int
 daemon_notify_test(const char *path, const char *name)
 {
@@ -120,7 +197,9 @@ daemon_notify_test(const char *path, const char *name)
 
 	if (cfg == NULL)
 		return 2;
+	signal(SIGPIPE, SIG_IGN); /* a receiver may close the connection under a write */
 	rc = notifier_test(cfg, name, stdout);
+	email_shutdown();
 	cfg_free(cfg);
 	return rc;
 }
@@ -554,8 +633,16 @@ daemon_run(const char *path, int use_syslog)
 		status = 1;
 		goto out;
 	}
+	if ((d.silences = open_silences(d.cfg, err, sizeof(err))) == NULL) {
+		log_error("silences: %s", err);
+		status = 1;
+		goto out;
+	}
 	{
-		struct dispatch_params dp = { d.outbox, d.cfg->data_dir, NULL };
+		struct dispatch_params dp = { d.outbox, d.cfg->data_dir, &d.graph, d.silences };
+
+		d.graph.render = graph_notify_render;
+		d.graph.arg = d.store;
 
 		d.dispatch = dispatch_new(d.cfg, &dp, err, sizeof(err));
 	}
@@ -579,7 +666,7 @@ daemon_run(const char *path, int use_syslog)
 		struct http_params hp = {
 			.listen = d.cfg->listen, .auth = auth_new(d.cfg),
 			.api = d.api, .max_body = (size_t)d.cfg->push_max_body,
-			.ruler = d.ruler,
+			.ruler = d.ruler, .silences = d.silences, .dispatch = d.dispatch,
 			.timeout = (unsigned)(d.cfg->http_timeout + 0.999),
 			.max_connections = d.cfg->max_connections, .max_per_ip = d.cfg->max_per_ip,
 			.threads = d.cfg->http_threads, .memory_limit = (size_t)d.cfg->memory_limit,
@@ -625,8 +712,10 @@ out:
 	http_free(d.http);
 	ruler_free(d.ruler);
 	dispatch_free(d.dispatch);
+	silences_free(d.silences);
 	/* a delivery under way may finish; what is not sent stays in the spool */
 	outbox_free(d.outbox, d.cfg->flush_timeout / 2);
+	email_shutdown();
 	if (d.sched && sched_free(d.sched, d.cfg->flush_timeout / 2) > 0) {
 		/*
 		 * A probe thread is stuck inside a module: write out what is queued, then leave

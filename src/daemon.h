@@ -29,4 +29,15 @@ int daemon_backtest(const char *path, const char *rule, double since, double ste
 int daemon_notify_test(const char *path, const char *name);
 int daemon_outbox(const char *path, const char *retry_id);
 
+/* `reeve silence add|list|expire` and `reeve ack` (kind SILENCE_ACK of alerts/silence.h). */
+struct daemon_silence_args {
+	int kind;                /* enum silence_kind */
+	int list, all;           /* list (all: ended ones too) */
+	const char *expire;      /* end this id */
+	const char *matchers;    /* add: matchers, or for an ack an alert's fingerprint */
+	double starts, ends;     /* add: 0 = now; the end */
+	const char *comment, *author;
+};
+int daemon_silence(const char *path, const struct daemon_silence_args *a);
+
 #endif /* REEVE_DAEMON_H */

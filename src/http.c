@@ -18,6 +18,7 @@
 #include "log.h"
 #include "registry.h"
 #include "ruler.h"
+#include "silence.h"
 #include "util.h"
 
 /*
@@ -36,6 +37,8 @@ struct http {
 	struct auth *auth;
 	struct api *api;                /* the POST endpoints; NULL = not offered */
 	struct ruler *ruler;            /* the rules and alerts endpoints; NULL = not offered */
+	struct silences *silences;      /* /api/v1/silences; NULL = not offered */
+	struct dispatch *dispatch;      /* acknowledgements find their alert here */
 	size_t max_body;                /* of a POST to the API */
 	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
@@ -234,13 +237,6 @@ rules_answer(struct http *h, struct MHD_Connection *c, const char *url)
 	return ret;
 }
 
-/* The POST endpoints of the API: the body cap and the answer. */
-static int
-api_path(const char *url)
-{
-	return strcmp(url, "/api/v1/push") == 0 || strcmp(url, "/api/v1/events") == 0;
-}
-
 static enum MHD_Result
 too_large(struct http *h, struct MHD_Connection *c)
 {
@@ -250,6 +246,94 @@ too_large(struct http *h, struct MHD_Connection *c)
 	    h->max_body);
 	return reply_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
 }
+
+/* ---- silences and acknowledgements -------------------------------------------------------- */
+
+/* /api/v1/silences, /api/v1/silences/ID, /api/v1/alerts/FP/ack; 0 for other paths. */
+static int
+silence_path(const char *url)
+{
+	size_t n = strlen(url);
+
+	return strcmp(url, "/api/v1/silences") == 0 || strncmp(url, "/api/v1/silences/", 17) == 0 ||
+	    (strncmp(url, "/api/v1/alerts/", 15) == 0 && n > 19 &&
+	    strcmp(url + n - 4, "/ack") == 0);
+}
+
+/* The role a method on a silence path needs: reading lists, the rest changes. */
+static unsigned
+silence_role(const char *method)
+{
+	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ? AUTH_READ : AUTH_ADMIN;
+}
+
+static enum MHD_Result
+silence_answer(struct http *h, struct MHD_Connection *c, const char *url, const char *method,
+    struct request *rq)
+{
+	const char *body = rq->body.data ? rq->body.data : "";
+	struct buf out = { 0 };
+	char id[17], err[512];
+	enum MHD_Result ret;
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	if (!allowed(h, c, url, silence_role(method), &ret))
+		return ret;
+	if (h->silences == NULL)
+		return reply_error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "no silences here");
+	if (rq->too_big)
+		return too_large(h, c);
+	if (strcmp(url, "/api/v1/silences") == 0 && get) {
+		silences_refresh(h->silences);
+		silences_json(h->silences, util_now(), &out);
+	} else if (strcmp(url, "/api/v1/silences") == 0 && strcmp(method, "POST") == 0) {
+		if (silences_api_add(h->silences, SILENCE_MUTE, NULL, body, rq->body.len, 0, id,
+		    err, sizeof(err)) == -1)
+			return reply_error(h, c, MHD_HTTP_BAD_REQUEST, err);
+		buf_printf(&out, "{\"status\":\"success\",\"data\":{\"silenceID\":\"%s\"}}\n", id);
+	} else if (strncmp(url, "/api/v1/silences/", 17) == 0 && strcmp(method, "DELETE") == 0) {
+		if (silences_expire(h->silences, url + 17, err, sizeof(err)) == -1)
+			return reply_error(h, c, strncmp(err, "no silence", 10) == 0 ?
+			    MHD_HTTP_NOT_FOUND : MHD_HTTP_BAD_REQUEST, err);
+		buf_puts(&out, "{\"status\":\"success\"}\n");
+	} else if (strncmp(url, "/api/v1/alerts/", 15) == 0 && strcmp(method, "POST") == 0) {
+		char fp[17], *m;
+		size_t n = strlen(url) - 15 - 4;
+
+		if (n != 16 || h->dispatch == NULL)
+			return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no firing alert with that id "
+			    "(the fingerprint in /api/v1/alerts)");
+		memcpy(fp, url + 15, 16);
+		fp[16] = '\0';
+		if ((m = dispatch_alert_matchers(h->dispatch, fp)) == NULL)
+			return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no firing alert with that id "
+			    "(the fingerprint in /api/v1/alerts)");
+		if (silences_api_add(h->silences, SILENCE_ACK, m, body, rq->body.len,
+		    SILENCE_ACK_DEFAULT, id, err, sizeof(err)) == -1) {
+			free(m);
+			return reply_error(h, c, MHD_HTTP_BAD_REQUEST, err);
+		}
+		free(m);
+		buf_printf(&out, "{\"status\":\"success\",\"data\":{\"ackID\":\"%s\"}}\n", id);
+	} else {
+		const char *allow = strcmp(url, "/api/v1/silences") == 0 ? "GET, HEAD, POST" :
+		    strncmp(url, "/api/v1/silences/", 17) == 0 ? "DELETE" : "POST";
+
+		return reply_error_allow(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+		    allow);
+	}
+	ret = reply(c, MHD_HTTP_OK, "application/json", out.data, NULL);
+	buf_free(&out);
+	return ret;
+}
+
+/* The POST endpoints of the API: the body cap and the answer. */
+static int
+api_path(const char *url)
+{
+	return strcmp(url, "/api/v1/push") == 0 || strcmp(url, "/api/v1/events") == 0;
+}
+
 
 /*
  * First call of a POST to the API: refuse early, before the body is read, what needs no
@@ -314,15 +398,19 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		*con_cls = rq = xcalloc(1, sizeof(*rq));
 		if (post && api_path(url))
 			ret = api_begin(h, c, url, &answered);
+		else if (silence_path(url) && !allowed(h, c, url, silence_role(method), &ret))
+			answered = 1; /* refused before the body is read */
 		if (answered)
 			__atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
 		return ret;
 	}
 	if (*upload_data_size != 0) {
 		/* keep the body of an API POST (up to its cap); drain any other */
-		if (post && api_path(url) && rq->body.len + *upload_data_size <= h->max_body)
+		int keep = post && (api_path(url) || silence_path(url));
+
+		if (keep && rq->body.len + *upload_data_size <= h->max_body)
 			buf_append(&rq->body, upload_data, *upload_data_size);
-		else if (post && api_path(url))
+		else if (keep)
 			rq->too_big = 1; /* answered at the end */
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -336,6 +424,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 			return too_large(h, c);
 		return api_answer(h, c, url, rq);
 	}
+	if (silence_path(url))
+		return silence_answer(h, c, url, method, rq);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");
 	if (strcmp(url, "/metrics") == 0) {
@@ -355,7 +445,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	}
 	return reply_error(h, c, MHD_HTTP_NOT_FOUND,
 	    "no such endpoint (try /metrics, /healthz, /readyz, /api/v1/push, /api/v1/events, "
-	    "/api/v1/rules, /api/v1/alerts, /api/v1/alerts/history)");
+	    "/api/v1/rules, /api/v1/alerts, /api/v1/alerts/history, /api/v1/silences)");
 }
 
 /* MHD is done with a request: free what the handler kept for it. */
@@ -423,6 +513,8 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->auth = p->auth;
 	h->api = p->api;
 	h->ruler = p->ruler;
+	h->silences = p->silences;
+	h->dispatch = p->dispatch;
 	h->max_body = p->max_body;
 	pthread_mutex_init(&h->lock, NULL);
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,

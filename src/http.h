@@ -20,6 +20,8 @@ struct http_params {
 	struct api *api;            /* /api/v1/push and /api/v1/events, NULL = none; not owned */
 	size_t max_body;            /* cap on the body of those POSTs */
 	struct ruler *ruler;        /* /api/v1/rules, /alerts, /alerts/history; NULL = none; not owned */
+	struct silences *silences;  /* /api/v1/silences; NULL = none; not owned */
+	struct dispatch *dispatch;  /* /api/v1/alerts/ID/ack finds the alert here; not owned */
 	/* /readyz answers 200 when this returns 1 */
 	int (*ready)(void *arg);
 	void *ready_arg;

@@ -1,9 +1,11 @@
-/* main.c: the reeve command line: run, check, rules, notify, outbox, version, help. */
+/* main.c: the reeve command line: run, check, rules, notify, outbox, silence, ack, version, help. */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -27,6 +29,8 @@ static const char usage_main[] =
     "           one over the stored history (reeve rules backtest NAME)\n"
     "  notify   send a test notification to a receiver (reeve notify test NAME)\n"
     "  outbox   list the spooled and dead-letter notifications, or send a dead one again\n"
+    "  silence  mute alerts for a while (add), list and end (expire) silences\n"
+    "  ack      acknowledge a firing alert: no escalation and no repeats for a while\n"
     "  version  print the version\n"
     "  help     show help for a command (reeve help run)\n"
     "\n"
@@ -90,6 +94,26 @@ static const char usage_outbox[] =
     "a running daemon sends it within a second. Both work without a running daemon.\n"
     "\n"
     "  -c, --config FILE  configuration file (default: the built-in default configuration)\n";
+
+static const char usage_silence[] =
+    "usage: reeve silence add MATCHERS (--duration D | --end TIME) [--start TIME]\n"
+    "                         --comment TEXT [--author NAME] [-c FILE]\n"
+    "       reeve silence list [--all] [-c FILE]\n"
+    "       reeve silence expire ID [-c FILE]\n"
+    "\n"
+    "add: mute the alerts MATCHERS select (as in a [route] match: 'instance=\"db1\",\n"
+    "severity=~\"warning|info\"') from --start (default now) for --duration or until --end\n"
+    "(RFC 3339 or Unix seconds); prints the new silence's id. Muted alerts still fire and show\n"
+    "in the API, but are left out of notifications. list: the silences in force or to come\n"
+    "(--all: ended ones too). expire: end silence ID now. A running daemon sees the changes\n"
+    "within a second. --author defaults to $USER.\n";
+
+static const char usage_ack[] =
+    "usage: reeve ack ALERT --comment TEXT [--duration D] [--author NAME] [-c FILE]\n"
+    "\n"
+    "Acknowledge a firing alert: ALERT is its fingerprint (\"fingerprint\" in /api/v1/alerts) or\n"
+    "label matchers. For --duration (default 24h) it is neither escalated nor repeated; changes\n"
+    "are still told. Prints the acknowledgement's id (reeve silence expire ID ends it).\n";
 
 /* Complain about the command line: what (e.g. "unknown option"), the word, and the command. */
 static int
@@ -334,6 +358,99 @@ notify_cmd(int argc, char **argv, int outbox)
 	    outbox ? "outbox " : "notify ");
 }
 
+/* reeve silence add|list|expire ..., reeve ack ALERT ... (ack: argv[0] is "ack") */
+static int
+silence_cmd(int argc, char **argv, int ack)
+{
+	struct daemon_silence_args a = { 0 };
+	const char *usage = ack ? usage_ack : usage_silence, *prefix = ack ? "ack " : "silence ";
+	const char *config = NULL, *sub = ack ? "add" : argc > 1 ? argv[1] : NULL, *e;
+	double duration = ack ? 86400 : 0;
+	int i = ack ? 1 : 2;
+
+	if (sub == NULL || (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0))) {
+		fputs(usage, sub == NULL ? stderr : stdout);
+		return sub == NULL ? 2 : 0;
+	}
+	a.kind = ack;
+	a.author = getenv("USER");
+	if (a.author == NULL || *a.author == '\0') {
+		struct passwd *pw = getpwuid(getuid());
+
+		a.author = pw != NULL ? pw->pw_name : NULL;
+	}
+	a.list = strcmp(sub, "list") == 0;
+	if (!a.list && strcmp(sub, "add") != 0 && strcmp(sub, "expire") != 0)
+		return bad_usage("unknown silence command", sub, prefix);
+	for (; i < argc; i++) {
+		const char *o = argv[i];
+		int has = i + 1 < argc;
+
+		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (strcmp(o, "--all") == 0 && a.list) {
+			a.all = 1;
+			continue;
+		}
+		if (o[0] != '-') {
+			if (a.list || (strcmp(sub, "expire") == 0 ? a.expire : a.matchers) != NULL)
+				return bad_usage("unexpected argument", o, prefix);
+			if (strcmp(sub, "expire") == 0)
+				a.expire = o;
+			else
+				a.matchers = o;
+			continue;
+		}
+		if (!has)
+			return bad_usage("missing argument for option", o, prefix);
+		if (strcmp(o, "-c") == 0 || strcmp(o, "--config") == 0)
+			config = argv[++i];
+		else if (a.list || strcmp(sub, "expire") == 0)
+			return bad_usage("unknown option", o, prefix);
+		else if (strcmp(o, "--comment") == 0)
+			a.comment = argv[++i];
+		else if (strcmp(o, "--author") == 0)
+			a.author = argv[++i];
+		else if (strcmp(o, "--duration") == 0) {
+			if (cfg_parse_duration(argv[++i], &duration, &e) == -1 || duration <= 0) {
+				fprintf(stderr, "reeve: --duration \"%s\" %s\n", argv[i],
+				    duration <= 0 ? "must be more than 0" : e);
+				return 2;
+			}
+		} else if (strcmp(o, "--start") == 0 || strcmp(o, "--end") == 0) {
+			double *t = o[2] == 's' ? &a.starts : &a.ends;
+
+			if (util_parse_time(argv[++i], t) == -1) {
+				fprintf(stderr, "reeve: %s \"%s\" is not an RFC 3339 or Unix time\n", o,
+				    argv[i]);
+				return 2;
+			}
+		} else
+			return bad_usage("unknown option", o, prefix);
+	}
+	if (strcmp(sub, "expire") == 0 && a.expire == NULL) {
+		fprintf(stderr, "reeve: silence expire needs an id\n%s", usage);
+		return 2;
+	}
+	if (strcmp(sub, "add") == 0) {
+		if (a.matchers == NULL) {
+			fprintf(stderr, "reeve: %sneeds %s\n%s", ack ? "ack " : "silence add ",
+			    ack ? "an alert" : "matchers", usage);
+			return 2;
+		}
+		if (a.ends == 0 && duration == 0) {
+			fprintf(stderr, "reeve: silence add needs --duration or --end\n%s", usage);
+			return 2;
+		}
+		if (a.ends == 0)
+			a.ends = (a.starts ? a.starts : util_now()) + duration;
+	}
+	return daemon_silence(config, &a);
+}
+
 static int
 rules_cmd(int argc, char **argv)
 {
@@ -385,6 +502,10 @@ main(int argc, char **argv)
 			fputs(usage_notify, stdout);
 		else if (strcmp(argv[2], "outbox") == 0)
 			fputs(usage_outbox, stdout);
+		else if (strcmp(argv[2], "silence") == 0)
+			fputs(usage_silence, stdout);
+		else if (strcmp(argv[2], "ack") == 0)
+			fputs(usage_ack, stdout);
 		else if (strcmp(argv[2], "version") == 0)
 			fputs("usage: reeve version\n\nPrint the version of reeve.\n", stdout);
 		else
@@ -420,6 +541,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "rules") == 0)
 		return rules_cmd(argc - 1, argv + 1);
+	if (strcmp(cmd, "silence") == 0 || strcmp(cmd, "ack") == 0)
+		return silence_cmd(argc - 1, argv + 1, cmd[0] == 'a');
 	if (strcmp(cmd, "notify") == 0 || strcmp(cmd, "outbox") == 0)
 		return notify_cmd(argc - 1, argv + 1, cmd[0] == 'o');
 	if (cmd[0] == '-')

@@ -367,17 +367,8 @@ store_foreach(struct store *s, void (*cb)(void *arg, struct store_file *f, const
 }
 
 int
-store_fetch(struct store *s, const struct store_file *f, const char *cf, double start,
-    double end, struct store_points *out, char *err, size_t errlen)
+store_flush(struct store *s, const struct store_file *f, char *err, size_t errlen)
 {
-	time_t tstart = (time_t)floor(start), tend = (time_t)ceil(end);
-	unsigned long step = 1, nds = 0;
-	char **names = NULL;
-	rrd_value_t *data = NULL;
-	rrd_info_t *info;
-	size_t rows;
-
-	memset(out, 0, sizeof(*out));
 	if (s->cached) {
 		/* rrdcached holds recent values back: have it write this file out first */
 		char line[PATH_MAX + 16];
@@ -395,6 +386,23 @@ store_fetch(struct store *s, const struct store_file *f, const char *cf, double 
 		snprintf(err, errlen, "%s: %s", f->abs, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+int
+store_fetch(struct store *s, const struct store_file *f, const char *cf, double start,
+    double end, struct store_points *out, char *err, size_t errlen)
+{
+	time_t tstart = (time_t)floor(start), tend = (time_t)ceil(end);
+	unsigned long step = 1, nds = 0;
+	char **names = NULL;
+	rrd_value_t *data = NULL;
+	rrd_info_t *info;
+	size_t rows;
+
+	memset(out, 0, sizeof(*out));
+	if (store_flush(s, f, err, errlen) == -1)
+		return -1;
 	rrd_clear_error();
 	if (rrd_fetch_r(f->abs, cf, &tstart, &tend, &step, &nds, &names, &data) != 0) {
 		snprintf(err, errlen, "%s: %s", f->abs, rrd_get_error());

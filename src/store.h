@@ -67,6 +67,13 @@ void store_get_stats(struct store *s, struct store_stats *st);
 void store_foreach(struct store *s, void (*cb)(void *arg, struct store_file *f, const char *rel),
     void *arg);
 
+/*
+ * Make a file's values so far readable on disk by librrd's readers (rrd_fetch_r, rrd_graph):
+ * with rrdcached, FLUSH it. Thread-safe. Returns 0, or -1 with a message in err when the
+ * flush fails or the file is not (yet) on disk.
+ */
+int store_flush(struct store *s, const struct store_file *f, char *err, size_t errlen);
+
 /* Points read from an RRD file: what it stores (a counter's per-second rate), NaN = unknown. */
 struct store_points {
 	double *ts, *v;   /* ts[i] is the end of row i */

@@ -203,6 +203,53 @@ buf_steal(struct buf *b)
 	return p;
 }
 
+void
+buf_base64(struct buf *b, const void *data, size_t n, size_t wrap)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	size_t col = 0;
+
+	if (n == 0)
+		return;
+	buf_reserve(b, (n + 2) / 3 * 4 + (wrap ? (n / 3 * 4 / wrap + 1) * 2 : 0));
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned long v = (unsigned long)p[i] << 16 | (i + 1 < n ? (unsigned long)p[i + 1] << 8 : 0) |
+		    (i + 2 < n ? p[i + 2] : 0);
+		char q[4] = { tab[v >> 18 & 63], tab[v >> 12 & 63], i + 1 < n ? tab[v >> 6 & 63] : '=',
+			i + 2 < n ? tab[v & 63] : '=' };
+
+		for (int k = 0; k < 4; k++) {
+			buf_putc(b, q[k]);
+			if (wrap && ++col == wrap) {
+				buf_append(b, "\r\n", 2);
+				col = 0;
+			}
+		}
+	}
+	if (wrap && col)
+		buf_append(b, "\r\n", 2);
+}
+
+void
+buf_html_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '&')
+			buf_puts(b, "&amp;");
+		else if (*s == '<')
+			buf_puts(b, "&lt;");
+		else if (*s == '>')
+			buf_puts(b, "&gt;");
+		else if (*s == '"')
+			buf_puts(b, "&quot;");
+		else if (*s == '\'')
+			buf_puts(b, "&#39;");
+		else
+			buf_putc(b, *s);
+	}
+}
+
 size_t
 strlcpy_r(char *dst, const char *src, size_t size)
 {

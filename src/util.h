@@ -36,6 +36,13 @@ void buf_free(struct buf *b);
 void buf_json_string(struct buf *b, const char *s);
 /* Hands the data to the caller (who frees it) and leaves the buffer empty. */
 char *buf_steal(struct buf *b);
+/*
+ * Appends n bytes as base64 (RFC 4648, padded). wrap > 0 ends every wrap characters and
+ * the last line with CRLF (MIME bodies: 76); wrap 0 appends one unbroken string.
+ */
+void buf_base64(struct buf *b, const void *data, size_t n, size_t wrap);
+/* Appends s with &, <, >, " and ' written as HTML character references. */
+void buf_html_escape(struct buf *b, const char *s);
 
 /* Bounded copy that always NUL-terminates; returns strlen(src) like strlcpy. */
 size_t strlcpy_r(char *dst, const char *src, size_t size);

@@ -2,7 +2,7 @@
 # webhookd.py: a webhook receiver for the integration tests: records every request as a JSON
 # line, checks signatures and the generic format's schema, and answers as its path says.
 #
-#   webhookd.py --log FILE --port-file FILE [--secret-file FILE] [--schema FILE]
+#   webhookd.py --log FILE --port-file FILE [--port N] [--secret-file FILE] [--schema FILE]
 #
 # Listens on 127.0.0.1 on a port the kernel picks, written to --port-file once it listens.
 # Each request is appended to --log as {"method", "path", "headers": [[name, value]...],
@@ -123,8 +123,10 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--secret-file")
     ap.add_argument("--schema")
+    ap.add_argument("--port", type=int, default=0, help="listen on this port (default: any)")
     a = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ThreadingHTTPServer.allow_reuse_address = True
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     srv.lock = threading.Lock()
     srv.log = open(a.log, "a")

@@ -910,6 +910,32 @@ fake_check(void *arg, const char *text, char *err, size_t errlen)
 	return -1;
 }
 
+/* With receivers, reeve watches its own notifications unless the config has its own rule. */
+static void
+test_builtin_rules(void **state)
+{
+	static const char hook[] = "[notifier h]\ntype = webhook\nurl = http://127.0.0.1:9/x\n";
+	struct cfg *cfg = load_ok(NULL, "[reeve]\n");
+	char *own;
+
+	(void)state;
+	assert_int_equal(cfg->nalerts, 0);
+	cfg_free(cfg);
+	cfg = load_ok(NULL, hook);
+	assert_int_equal(cfg->nalerts, 1);
+	assert_string_equal(cfg->alerts[0].name, "ReeveNotificationsFailing");
+	assert_string_equal(cfg->alerts[0].file, "(built-in rules)");
+	assert_string_equal(cfg->alerts[0].severity, "critical");
+	assert_non_null(strstr(cfg->alerts[0].expr.text, "reeve_notifier_failing"));
+	cfg_free(cfg);
+	own = xasprintf("%s[alert ReeveNotificationsFailing]\nexpr = up == 0\n", hook);
+	cfg = load_ok(NULL, own);
+	assert_int_equal(cfg->nalerts, 1);
+	assert_string_equal(cfg->alerts[0].expr.text, "up == 0");
+	cfg_free(cfg);
+	free(own);
+}
+
 static void
 test_check_exprs(void **state)
 {
@@ -1125,6 +1151,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_token_errors, token_setup, token_teardown),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_check_exprs),
+		cmocka_unit_test(test_builtin_rules),
 	};
 	static char names[sizeof(bad_cases) / sizeof(bad_cases[0])][96];
 	size_t n = 15, i;
