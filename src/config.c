@@ -23,6 +23,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "cron.h"
 #include "log.h"
 #include "template.h"
 #include "util.h"
@@ -2434,6 +2435,24 @@ finish_notify(struct ctx *ctx)
 			if (cfg_section_where(m, "maintenance", need[j])->file == NULL)
 				cfg_error_add(errs, m->file, m->line, "[maintenance %s]: missing key "
 				    "'%s'", m->name, need[j]);
+		if (m->schedule != NULL) {
+			char err[256];
+			struct cron *c = cron_parse(m->schedule, err, sizeof(err));
+
+			l = cfg_section_where(m, "maintenance", "schedule");
+			if (c == NULL)
+				cfg_error_add(errs, l->file, l->line, "[maintenance %s] schedule: %s",
+				    m->name, err);
+			cron_free(c);
+		}
+		if (m->timezone != NULL) {
+			char err[256];
+
+			l = cfg_section_where(m, "maintenance", "timezone");
+			if (cron_tz_check(m->timezone, err, sizeof(err)) == -1)
+				cfg_error_add(errs, l->file, l->line, "[maintenance %s] timezone: %s",
+				    m->name, err);
+		}
 	}
 }
 

@@ -980,6 +980,13 @@ test_bad(void **state)
 }
 
 static const struct bad_case bad_cases[] = {
+	{ NULL, "[maintenance a]\nschedule = 0 25 * * *\ntimezone = Mars/Olympus\nduration = 1h\n"
+	    "match = a=\"b\"\n[route r]\nnotify = x\nmatch = a=\"b\"\n[notifier w]\ntype = webhook\n", {
+		"s.conf:9: [notifier w]: missing key 'url' (type webhook needs it)",
+		"s.conf:7: [route r] notify: no [notifier x] is defined",
+		"s.conf:2: [maintenance a] schedule: cron: field 2 (hour): 25 is out of range 0-23 (column 3)",
+		"s.conf:3: [maintenance a] timezone: unknown time zone 'Mars/Olympus' "
+		"(/usr/share/zoneinfo/Mars/Olympus: No such file or directory)", NULL } },
 	{ "bad/unknown-section.conf", NULL, {
 		"bad/unknown-section.conf:5: unknown section [metrics] (expected [reeve], [http], "
 		"[store], [outbox], [probe NAME], [token NAME], [alert NAME], "
