@@ -850,6 +850,9 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	g->next_flush = (g->last_sent > 0 ? g->last_sent : now) + r->cfg->repeat_interval;
 	if (any_muted && now + DISPATCH_MUTE_RECHECK < g->next_flush)
 		g->next_flush = now + DISPATCH_MUTE_RECHECK;
+	/* a repeat held back (its alerts acknowledged or muted) is due again when they end */
+	if (g->next_flush <= now)
+		g->next_flush = now + DISPATCH_MUTE_RECHECK;
 	if (esc > 0 && esc < g->next_flush)
 		g->next_flush = esc;
 	drop_unreferenced(d);
