@@ -765,8 +765,8 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	struct dgroup *g = d->groups[gi];
 	const struct droute *r = route_named(d, g->route);
 	struct notify_alert *al;
-	struct dalert **inc;
-	size_t nal = 0, nfiring = 0, nres = 0, nacked = 0;
+	struct dalert **inc, **owed;
+	size_t nal = 0, nfiring = 0, nres = 0, nacked = 0, nowed = 0;
 	unsigned long long fh, rh;
 	int send, any_muted = 0, has_new = 0;
 	double esc;
@@ -777,6 +777,7 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	}
 	al = xcalloc(g->nfps ? g->nfps : 1, sizeof(*al));
 	inc = xcalloc(g->nfps ? g->nfps : 1, sizeof(*inc));
+	owed = xcalloc(g->nfps ? g->nfps : 1, sizeof(*owed));
 	for (int pass = 1; pass >= 0; pass--)
 		for (size_t i = 0; i < g->nfps; i++) {
 			struct dalert *a = find_alert(d, g->fps[i], NULL);
@@ -785,6 +786,9 @@ flush_group(struct dispatch *d, size_t gi, double now)
 				continue;
 			if (pass && muted(d, a, now)) {
 				any_muted = 1;
+				/* told as firing before: left out now, its end is still owed */
+				if (listed(g->sent, g->nsent, a->fp))
+					owed[nowed++] = a;
 				continue;
 			}
 			if (!pass && !listed(g->sent, g->nsent, a->fp))
@@ -806,6 +810,7 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	    fh, rh, now) == -1) {
 		free(al);
 		free(inc);
+		free(owed);
 		g->next_flush = now + DISPATCH_PUT_RETRY;
 		return 0;
 	}
@@ -813,13 +818,16 @@ flush_group(struct dispatch *d, size_t gi, double now)
 		g->seq++;
 		g->last_sent = now;
 		strings_free(g->sent, g->nsent);
-		g->sent = xcalloc(nfiring ? nfiring : 1, sizeof(*g->sent));
+		g->sent = xcalloc(nfiring + nowed ? nfiring + nowed : 1, sizeof(*g->sent));
 		for (size_t i = 0; i < nfiring; i++)
 			g->sent[i] = xstrdup(inc[i]->fp);
-		g->nsent = nfiring;
+		for (size_t i = 0; i < nowed; i++)
+			g->sent[nfiring + i] = xstrdup(owed[i]->fp);
+		g->nsent = nfiring + nowed;
 	}
 	free(al);
 	free(inc);
+	free(owed);
 	/* resolved alerts leave the group: told now, or never told */
 	for (size_t i = 0; i < g->nfps;) {
 		const struct dalert *a = find_alert(d, g->fps[i], NULL);
