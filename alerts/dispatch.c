@@ -768,7 +768,7 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	struct dalert **inc, **owed;
 	size_t nal = 0, nfiring = 0, nres = 0, nacked = 0, nowed = 0;
 	unsigned long long fh, rh;
-	int send, any_muted = 0, has_new = 0;
+	int send, repeat, any_muted = 0, has_new = 0;
 	double esc;
 
 	if (r == NULL) {
@@ -803,9 +803,24 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	fh = set_hash(al, nfiring);
 	rh = set_hash(al + nfiring, nres);
 	/* acknowledged alerts are not repeated; changes are still told */
+	repeat = nfiring > 0 && now - g->last_sent >= r->cfg->repeat_interval && nacked < nfiring;
 	/* as Alertmanager: a new firing alert or a resolved one is told; fewer firing is not */
-	send = nres > 0 || (nfiring > 0 && (has_new ||
-	    (now - g->last_sent >= r->cfg->repeat_interval && nacked < nfiring)));
+	send = nres > 0 || (nfiring > 0 && has_new) || repeat;
+	/*
+	 * A change waits for group_interval since the last message, also when the group is
+	 * looked at sooner (every DISPATCH_MUTE_RECHECK while it has muted alerts, or for an
+	 * escalation): nothing leaves the group, it is told then.
+	 */
+	if (send && !repeat && g->last_sent > 0 && now < g->last_sent + r->cfg->group_interval) {
+		free(al);
+		free(inc);
+		free(owed);
+		g->next_flush = g->last_sent + r->cfg->group_interval;
+		esc = escalate(d, r, g, now);
+		if (esc > 0 && esc < g->next_flush)
+			g->next_flush = esc;
+		return 0;
+	}
 	if (send && send_group(d, r, g, r->cfg->notify, r->cfg->nnotify, "", al, nal, nfiring,
 	    fh, rh, now) == -1) {
 		free(al);

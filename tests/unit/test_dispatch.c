@@ -1006,6 +1006,44 @@ test_escalation(void **state)
 	fx_free(fx);
 }
 
+/*
+ * An escalation due between two messages of a group goes out on time, and does not take
+ * along a change that must wait for group_interval.
+ */
+static void
+test_escalation_interval(void **state)
+{
+	struct fx *fx = fx_new(
+	    NOTIFIER("ops") NOTIFIER("pager")
+	    "[route hosts]\nnotify = ops\ngroup_by = host\n"
+	    "group_wait = 30s\ngroup_interval = 5m\nrepeat_interval = 1h\n"
+	    "escalate_after = 10m\nescalate_to = pager\n");
+
+	(void)state;
+	fire(fx, "HostDown", "critical", "host=a,instance=a1");
+	run_for(fx, 30);
+	expect(fx, "ops: +HostDown/a1");
+	run_for(fx, 400);
+	fire(fx, "HostDown", "critical", "host=a,instance=a2");
+	run_for(fx, 400);
+	expect(fx, "ops: +HostDown/a1 +HostDown/a2");
+	run_for(fx, 500);
+	fire(fx, "HostDown", "critical", "host=a,instance=a3");
+	run_for(fx, 600);
+	expect(fx, "pager (escalated): +HostDown/a1");
+	run_for(fx, 699);
+	expect_none(fx);
+	run_for(fx, 700);
+	expect(fx, "ops: +HostDown/a1 +HostDown/a2 +HostDown/a3");
+	run_for(fx, 999);
+	expect_none(fx);
+	run_for(fx, 1000);
+	expect(fx, "pager (escalated): +HostDown/a2");
+	run_for(fx, 1100);
+	expect(fx, "pager (escalated): +HostDown/a3");
+	fx_free(fx);
+}
+
 /* ---- restart ------------------------------------------------------------------------------- */
 
 /*
@@ -1135,6 +1173,7 @@ main(void)
 		cmocka_unit_test(test_maintenance),
 		cmocka_unit_test(test_inhibition),
 		cmocka_unit_test(test_escalation),
+		cmocka_unit_test(test_escalation_interval),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_reconcile),
 	};
