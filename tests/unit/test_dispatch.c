@@ -208,7 +208,7 @@ read_msg(struct fx *fx, struct msg *m, const char *name)
 	assert_non_null(body = strstr(data, "\n\n"));
 	*body = '\0';
 	body += 2;
-	for (p = data; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+	for (p = data; *p != '\0'; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != '\0')) {
 		size_t l = strcspn(p, "\n");
 
 		if (strncmp(p, "receiver: ", 10) == 0)
@@ -287,7 +287,8 @@ take(struct fx *fx)
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(dir);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_str);
 	assert_true(n <= MAX_MSGS);
 	for (size_t i = 0; i < n; i++) {
 		read_msg(fx, &fx->got[i], names[i]);
