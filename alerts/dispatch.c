@@ -820,10 +820,10 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	struct dgroup *g = d->groups[gi];
 	const struct droute *r = route_named(d, g->route);
 	struct notify_alert *al;
-	struct dalert **inc;
-	size_t nal = 0, nfiring = 0, nres = 0, nacked = 0;
+	struct dalert **inc, **owed;
+	size_t nal = 0, nfiring = 0, nres = 0, nacked = 0, nowed = 0;
 	unsigned long long fh, rh;
-	int send, any_muted = 0, has_new = 0;
+	int send, repeat, any_muted = 0, has_new = 0;
 	double esc;
 
 	if (r == NULL) {
@@ -832,6 +832,7 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	}
 	al = xcalloc(g->nfps ? g->nfps : 1, sizeof(*al));
 	inc = xcalloc(g->nfps ? g->nfps : 1, sizeof(*inc));
+	owed = xcalloc(g->nfps ? g->nfps : 1, sizeof(*owed));
 	for (int pass = 1; pass >= 0; pass--)
 		for (size_t i = 0; i < g->nfps; i++) {
 			struct dalert *a = find_alert(d, g->fps[i], NULL);
@@ -840,6 +841,9 @@ flush_group(struct dispatch *d, size_t gi, double now)
 				continue;
 			if (pass && muted(d, a, now)) {
 				any_muted = 1;
+				/* told as firing before: left out now, its end is still owed */
+				if (listed(g->sent, g->nsent, a->fp))
+					owed[nowed++] = a;
 				continue;
 			}
 			if (!pass && !listed(g->sent, g->nsent, a->fp))
@@ -854,13 +858,29 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	fh = set_hash(al, nfiring);
 	rh = set_hash(al + nfiring, nres);
 	/* acknowledged alerts are not repeated; changes are still told */
+	repeat = nfiring > 0 && now - g->last_sent >= r->cfg->repeat_interval && nacked < nfiring;
 	/* as Alertmanager: a new firing alert or a resolved one is told; fewer firing is not */
-	send = nres > 0 || (nfiring > 0 && (has_new ||
-	    (now - g->last_sent >= r->cfg->repeat_interval && nacked < nfiring)));
+	send = nres > 0 || (nfiring > 0 && has_new) || repeat;
+	/*
+	 * A change waits for group_interval since the last message, also when the group is
+	 * looked at sooner (every DISPATCH_MUTE_RECHECK while it has muted alerts, or for an
+	 * escalation): nothing leaves the group, it is told then.
+	 */
+	if (send && !repeat && g->last_sent > 0 && now < g->last_sent + r->cfg->group_interval) {
+		free(al);
+		free(inc);
+		free(owed);
+		g->next_flush = g->last_sent + r->cfg->group_interval;
+		esc = escalate(d, r, g, now);
+		if (esc > 0 && esc < g->next_flush)
+			g->next_flush = esc;
+		return 0;
+	}
 	if (send && send_group(d, r, g, r->cfg->notify, r->cfg->nnotify, "", al, nal, nfiring,
 	    fh, rh, now) == -1) {
 		free(al);
 		free(inc);
+		free(owed);
 		g->next_flush = now + DISPATCH_PUT_RETRY;
 		return 0;
 	}
@@ -868,13 +888,16 @@ flush_group(struct dispatch *d, size_t gi, double now)
 		g->seq++;
 		g->last_sent = now;
 		strings_free(g->sent, g->nsent);
-		g->sent = xcalloc(nfiring ? nfiring : 1, sizeof(*g->sent));
+		g->sent = xcalloc(nfiring + nowed ? nfiring + nowed : 1, sizeof(*g->sent));
 		for (size_t i = 0; i < nfiring; i++)
 			g->sent[i] = xstrdup(inc[i]->fp);
-		g->nsent = nfiring;
+		for (size_t i = 0; i < nowed; i++)
+			g->sent[nfiring + i] = xstrdup(owed[i]->fp);
+		g->nsent = nfiring + nowed;
 	}
 	free(al);
 	free(inc);
+	free(owed);
 	/* resolved alerts leave the group: told now, or never told */
 	for (size_t i = 0; i < g->nfps;) {
 		const struct dalert *a = find_alert(d, g->fps[i], NULL);
@@ -904,6 +927,9 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	/* looked at again at the next repeat, when something changes, or to escalate */
 	g->next_flush = (g->last_sent > 0 ? g->last_sent : now) + r->cfg->repeat_interval;
 	if (any_muted && now + DISPATCH_MUTE_RECHECK < g->next_flush)
+		g->next_flush = now + DISPATCH_MUTE_RECHECK;
+	/* a repeat held back (its alerts acknowledged or muted) is due again when they end */
+	if (g->next_flush <= now)
 		g->next_flush = now + DISPATCH_MUTE_RECHECK;
 	if (esc > 0 && esc < g->next_flush)
 		g->next_flush = esc;
