@@ -14,6 +14,7 @@
 #include "expr.h"
 #include "log.h"
 #include "cron.h"
+#include "tz.h"
 #include "notifier.h"
 #include "silence.h"
 #include "util.h"
@@ -61,6 +62,7 @@ struct dinhibit {
 struct dmaint {
 	const struct cfg_maintenance *cfg;
 	struct cron *cron;
+	struct tz *tz;                /* its time zone, loaded once */
 	struct expr_matcher *m;
 	size_t nm;
 };
@@ -695,7 +697,7 @@ in_maintenance(const struct dispatch *d, const struct dalert *a, double now)
 		if (m->cron == NULL || !expr_matches(m->m, m->nm, NULL, a->labels, a->nlabels))
 			continue;
 		/* the last opening at or before now, and whether it is still open */
-		if (cron_prev(m->cron, m->cfg->timezone, (time_t)now, &start) == 0 &&
+		if (cron_prev_in(m->cron, m->tz, (time_t)now, &start) == 0 &&
 		    now < (double)start + m->cfg->duration)
 			return 1;
 	}
@@ -1178,9 +1180,11 @@ mutes_new(struct dispatch *d, const struct cfg *cfg)
 
 		m->cfg = &cfg->maintenances[i];
 		if ((m->cron = cron_parse(m->cfg->schedule, err, sizeof(err))) == NULL ||
+		    (m->tz = tz_load(m->cfg->timezone, err, sizeof(err))) == NULL ||
 		    expr_parse_matchers(m->cfg->match.text, &m->m, &m->nm, err, sizeof(err)) == -1) {
 			log_warnx("maintenance %s: %s", m->cfg->name, err);
 			cron_free(m->cron);
+			tz_free(m->tz);
 			continue;
 		}
 		d->nmaints++;
@@ -1197,6 +1201,7 @@ mutes_free(struct dispatch *d)
 	free(d->inhibits);
 	for (size_t i = 0; i < d->nmaints; i++) {
 		cron_free(d->maints[i].cron);
+		tz_free(d->maints[i].tz);
 		expr_matchers_free(d->maints[i].m, d->maints[i].nm);
 	}
 	free(d->maints);

@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "config.h"
 #include "cron.h"
+#include "spawn.h"
 #include "log.h"
 #include "template.h"
 #include "util.h"
@@ -2359,6 +2360,17 @@ finish_notifier(struct ctx *ctx, struct cfg_notifier *n)
 		if ((n->username != NULL) != (n->password_file != NULL))
 			cfg_error_add(errs, n->file, n->line, "[notifier %s]: username and "
 			    "password_file go together (AUTH needs both)", n->name);
+	}
+	if (n->type == CFG_NOTIFIER_EXEC && n->command != NULL) {
+		struct spawn_argv argv = { 0 };
+		char err[512];
+
+		l = cfg_section_where(n, "notifier", "command");
+		if (spawn_split(n->command, &argv, err, sizeof(err)) == -1 ||
+		    spawn_check_program(argv.argv[0], err, sizeof(err)) == -1)
+			cfg_error_add(errs, l->file, l->line, "[notifier %s] command: %s", n->name,
+			    err);
+		spawn_argv_free(&argv);
 	}
 	if (n->type == CFG_NOTIFIER_WEBHOOK) {
 		l = cfg_section_where(n, "notifier", "routing_key_file");

@@ -70,18 +70,6 @@ timeout = 1s
 type = exec
 command = /bin/sh -c \"head -c 3000000 /dev/zero; echo 'did not read it' >&2\"
 
-[notifier missing]
-type = exec
-command = /nonexistent/notify --now
-
-[notifier relative]
-type = exec
-command = notify-send hello
-
-[notifier notexec]
-type = exec
-command = $T_DIR/notexec.sh
-
 [notifier pager_d]
 type = exec
 command = $T_DIR/flaky.sh $msgs/daemon
@@ -176,15 +164,25 @@ check "... and so is the job it started (its process group was killed)" -- \
 notify deaf
 expect "a command that never reads its stdin and writes 3 MB: no deadlock" 0 \
 	'^deaf: sent \(exec\) after [0-9.]+ s: exit 0: did not read it$'
-notify missing
-expect "a program that does not exist: failed permanently" 1 \
-	'^missing: failed permanently \(exec\) after [0-9.]+ s: command: /nonexistent/notify: No such file or directory$'
-notify relative
-expect "a relative program: failed permanently" 1 \
-	"^relative: failed permanently \(exec\) after [0-9.]+ s: command: 'notify-send' is not an absolute path"
-notify notexec
-expect "a file that is not executable: failed permanently" 1 \
-	"^notexec: failed permanently \(exec\) after [0-9.]+ s: command: $T_DIR/notexec.sh is not executable"
+# a program that cannot run is reported by reeve check at its line
+cat > "$T_DIR/bad.conf" <<EOF
+[notifier missing]
+type = exec
+command = /nonexistent/notify --now
+[notifier relative]
+type = exec
+command = notify-send hello
+[notifier notexec]
+type = exec
+command = $T_DIR/notexec.sh
+EOF
+"$REEVE" check -c "$T_DIR/bad.conf" > "$T_DIR/bad.out" 2>&1
+check "reeve check: a program that does not exist" -- grep -q \
+	"bad.conf:3: \[notifier missing\] command: /nonexistent/notify: No such file or directory" "$T_DIR/bad.out"
+check "reeve check: a relative program" -- grep -q \
+	"bad.conf:6: \[notifier relative\] command: 'notify-send' is not an absolute path" "$T_DIR/bad.out"
+check "reeve check: a file that is not executable" -- grep -q \
+	"bad.conf:9: \[notifier notexec\] command: $T_DIR/notexec.sh is not executable" "$T_DIR/bad.out"
 
 # ---- through the daemon: rule, route, outbox, retry ----
 start_reeve "$T_DIR/reeve.conf" "$T_DIR/log"

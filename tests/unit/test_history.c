@@ -302,7 +302,12 @@ test_holt_winters(void **state)
 	t0 = t1 - 3 * 86400;
 	for (double t = t0; t <= t1; t += 60) {
 		double wave = 100 + 50 * sin(2 * M_PI * (t - t0) / 3600);
-		int spike = t > t1 - 1200;
+		/*
+		 * The last 12 minutes spike: FAILURES flags 7 bad rows of 9, so the newest row is
+		 * flagged; a longer spike lets the deviation adapt until rows pass again, and
+		 * where that happens depends on the RRA's random start row (REFERENCE.md 1.1).
+		 */
+		int spike = t > t1 - 720;
 
 		reg_batch_reset(&b);
 		reg_batch_add(&b, "hw_spiky", "", REEVE_GAUGE, NULL, 0, wave + (spike ? 400 : 0));
