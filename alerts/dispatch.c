@@ -35,6 +35,7 @@ struct dalert {
 	size_t nmetrics;
 	int firing;
 	int escalated;               /* it went to its route's escalate_to */
+	int held;                    /* a group holds it (drop_unreferenced's mark) */
 	double starts_at, ends_at, value;
 };
 
@@ -80,6 +81,7 @@ struct dispatch {
 	pthread_t thread;
 	int started, stopping, dirty;
 	int held;                    /* a round of rules is under way: groups wait for its end */
+	int orphans;                 /* alerts may have left every group: drop_unreferenced */
 	double (*now)(void);         /* the clock: util_now, a fake one in tests */
 	const struct cfg *cfg;
 	struct droute *routes;
@@ -224,16 +226,41 @@ alert_free(struct dalert *a)
 	free(a);
 }
 
+/* The alerts are kept sorted by fingerprint: found by binary search. */
 static struct dalert *
 find_alert(struct dispatch *d, const char *fp, size_t *idx)
 {
-	for (size_t i = 0; i < d->nalerts; i++)
-		if (strcmp(d->alerts[i]->fp, fp) == 0) {
+	size_t lo = 0, hi = d->nalerts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(d->alerts[mid]->fp, fp);
+
+		if (c == 0) {
 			if (idx != NULL)
-				*idx = i;
-			return d->alerts[i];
+				*idx = mid;
+			return d->alerts[mid];
 		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
+}
+
+/* Add a (whose fingerprint is not held yet) in its place. */
+static void
+alert_insert(struct dispatch *d, struct dalert *a)
+{
+	size_t i = d->nalerts;
+
+	d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
+	while (i > 0 && strcmp(d->alerts[i - 1]->fp, a->fp) > 0)
+		i--;
+	memmove(&d->alerts[i + 1], &d->alerts[i], (d->nalerts - i) * sizeof(*d->alerts));
+	d->alerts[i] = a;
+	d->nalerts++;
 }
 
 static void
@@ -366,28 +393,36 @@ route_alert(struct dispatch *d, const struct dalert *a, double now)
 	}
 }
 
-static int
-in_any_group(const struct dispatch *d, const char *fp)
+/* Mark the alerts some group holds (held), the others not. */
+static void
+mark_held(struct dispatch *d)
 {
+	for (size_t i = 0; i < d->nalerts; i++)
+		d->alerts[i]->held = 0;
 	for (size_t i = 0; i < d->ngroups; i++)
-		for (size_t j = 0; j < d->groups[i]->nfps; j++)
-			if (strcmp(d->groups[i]->fps[j], fp) == 0)
-				return 1;
-	return 0;
+		for (size_t j = 0; j < d->groups[i]->nfps; j++) {
+			struct dalert *a = find_alert(d, d->groups[i]->fps[j], NULL);
+
+			if (a != NULL)
+				a->held = 1;
+		}
 }
 
-/* Forget alerts no group holds any more. */
+/* Forget alerts no group holds any more (after messages told their end). */
 static void
 drop_unreferenced(struct dispatch *d)
 {
-	for (size_t i = 0; i < d->nalerts;) {
-		if (!in_any_group(d, d->alerts[i]->fp)) {
+	size_t k = 0;
+
+	mark_held(d);
+	for (size_t i = 0; i < d->nalerts; i++) {
+		if (d->alerts[i]->held)
+			d->alerts[k++] = d->alerts[i];
+		else
 			alert_free(d->alerts[i]);
-			d->alerts[i] = d->alerts[--d->nalerts];
-		} else {
-			i++;
-		}
 	}
+	d->nalerts = k;
+	d->orphans = 0;
 }
 
 /* ---- events ------------------------------------------------------------------------------------ */
@@ -422,8 +457,7 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 			a->labels = l;
 			a->nlabels = n;
 			l = NULL;
-			d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
-			d->alerts[d->nalerts++] = a;
+			alert_insert(d, a);
 		}
 		if (is_new || !a->firing) {
 			a->starts_at = ev->to == RULE_FLAPPING ? ev->since : ev->time;
@@ -463,7 +497,8 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 			}
 	}
 	d->dirty = 1;
-	pthread_cond_signal(&d->wake);
+	if (!d->held)
+		pthread_cond_signal(&d->wake); /* else the end of the round wakes it */
 	pthread_mutex_unlock(&d->lock);
 	if (l != NULL)
 		labels_free(l, n);
@@ -499,8 +534,7 @@ recon_one(void *arg, const struct rule_alert *x)
 		a->starts_at = isfinite(x->fired_at) ? x->fired_at : x->since;
 		a->value = x->value;
 		a->ann = xcalloc(1, sizeof(*a->ann));
-		d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
-		d->alerts[d->nalerts++] = a;
+		alert_insert(d, a);
 		route_alert(d, a, d->now());
 		d->dirty = 1;
 		return;
@@ -920,7 +954,7 @@ flush_group(struct dispatch *d, size_t gi, double now)
 	}
 	if (g->nfps == 0) {
 		remove_group(d, gi);
-		drop_unreferenced(d);
+		d->orphans = 1;
 		return 1;
 	}
 	if (send)
@@ -935,7 +969,7 @@ flush_group(struct dispatch *d, size_t gi, double now)
 		g->next_flush = now + DISPATCH_MUTE_RECHECK;
 	if (esc > 0 && esc < g->next_flush)
 		g->next_flush = esc;
-	drop_unreferenced(d);
+	d->orphans = 1;
 	return 0;
 }
 
@@ -1081,8 +1115,7 @@ load_state(struct dispatch *d)
 			alert_free(a);
 			continue;
 		}
-		d->alerts = xreallocarray(d->alerts, d->nalerts + 1, sizeof(*d->alerts));
-		d->alerts[d->nalerts++] = a;
+		alert_insert(d, a);
 	}
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "groups")) {
 		const cJSON *route = cJSON_GetObjectItemCaseSensitive(it, "route"), *x;
@@ -1222,8 +1255,9 @@ route_orphans(struct dispatch *d)
 		else
 			i++;
 	}
+	mark_held(d);
 	for (size_t i = 0; i < d->nalerts; i++)
-		if (!in_any_group(d, d->alerts[i]->fp))
+		if (!d->alerts[i]->held)
 			route_alert(d, d->alerts[i], now);
 	drop_unreferenced(d);
 }
@@ -1234,9 +1268,11 @@ tick(struct dispatch *d, double now)
 {
 	double next = now + DISPATCH_TICK;
 
+	if (d->held)
+		return next; /* a round of rules is under way: its end wakes the thread */
 	if (d->silences != NULL)
 		silences_refresh(d->silences); /* `reeve silence` may have changed them */
-	for (size_t i = 0; i < d->ngroups && !d->held;) {
+	for (size_t i = 0; i < d->ngroups;) {
 		struct dgroup *g = d->groups[i];
 
 		if (g->next_flush != 0 && g->next_flush <= now && flush_group(d, i, now))
@@ -1245,8 +1281,10 @@ tick(struct dispatch *d, double now)
 			next = g->next_flush;
 		i++;
 	}
+	if (d->orphans)
+		drop_unreferenced(d);
 	if (d->dirty)
-		save_state(d);
+		save_state(d); /* once per look, not per transition */
 	return next;
 }
 
