@@ -61,11 +61,7 @@ result_add(struct result *r, const char *name, const struct reeve_label *labels,
 	s = &r->s[r->n++];
 	memset(s, 0, sizeof(*s));
 	s->name = xstrdup(name);
-	s->labels = xcalloc(n ? n : 1, sizeof(*s->labels));
-	for (size_t i = 0; i < n; i++) {
-		s->labels[i].name = xstrdup(labels[i].name);
-		s->labels[i].value = xstrdup(labels[i].value);
-	}
+	s->labels = expr_labels_pack(labels, n);
 	s->nlabels = n;
 	s->type = type;
 	s->step = step;
@@ -76,10 +72,6 @@ result_add(struct result *r, const char *name, const struct reeve_label *labels,
 static void
 series_clear(struct expr_series *s)
 {
-	for (size_t i = 0; i < s->nlabels; i++) {
-		free((char *)s->labels[i].name);
-		free((char *)s->labels[i].value);
-	}
 	free(s->labels);
 	free(s->name);
 	free(s->ts);
@@ -331,7 +323,8 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 
 			if (!expr_matches(rest, nrest, rs->name, rs->labels, rs->nlabels))
 				continue;
-			s = result_add(&res, rs->name, rs->labels, rs->nlabels, f->type, 0);
+			/* the family's name, which is the series' own: one string fewer to read */
+			s = result_add(&res, f->name, rs->labels, rs->nlabels, f->type, 0);
 			s->stale_at = rs->stale ? rs->stale_since : 0;
 			if (latest) {
 				/* the newest point in (start, end]: the latest sample, or else the
