@@ -312,6 +312,13 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 	reg_rdlock(h->reg);
 	fams = reg_families(h->reg, &nfam);
 	family_range(fams, nfam, name, &lo, &hi);
+	if (name != NULL) {
+		/* room for every series of the named family at once: one allocation, no growing */
+		for (size_t i = lo; i < hi; i++)
+			res.cap += fams[i]->nseries;
+		if (res.cap > 0)
+			res.s = xreallocarray(NULL, res.cap, sizeof(*res.s));
+	}
 	for (size_t i = lo; i < hi; i++) {
 		struct reg_family *f = fams[i];
 
