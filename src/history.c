@@ -288,6 +288,29 @@ family_range(struct reg_family **fams, size_t nfam, const char *name, size_t *lo
 	*hi = a < nfam && strcmp(fams[a]->name, name) == 0 ? a + 1 : a;
 }
 
+/*
+ * Ask for the registry memory that the series after j in f will be read from. Selecting
+ * from a large registry waits on memory far more than it computes: a series, its label array
+ * and its strings are a chain of cache misses, one series after another. Fetching each link a
+ * few series ahead lets those misses overlap. A hint only: nothing is read here.
+ */
+static void
+prefetch_ahead(const struct reg_family *f, size_t j)
+{
+	if (j + 4 < f->nseries)
+		__builtin_prefetch(f->series[j + 4]);
+	if (j + 2 < f->nseries)
+		__builtin_prefetch(f->series[j + 2]->labels);
+	if (j + 1 < f->nseries) {
+		const struct reg_series *next = f->series[j + 1];
+
+		for (size_t k = 0; k < next->nlabels; k++) {
+			__builtin_prefetch(next->labels[k].name);
+			__builtin_prefetch(next->labels[k].value);
+		}
+	}
+}
+
 static int
 history_select(void *arg, const struct expr_matcher *m, size_t nm, double start, double end,
     int latest, struct expr_series **out, size_t *nout, char *err, size_t errlen)
@@ -322,11 +345,15 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 	for (size_t i = lo; i < hi; i++) {
 		struct reg_family *f = fams[i];
 
+		for (size_t j = 0; j < f->nseries && j < 4; j++)
+			__builtin_prefetch(f->series[j]);
 		for (size_t j = 0; j < f->nseries; j++) {
 			struct reg_series *rs = f->series[j];
 			struct expr_series *s;
 			size_t cap = 0;
 			double ts, v, oldest = INFINITY;
+
+			prefetch_ahead(f, j);
 
 			if (!expr_matches(rest, nrest, rs->name, rs->labels, rs->nlabels))
 				continue;
