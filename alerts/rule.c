@@ -524,12 +524,15 @@ step(struct rule_set *rs, struct rule *r, struct inst *x, const struct rule_inpu
 	}
 }
 
-/* Mark the instances a result names with seen = gen; create them when add is set. */
-static void
+/*
+ * Mark the instances a result names with seen = gen; create them when add is set. Returns how
+ * many instances it marked (each once).
+ */
+static size_t
 mark(struct rule *r, const struct rule_sample *s, size_t n, int which, int add, double t,
     struct buf *key)
 {
-	size_t i;
+	size_t i, marked = 0;
 
 	for (i = 0; i < n; i++) {
 		struct reeve_label stack[MERGE_STACK];
@@ -560,7 +563,9 @@ mark(struct rule *r, const struct rule_sample *s, size_t n, int which, int add, 
 			x->seen_data = r->gen;
 			x->nodata_only = 0;
 		}
+		marked++;
 	}
+	return marked;
 }
 
 int
@@ -568,7 +573,7 @@ rule_eval(struct rule_set *rs, size_t i, double t, const struct rule_input *in)
 {
 	struct rule *r = &rs->rules[i];
 	struct buf key = { 0 };
-	size_t b;
+	size_t b, nexpr;
 
 	if (!isnan(r->last_t) && t < r->last_t) {
 		log_warnx("alert %s: evaluation time %.3f is before the last one (%.3f): skipped",
@@ -578,10 +583,14 @@ rule_eval(struct rule_set *rs, size_t i, double t, const struct rule_input *in)
 	r->last_t = t;
 	if (++r->gen == 0)
 		r->gen = 1; /* 0 is what a new instance holds */
-	mark(r, in->expr, in->nexpr, 0, 1, t, &key);
+	nexpr = mark(r, in->expr, in->nexpr, 0, 1, t, &key);
 	if (rule_has_recover(rs, i))
 		mark(r, in->recover, in->nrecover, 1, 0, t, &key);
-	if (in->has_data)
+	/*
+	 * The series with data tell only the instances the result did not name apart (condition
+	 * false, or no data): with every instance named, or none at all, there is nothing to mark.
+	 */
+	if (in->has_data && nexpr < r->ninst)
 		mark(r, in->data, in->ndata, 2, 0, t, &key);
 	/*
 	 * No data at all and no instance to carry it: one instance with the rule's labels
