@@ -288,6 +288,15 @@ family_range(struct reg_family **fams, size_t nfam, const char *name, size_t *lo
 	*hi = a < nfam && strcmp(fams[a]->name, name) == 0 ? a + 1 : a;
 }
 
+/* The fields of a series a select reads first, which span more than one cache line. */
+static void
+prefetch_series(const struct reg_series *rs)
+{
+	__builtin_prefetch(&rs->labels);
+	__builtin_prefetch(&rs->value);
+	__builtin_prefetch(&rs->stale_since);
+}
+
 /*
  * Ask for the registry memory that the series after j in f will be read from. Selecting
  * from a large registry waits on memory far more than it computes: a series, its label array
@@ -298,7 +307,7 @@ static void
 prefetch_ahead(const struct reg_family *f, size_t j)
 {
 	if (j + 4 < f->nseries)
-		__builtin_prefetch(f->series[j + 4]);
+		prefetch_series(f->series[j + 4]);
 	if (j + 2 < f->nseries)
 		__builtin_prefetch(f->series[j + 2]->labels);
 	if (j + 1 < f->nseries) {
@@ -346,7 +355,7 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 		struct reg_family *f = fams[i];
 
 		for (size_t j = 0; j < f->nseries && j < 4; j++)
-			__builtin_prefetch(f->series[j]);
+			prefetch_series(f->series[j]);
 		for (size_t j = 0; j < f->nseries; j++) {
 			struct reg_series *rs = f->series[j];
 			struct expr_series *s;
