@@ -261,33 +261,6 @@ select_stored(struct history *h, const struct expr_matcher *m, size_t nm, double
 	free(sc.nlabels);
 }
 
-/*
- * The families a selector may match: with a metric name, the one family of that name found
- * by binary search (reg_families keeps them sorted by name, strcmp order), so that a rule
- * costs the same with 10 or 10,000 metric names; without one, all of them. Sets [*lo, *hi).
- */
-static void
-family_range(struct reg_family **fams, size_t nfam, const char *name, size_t *lo, size_t *hi)
-{
-	size_t a = 0, b = nfam;
-
-	if (name == NULL) {
-		*lo = 0;
-		*hi = nfam;
-		return;
-	}
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-
-		if (strcmp(fams[mid]->name, name) < 0)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	*lo = a;
-	*hi = a < nfam && strcmp(fams[a]->name, name) == 0 ? a + 1 : a;
-}
-
 /* The fields of a series a select reads first, which span more than one cache line. */
 static void
 prefetch_series(const struct reg_series *rs)
@@ -327,9 +300,9 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 	struct history *h = arg;
 	struct result res = { 0 };
 	struct pending *pend = NULL;
-	size_t npend = 0, pendcap = 0, nfam, lo, hi;
+	size_t npend = 0, pendcap = 0, nfam;
 	const char *name = name_equal(m, nm);
-	struct reg_family **fams;
+	struct reg_family **fams, *one;
 	/* memory covers (now - window, now]; older ranges need the files */
 	int deep = h->store != NULL && start < h->now() - h->window;
 
@@ -342,16 +315,23 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 		nrest = nm - 1;
 	}
 	reg_rdlock(h->reg);
-	fams = reg_families(h->reg, &nfam);
-	family_range(fams, nfam, name, &lo, &hi);
+	/*
+	 * The families the selector may match: with a metric name, the one family of that name,
+	 * found by hash, so that a rule costs the same with 10 or 10,000 metric names; without
+	 * one, all of them.
+	 */
 	if (name != NULL) {
-		/* room for every series of the named family at once: one allocation, no growing */
-		for (size_t i = lo; i < hi; i++)
-			res.cap += fams[i]->nseries;
-		if (res.cap > 0)
+		one = reg_family_find(h->reg, name);
+		fams = &one;
+		nfam = one != NULL;
+		/* room for every series of the family at once: one allocation, no growing */
+		if (one != NULL && one->nseries > 0) {
+			res.cap = one->nseries;
 			res.s = xreallocarray(NULL, res.cap, sizeof(*res.s));
-	}
-	for (size_t i = lo; i < hi; i++) {
+		}
+	} else
+		fams = reg_families(h->reg, &nfam);
+	for (size_t i = 0; i < nfam; i++) {
 		struct reg_family *f = fams[i];
 
 		for (size_t j = 0; j < f->nseries && j < 4; j++)
