@@ -274,15 +274,16 @@ prefetch_series(const struct reg_series *rs)
  * Ask for the registry memory that the series after j in f will be read from. Selecting
  * from a large registry waits on memory far more than it computes: a series, its label array
  * and its strings are a chain of cache misses, one series after another. Fetching each link a
- * few series ahead lets those misses overlap. A hint only: nothing is read here.
+ * few series ahead (distances measured with bench/rules) lets those misses overlap. A hint
+ * only: nothing is read here.
  */
 static void
 prefetch_ahead(const struct reg_family *f, size_t j)
 {
-	if (j + 4 < f->nseries)
-		prefetch_series(f->series[j + 4]);
-	if (j + 2 < f->nseries)
-		__builtin_prefetch(f->series[j + 2]->labels);
+	if (j + 6 < f->nseries)
+		prefetch_series(f->series[j + 6]);
+	if (j + 3 < f->nseries)
+		__builtin_prefetch(f->series[j + 3]->labels);
 	if (j + 1 < f->nseries) {
 		const struct reg_series *next = f->series[j + 1];
 
@@ -334,7 +335,7 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 	for (size_t i = 0; i < nfam; i++) {
 		struct reg_family *f = fams[i];
 
-		for (size_t j = 0; j < f->nseries && j < 4; j++)
+		for (size_t j = 0; j < f->nseries && j < 6; j++)
 			prefetch_series(f->series[j]);
 		for (size_t j = 0; j < f->nseries; j++) {
 			struct reg_series *rs = f->series[j];
