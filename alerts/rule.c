@@ -26,6 +26,8 @@
  */
 struct inst {
 	char *key;                  /* canonical label text: the hash key */
+	size_t keylen;
+	unsigned long long hash;    /* util_hash of key */
 	struct reeve_label *labels; /* sorted by name, strings owned */
 	size_t nlabels;
 	enum rule_state state;      /* never RULE_FLAPPING */
@@ -257,19 +259,20 @@ merge_labels(const struct rule *r, const struct reeve_label *sl, size_t ns,
 	return n;
 }
 
-static size_t
-bucket_of(const struct rule *r, const char *key)
+static unsigned long long
+key_hash(const struct buf *key)
 {
-	return (size_t)(util_hash(key, strlen(key)) % r->nbuckets);
+	return util_hash(key->data, key->len);
 }
 
+/* The instance of key (hash is key_hash(key), computed once by the caller), or NULL. */
 static struct inst *
-inst_lookup(const struct rule *r, const char *key)
+inst_lookup(const struct rule *r, const struct buf *key, unsigned long long hash)
 {
 	struct inst *x;
 
-	for (x = r->buckets[bucket_of(r, key)]; x != NULL; x = x->next)
-		if (strcmp(x->key, key) == 0)
+	for (x = r->buckets[hash % r->nbuckets]; x != NULL; x = x->next)
+		if (x->hash == hash && x->keylen == key->len && memcmp(x->key, key->data, key->len) == 0)
 			return x;
 	return NULL;
 }
@@ -284,7 +287,7 @@ rehash(struct rule *r)
 		struct inst *x = r->buckets[b], *next;
 
 		for (; x != NULL; x = next) {
-			size_t h = (size_t)(util_hash(x->key, strlen(x->key)) % nb);
+			size_t h = (size_t)(x->hash % nb);
 
 			next = x->next;
 			x->next = nbk[h];
@@ -296,14 +299,17 @@ rehash(struct rule *r)
 	r->nbuckets = nb;
 }
 
-/* A new inactive instance with copies of labels, in the table. */
+/* A new inactive instance of key (hash: key_hash(key)) with copies of labels, in the table. */
 static struct inst *
-inst_add(struct rule *r, const char *key, const struct reeve_label *labels, size_t n, double t)
+inst_add(struct rule *r, const struct buf *key, unsigned long long hash,
+    const struct reeve_label *labels, size_t n, double t)
 {
 	struct inst *x = xcalloc(1, sizeof(*x));
 	size_t i, h;
 
-	x->key = xstrdup(key);
+	x->key = xstrdup(key->data);
+	x->keylen = key->len;
+	x->hash = hash;
 	x->labels = xcalloc(n ? n : 1, sizeof(*x->labels));
 	for (i = 0; i < n; i++) {
 		x->labels[i].name = xstrdup(labels[i].name);
@@ -316,7 +322,7 @@ inst_add(struct rule *r, const char *key, const struct reeve_label *labels, size
 	x->flap_since = x->last_change = x->expr_value = NAN;
 	if (r->ninst >= r->nbuckets)
 		rehash(r);
-	h = bucket_of(r, key);
+	h = (size_t)(hash % r->nbuckets);
 	x->next = r->buckets[h];
 	r->buckets[h] = x;
 	r->ninst++;
@@ -326,7 +332,7 @@ inst_add(struct rule *r, const char *key, const struct reeve_label *labels, size
 static void
 inst_remove(struct rule *r, struct inst *x)
 {
-	struct inst **pp = &r->buckets[bucket_of(r, x->key)];
+	struct inst **pp = &r->buckets[x->hash % r->nbuckets];
 
 	while (*pp != x)
 		pp = &(*pp)->next;
@@ -518,22 +524,26 @@ step(struct rule_set *rs, struct rule *r, struct inst *x, const struct rule_inpu
 	}
 }
 
-/* Mark the instances a result names with seen = gen; create them when add is set. */
-static void
+/*
+ * Mark the instances a result names with seen = gen; create them when add is set. Returns how
+ * many instances it marked (each once).
+ */
+static size_t
 mark(struct rule *r, const struct rule_sample *s, size_t n, int which, int add, double t,
     struct buf *key)
 {
-	size_t i;
+	size_t i, marked = 0;
 
 	for (i = 0; i < n; i++) {
 		struct reeve_label stack[MERGE_STACK];
 		size_t room = s[i].nlabels + r->nlabels;
 		struct reeve_label *m = room <= MERGE_STACK ? stack : xcalloc(room, sizeof(*m));
 		size_t nm = merge_labels(r, s[i].labels, s[i].nlabels, m, key);
-		struct inst *x = inst_lookup(r, key->data);
+		unsigned long long h = key_hash(key);
+		struct inst *x = inst_lookup(r, key, h);
 
 		if (x == NULL && add)
-			x = inst_add(r, key->data, m, nm, t);
+			x = inst_add(r, key, h, m, nm, t);
 		if (m != stack)
 			free(m);
 		if (x == NULL)
@@ -553,7 +563,9 @@ mark(struct rule *r, const struct rule_sample *s, size_t n, int which, int add, 
 			x->seen_data = r->gen;
 			x->nodata_only = 0;
 		}
+		marked++;
 	}
+	return marked;
 }
 
 int
@@ -561,7 +573,7 @@ rule_eval(struct rule_set *rs, size_t i, double t, const struct rule_input *in)
 {
 	struct rule *r = &rs->rules[i];
 	struct buf key = { 0 };
-	size_t b;
+	size_t b, nexpr;
 
 	if (!isnan(r->last_t) && t < r->last_t) {
 		log_warnx("alert %s: evaluation time %.3f is before the last one (%.3f): skipped",
@@ -571,10 +583,14 @@ rule_eval(struct rule_set *rs, size_t i, double t, const struct rule_input *in)
 	r->last_t = t;
 	if (++r->gen == 0)
 		r->gen = 1; /* 0 is what a new instance holds */
-	mark(r, in->expr, in->nexpr, 0, 1, t, &key);
+	nexpr = mark(r, in->expr, in->nexpr, 0, 1, t, &key);
 	if (rule_has_recover(rs, i))
 		mark(r, in->recover, in->nrecover, 1, 0, t, &key);
-	if (in->has_data)
+	/*
+	 * The series with data tell only the instances the result did not name apart (condition
+	 * false, or no data): with every instance named, or none at all, there is nothing to mark.
+	 */
+	if (in->has_data && nexpr < r->ninst)
 		mark(r, in->data, in->ndata, 2, 0, t, &key);
 	/*
 	 * No data at all and no instance to carry it: one instance with the rule's labels
@@ -584,10 +600,11 @@ rule_eval(struct rule_set *rs, size_t i, double t, const struct rule_input *in)
 	    r->cfg->nodata == CFG_NODATA_ALERT) {
 		struct reeve_label *m = xcalloc(r->nlabels + 1, sizeof(*m));
 		size_t nm = merge_labels(r, NULL, 0, m, &key);
-		struct inst *x = inst_lookup(r, key.data);
+		unsigned long long h = key_hash(&key);
+		struct inst *x = inst_lookup(r, &key, h);
 
 		if (x == NULL) {
-			x = inst_add(r, key.data, m, nm, t);
+			x = inst_add(r, &key, h, m, nm, t);
 			x->nodata_only = 1;
 			x->nodata_since = t;
 		}
@@ -668,7 +685,7 @@ rule_set_take_state(struct rule_set *dst, struct rule_set *src)
 				next = x->next;
 				if (d->ninst >= d->nbuckets)
 					rehash(d);
-				h = bucket_of(d, x->key);
+				h = (size_t)(x->hash % d->nbuckets);
 				x->next = d->buckets[h];
 				d->buckets[h] = x;
 				d->ninst++;
@@ -813,11 +830,11 @@ load_inst(struct rule *r, const cJSON *o, struct buf *key)
 		buf_printf(key, "%s%s=", i ? "," : "", l[i].name);
 		buf_json_string(key, l[i].value);
 	}
-	if (inst_lookup(r, key->data) != NULL) {
+	if (inst_lookup(r, key, key_hash(key)) != NULL) {
 		free(l);
 		return -1;
 	}
-	x = inst_add(r, key->data, l, n, since);
+	x = inst_add(r, key, key_hash(key), l, n, since);
 	free(l);
 	x->state = state;
 	if (get_time(o, "fired_at", &x->fired_at) == -1 || get_time(o, "value", &x->value) == -1 ||

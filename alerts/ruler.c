@@ -258,21 +258,8 @@ static void
 present_add(void *arg, const struct expr_series *s)
 {
 	struct present *p = arg;
-	struct reeve_label *l;
-	size_t size = (s->nlabels ? s->nlabels : 1) * sizeof(*l);
-	char *str;
+	struct reeve_label *l = expr_labels_pack(s->labels, s->nlabels);
 
-	for (size_t i = 0; i < s->nlabels; i++)
-		size += strlen(s->labels[i].name) + strlen(s->labels[i].value) + 2;
-	l = xmalloc(size);
-	str = (char *)(l + (s->nlabels ? s->nlabels : 1));
-	for (size_t i = 0; i < s->nlabels; i++) {
-		size_t a = strlen(s->labels[i].name) + 1, b = strlen(s->labels[i].value) + 1;
-
-		l[i].name = memcpy(str, s->labels[i].name, a);
-		l[i].value = memcpy(str + a, s->labels[i].value, b);
-		str += a + b;
-	}
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 16;
 		p->s = xreallocarray(p->s, p->cap, sizeof(*p->s));

@@ -190,14 +190,25 @@ expr_matches(const struct expr_matcher *m, size_t nm, const char *name,
 	return 1;
 }
 
-static void
-labels_free(struct reeve_label *l, size_t n)
+struct reeve_label *
+expr_labels_pack(const struct reeve_label *l, size_t n)
 {
+	size_t size = (n ? n : 1) * sizeof(*l);
+	struct reeve_label *p;
+	char *str;
+
+	for (size_t i = 0; i < n; i++)
+		size += strlen(l[i].name) + strlen(l[i].value) + 2;
+	p = xmalloc(size);
+	str = (char *)(p + (n ? n : 1));
 	for (size_t i = 0; i < n; i++) {
-		free((char *)l[i].name);
-		free((char *)l[i].value);
+		size_t a = strlen(l[i].name) + 1, b = strlen(l[i].value) + 1;
+
+		p[i].name = memcpy(str, l[i].name, a);
+		p[i].value = memcpy(str + a, l[i].value, b);
+		str += a + b;
 	}
-	free(l);
+	return p;
 }
 
 void
@@ -207,7 +218,7 @@ expr_series_free(struct expr_series *s, size_t n)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		free(s[i].name);
-		labels_free(s[i].labels, s[i].nlabels);
+		free(s[i].labels);
 		free(s[i].ts);
 		free(s[i].v);
 	}
@@ -219,7 +230,7 @@ expr_value_free(struct expr_value *v)
 {
 	for (size_t i = 0; i < v->nsamples; i++) {
 		free(v->samples[i].name);
-		labels_free(v->samples[i].labels, v->samples[i].nlabels);
+		free(v->samples[i].labels);
 	}
 	free(v->samples);
 	expr_series_free(v->series, v->nseries);
@@ -2029,7 +2040,7 @@ static void
 sample_clear(struct expr_sample *s)
 {
 	free(s->name);
-	labels_free(s->labels, s->nlabels);
+	free(s->labels);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -2080,21 +2091,21 @@ label_key(struct buf *b, const struct expr_sample *s, char *const *lab, size_t n
 	}
 }
 
-/* New labels from s: only those listed (only set) or all but those listed. */
+/* New labels (packed) from s: only those listed (only set) or all but those listed. */
 static struct reeve_label *
 labels_pick(const struct expr_sample *s, char *const *lab, size_t nlab, int only, size_t *n)
 {
-	struct reeve_label *l = s->nlabels ? xcalloc(s->nlabels, sizeof(*l)) : NULL;
+	struct reeve_label *l = xcalloc(s->nlabels ? s->nlabels : 1, sizeof(*l)), *p;
 
 	*n = 0;
 	for (size_t i = 0; i < s->nlabels; i++) {
 		if (s->labels[i].value[0] == '\0' || listed(lab, nlab, s->labels[i].name) != only)
 			continue;
-		l[*n].name = xstrdup(s->labels[i].name);
-		l[*n].value = xstrdup(s->labels[i].value);
-		(*n)++;
+		l[(*n)++] = s->labels[i];
 	}
-	return l;
+	p = expr_labels_pack(l, *n);
+	free(l);
+	return p;
 }
 
 struct keyed {
@@ -2393,7 +2404,7 @@ eval_matrix(struct ev *ev, const struct expr_selector *sel, struct expr_value *o
 		window(&s[i], start, end, &lo, &hi);
 		if (hi == lo) {
 			free(s[i].name);
-			labels_free(s[i].labels, s[i].nlabels);
+			free(s[i].labels);
 			free(s[i].ts);
 			free(s[i].v);
 			continue;
@@ -2623,6 +2634,7 @@ absent_sample(const struct node *arg, const struct expr *e, struct expr_value *o
 	if (arg->kind == N_SEL) {
 		const struct expr_selector *sel = &e->sels[arg->sel];
 
+		/* borrowed from the selector until packed below */
 		l = xcalloc(sel->nm ? sel->nm : 1, sizeof(*l));
 		for (size_t i = 0; i < sel->nm; i++) {
 			const struct expr_matcher *m = &sel->m[i];
@@ -2635,8 +2647,8 @@ absent_sample(const struct node *arg, const struct expr *e, struct expr_value *o
 					known = 0;
 			if (!known)
 				continue;
-			l[nl].name = xstrdup(m->name);
-			l[nl].value = xstrdup(m->value);
+			l[nl].name = m->name;
+			l[nl].value = m->value;
 			nl++;
 		}
 		for (size_t i = 1; i < nl; i++)
@@ -2647,7 +2659,8 @@ absent_sample(const struct node *arg, const struct expr *e, struct expr_value *o
 				l[j - 1] = tmp;
 			}
 	}
-	add_sample(out, cap, NULL, l, nl, 1);
+	add_sample(out, cap, NULL, expr_labels_pack(l, nl), nl, 1);
+	free(l);
 }
 
 static int eval(struct ev *ev, const struct node *n, struct expr_value *out);

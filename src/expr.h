@@ -50,8 +50,16 @@ void expr_matchers_free(struct expr_matcher *m, size_t n);
 void expr_format_matchers(const struct expr_matcher *m, size_t n, struct buf *b);
 
 /*
+ * A label set as a series or a sample owns it: one allocation holding the array followed by
+ * the strings its names and values point to, so that one free() releases all of it. Returns a
+ * new copy of n labels (never NULL, also for n 0) in that form; the order is kept.
+ */
+struct reeve_label *expr_labels_pack(const struct reeve_label *l, size_t n);
+
+/*
  * A series as a source returns it: points in ascending time order. All strings and arrays
- * are owned by the series (expr_series_free frees them). type is enum reeve_metric_type;
+ * are owned by the series (expr_series_free frees them); labels is a packed label set
+ * (expr_labels_pack). type is enum reeve_metric_type;
  * for a counter the points are the raw counter values (the source converts what RRD
  * stores as rates back into a running total, starting at 0 at the window's first point).
  * step is the resolution of the points in seconds (the probe interval in memory, the
@@ -161,7 +169,7 @@ double expr_reach(const struct expr *e, double lookback);
 /* One element of an instant vector: name is NULL once dropped (after rate(), a + b, ...). */
 struct expr_sample {
 	char *name;
-	struct reeve_label *labels; /* sorted by name, owned (names and values too) */
+	struct reeve_label *labels; /* sorted by name, owned, packed (expr_labels_pack) */
 	size_t nlabels;
 	double v;
 };

@@ -157,7 +157,7 @@ mselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double
 			continue;
 		e = &o[(*n)++];
 		e->name = xstrdup(s->name);
-		e->labels = labels_dup(s->labels, s->nlabels);
+		e->labels = expr_labels_pack(s->labels, s->nlabels); /* sorted already */
 		e->nlabels = s->nlabels;
 		e->type = REEVE_GAUGE;
 		e->step = s->n > 1 ? (s->ts[s->n - 1] - s->ts[0]) / (double)(s->n - 1) : 60;

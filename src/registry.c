@@ -270,6 +270,26 @@ sgrow(struct registry *r)
 	r->nsbuckets = n;
 }
 
+/* Twice the buckets for the families: a lookup by name stays one bucket deep. */
+static void
+fgrow(struct registry *r)
+{
+	size_t n = r->nfbuckets * 2;
+	struct reg_family **nb = xcalloc(n, sizeof(*nb));
+
+	for (size_t i = 0; i < r->nfbuckets; i++)
+		for (struct reg_family *f = r->fbuckets[i], *next; f; f = next) {
+			size_t h = util_hash(f->name, strlen(f->name)) & (n - 1);
+
+			next = f->hnext;
+			f->hnext = nb[h];
+			nb[h] = f;
+		}
+	free(r->fbuckets);
+	r->fbuckets = nb;
+	r->nfbuckets = n;
+}
+
 /* Sorted arrays: the key of the i-th element, and the first index whose key is >= key. */
 static const char *
 family_name_at(const void *v, size_t i)
@@ -323,7 +343,8 @@ family_get(struct registry *r, const char *name, const char *help, int type)
 	}
 	memmove(&r->fams[lo + 1], &r->fams[lo], (r->nfams - lo) * sizeof(*r->fams));
 	r->fams[lo] = f;
-	r->nfams++;
+	if (++r->nfams > r->nfbuckets)
+		fgrow(r);
 	return f;
 }
 
@@ -562,6 +583,17 @@ reg_families(struct registry *r, size_t *n)
 {
 	*n = r->nfams;
 	return r->fams;
+}
+
+struct reg_family *
+reg_family_find(struct registry *r, const char *name)
+{
+	size_t h = util_hash(name, strlen(name)) & (r->nfbuckets - 1);
+
+	for (struct reg_family *f = r->fbuckets[h]; f; f = f->hnext)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
 }
 
 size_t

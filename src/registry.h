@@ -130,6 +130,8 @@ void reg_unlock(struct registry *r);
 unsigned long reg_generation(struct registry *r);
 /* Families sorted by name, valid while the read lock is held; *n gets their count. */
 struct reg_family **reg_families(struct registry *r, size_t *n);
+/* The family of metric name (by hash), or NULL; valid while the read lock is held. */
+struct reg_family *reg_family_find(struct registry *r, const char *name);
 size_t reg_series_count(struct registry *r);
 /* Counters, readable without the lock. */
 unsigned long reg_type_conflicts(struct registry *r);

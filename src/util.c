@@ -174,9 +174,18 @@ void
 buf_json_string(struct buf *b, const char *s)
 {
 	buf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (;;) {
+		size_t run = 0;
+		unsigned char c;
 
+		/* the characters that need no escape, in one append */
+		while ((c = (unsigned char)s[run]) != '\0' && c != '"' && c != '\\' && c >= 0x20 &&
+		    c != 0x7f)
+			run++;
+		buf_append(b, s, run);
+		s += run;
+		if (c == '\0')
+			break;
 		if (c == '"' || c == '\\') {
 			buf_putc(b, '\\');
 			buf_putc(b, (char)c);
@@ -184,11 +193,10 @@ buf_json_string(struct buf *b, const char *s)
 			buf_puts(b, "\\n");
 		} else if (c == '\t') {
 			buf_puts(b, "\\t");
-		} else if (c < 0x20 || c == 0x7f) {
-			buf_printf(b, "\\u%04x", c);
 		} else {
-			buf_putc(b, (char)c);
+			buf_printf(b, "\\u%04x", c);
 		}
+		s++;
 	}
 	buf_putc(b, '"');
 }

@@ -42,9 +42,7 @@ fselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double
 		if (!expr_matches(m, nm, fixed[i].name, &l, 1))
 			continue;
 		o->name = xstrdup(fixed[i].name);
-		o->labels = xcalloc(1, sizeof(*o->labels));
-		o->labels[0].name = xstrdup(l.name);
-		o->labels[0].value = xstrdup(l.value);
+		o->labels = expr_labels_pack(&l, 1);
 		o->nlabels = 1;
 		o->ts = xcalloc(6, sizeof(double));
 		o->v = xcalloc(6, sizeof(double));

@@ -66,17 +66,18 @@ cmp_label(const void *a, const void *b)
 	return strcmp(((const struct reeve_label *)a)->name, ((const struct reeve_label *)b)->name);
 }
 
+/* The labels of f, sorted and packed as a source returns them. */
 static struct reeve_label *
 tlabels(const struct tseries *f, size_t *n)
 {
-	struct reeve_label *l = xcalloc(8, sizeof(*l));
+	struct reeve_label l[4];
 
 	for (*n = 0; *n < 4 && f->labels[*n * 2]; (*n)++) {
-		l[*n].name = xstrdup(f->labels[*n * 2]);
-		l[*n].value = xstrdup(f->labels[*n * 2 + 1]);
+		l[*n].name = f->labels[*n * 2];
+		l[*n].value = f->labels[*n * 2 + 1];
 	}
 	qsort(l, *n, sizeof(*l), cmp_label);
-	return l;
+	return expr_labels_pack(l, *n);
 }
 
 static int select_calls;
@@ -105,10 +106,6 @@ tselect(void *arg, const struct expr_matcher *m, size_t nm, double start, double
 		struct reeve_label *l = tlabels(f, &nl);
 
 		if (!expr_matches(m, nm, f->name, l, nl)) {
-			for (size_t j = 0; j < nl; j++) {
-				free((char *)l[j].name);
-				free((char *)l[j].value);
-			}
 			free(l);
 			continue;
 		}
@@ -149,9 +146,7 @@ thw(void *arg, const struct expr_matcher *m, size_t nm, double t, struct expr_se
 		if (!expr_matches(m, nm, "hw_req", &l, 1))
 			continue;
 		o->name = xstrdup("hw_req");
-		o->labels = xcalloc(1, sizeof(*o->labels));
-		o->labels[0].name = xstrdup("host");
-		o->labels[0].value = xstrdup(hosts[i]);
+		o->labels = expr_labels_pack(&l, 1);
 		o->nlabels = 1;
 		o->ts = xmalloc(sizeof(double));
 		o->v = xmalloc(sizeof(double));

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,40 @@ test_identity(void **state)
 	assert_string_equal(find(r, "m", 1)->key, "m{a=\"1\"}");
 	assert_true(find(r, "m", 0)->value == 2);
 	assert_true(find(r, "m", 1)->value == 3);
+	reg_batch_free(&b);
+	reg_owner_free(r, o);
+	reg_free(r);
+}
+
+/* reg_family_find finds each of more families than the table starts with buckets, and no other. */
+static void
+test_family_find(void **state)
+{
+	struct registry *r = reg_new(10, NULL);
+	struct reg_owner *o = reg_owner_new(r, "t", 1, 0);
+	struct reg_batch b = { 0 };
+	char name[32];
+	size_t n;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "fam_%d", i);
+		reg_batch_add(&b, name, "h", REEVE_GAUGE, NULL, 0, i);
+	}
+	reg_commit(r, o, 100, &b);
+	reg_families(r, &n);
+	assert_int_equal(n, 1000);
+	for (int i = 0; i < 1000; i++) {
+		struct reg_family *f;
+
+		snprintf(name, sizeof(name), "fam_%d", i);
+		assert_non_null(f = reg_family_find(r, name));
+		assert_string_equal(f->name, name);
+		assert_int_equal(f->nseries, 1);
+		assert_true(f->series[0]->value == i);
+	}
+	assert_null(reg_family_find(r, "fam_1000"));
+	assert_null(reg_family_find(r, "fam_"));
 	reg_batch_free(&b);
 	reg_owner_free(r, o);
 	reg_free(r);
@@ -157,6 +192,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_family_find),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_type_conflict_and_generation),
 		cmocka_unit_test(test_sweep),

@@ -533,6 +533,56 @@ test_nodata_ok(void **state)
 	fx_free(fx);
 }
 
+/*
+ * One round tells three instances apart: host=a in the result stays firing, host=b only in the
+ * data has its condition false and resolves, host=c in neither has no data and, with
+ * nodata = alert and no grace, goes to nodata. The next round c is back and b, false again,
+ * goes quietly (no flap counting keeps it); then a round whose result names every instance
+ * there is leaves them firing with their new values.
+ */
+static void
+test_data_apart(void **state)
+{
+	struct fx *fx = fx_new(BASE "[alert a]\nexpr = x > 1\nnodata = alert\nnodata_grace = 0s\n"
+	    "flap_changes = 0\n");
+	struct step_in all = { { { "host=a", 5 }, { "host=b", 5 }, { "host=c", 5 } }, 3,
+	    { { NULL, 0 } }, 0, { { "host=a", 5 }, { "host=b", 5 }, { "host=c", 5 } }, 3, 1 };
+	struct step_in mixed = { { { "host=a", 5 } }, 1, { { NULL, 0 } }, 0,
+	    { { "host=a", 5 }, { "host=b", 0 } }, 2, 1 };
+	struct step_in back = { { { "host=a", 5 }, { "host=c", 5 } }, 2, { { NULL, 0 } }, 0,
+	    { { "host=a", 5 }, { "host=b", 0 }, { "host=c", 5 } }, 3, 1 };
+	struct step_in same = { { { "host=a", 6 }, { "host=c", 7 } }, 2, { { NULL, 0 } }, 0,
+	    { { "host=a", 6 }, { "host=c", 7 } }, 2, 1 };
+	struct snap s;
+
+	(void)state;
+	eval_rule(fx, 0, 0, &all);
+	assert_int_equal(fx->nev, 3);    /* three times inactive -> firing (for = 0) */
+	eval_rule(fx, 0, 60, &mixed);
+	assert_int_equal(fx->nev, 5);
+	for (size_t i = 3; i < 5; i++) {
+		if (strcmp(fx->ev[i].labels, "host=b") == 0)
+			expect_ev(fx, i, RULE_FIRING, RULE_RESOLVED, 60);
+		else if (strcmp(fx->ev[i].labels, "host=c") == 0)
+			expect_ev(fx, i, RULE_FIRING, RULE_NODATA, 60);
+		else
+			fail_msg("unexpected event for %s", fx->ev[i].labels);
+	}
+	eval_rule(fx, 0, 120, &back);  /* c fires again; b, false again, is dropped quietly */
+	assert_int_equal(fx->nev, 6);
+	expect_ev(fx, 5, RULE_NODATA, RULE_FIRING, 120);
+	assert_string_equal(fx->ev[5].labels, "host=c");
+	eval_rule(fx, 0, 180, &same);
+	assert_int_equal(fx->nev, 6);
+	s = snapshot(fx);
+	assert_int_equal(s.n, 2);
+	for (size_t i = 0; i < s.n; i++) {
+		assert_int_equal(s.state[i], RULE_FIRING);
+		assert_true(s.value[i] == (strcmp(s.labels[i], "host=a") == 0 ? 6 : 7));
+	}
+	fx_free(fx);
+}
+
 static void
 test_nodata_alert(void **state)
 {
@@ -845,6 +895,7 @@ main(void)
 		cmocka_unit_test(test_nodata_keep),
 		cmocka_unit_test(test_nodata_ok),
 		cmocka_unit_test(test_nodata_alert),
+		cmocka_unit_test(test_data_apart),
 		cmocka_unit_test(test_nodata_unknown),
 		cmocka_unit_test(test_save_restore),
 		cmocka_unit_test(test_load_bad),
