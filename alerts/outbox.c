@@ -734,9 +734,16 @@ worker_main(void *arg)
 	return NULL;
 }
 
-static void
+/*
+ * Stop the workers: each finishes the send under way (bounded by its receiver's timeout).
+ * wait < 0: wait for all of them; else at most wait seconds each. Returns how many are
+ * still sending (left running; the outbox and the cfg they use must then outlive them).
+ */
+static size_t
 workers_stop(struct outbox *ob, double wait)
 {
+	size_t left = 0;
+
 	pthread_mutex_lock(&ob->lock);
 	ob->stopping = 1;
 	pthread_cond_broadcast(&ob->wake);
@@ -747,6 +754,10 @@ workers_stop(struct outbox *ob, double wait)
 
 		if (!w->started)
 			continue;
+		if (wait < 0) {
+			pthread_join(w->thread, NULL);
+			continue;
+		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (time_t)ceil(wait);
 		if (pthread_timedjoin_np(w->thread, NULL, &ts) != 0) {
@@ -754,12 +765,16 @@ workers_stop(struct outbox *ob, double wait)
 			log_warnx("outbox: delivery to %s still under way after %.0f s: left",
 			    w->n->name, wait);
 			pthread_detach(w->thread);
+			left++;
 		}
 	}
+	if (left > 0)
+		return left; /* the workers array stays: the threads left use it */
 	free(ob->workers);
 	ob->workers = NULL;
 	ob->nworkers = 0;
 	ob->stopping = 0;
+	return 0;
 }
 
 void
@@ -784,7 +799,8 @@ outbox_start(struct outbox *ob)
 void
 outbox_reload(struct outbox *ob, const struct cfg *cfg)
 {
-	workers_stop(ob, cfg->flush_timeout);
+	/* a send under way uses the old cfg: wait for it (each is bounded by its timeout) */
+	workers_stop(ob, -1);
 	pthread_mutex_lock(&ob->lock);
 	ob->cfg = cfg;
 	for (size_t i = 0; i < ob->nmsgs; i++)
@@ -793,13 +809,13 @@ outbox_reload(struct outbox *ob, const struct cfg *cfg)
 	outbox_start(ob);
 }
 
-void
+int
 outbox_free(struct outbox *ob, double wait)
 {
 	if (ob == NULL)
-		return;
-	if (ob->nworkers > 0)
-		workers_stop(ob, wait);
+		return 0;
+	if (ob->nworkers > 0 && workers_stop(ob, wait) > 0)
+		return 1; /* a worker still sends: it keeps the outbox (the process exits) */
 	free(ob->workers);	/* outbox_start allocates one even without notifiers */
 	for (size_t i = 0; i < ob->nmsgs; i++) {
 		free(ob->msgs[i].receiver);
@@ -816,6 +832,7 @@ outbox_free(struct outbox *ob, double wait)
 	free(ob->dead);
 	free(ob->corrupt);
 	free(ob);
+	return 0;
 }
 
 /* ---- statistics ---------------------------------------------------------------------------- */

@@ -67,11 +67,19 @@ void outbox_start(struct outbox *ob);
 int outbox_put(struct outbox *ob, const char *receiver, const char *key, const char *subject,
     const void *body, size_t len, char id[OUTBOX_ID_LEN], char *err, size_t errlen);
 
-/* Use cfg from now on (its receivers and retry settings): workers are restarted. */
+/*
+ * Use cfg from now on (its receivers and retry settings): workers are restarted, after the
+ * sends under way finished (each is bounded by its receiver's timeout).
+ */
 void outbox_reload(struct outbox *ob, const struct cfg *cfg);
 
-/* Stop the workers, waiting at most wait seconds for a delivery under way, and free. */
-void outbox_free(struct outbox *ob, double wait);
+/*
+ * Stop the workers, waiting at most wait seconds for a delivery under way, and free.
+ * Returns 0, or 1 when a delivery was still under way: its worker keeps running and the
+ * outbox (and the cfg it uses) is left to it; the caller should exit soon (the message
+ * stays queued and goes again). outbox_reload waits for a delivery under way instead.
+ */
+int outbox_free(struct outbox *ob, double wait);
 
 /* Counters and gauges; free with outbox_stats_free. */
 void outbox_get_stats(struct outbox *ob, struct outbox_stats *st);

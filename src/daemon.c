@@ -714,7 +714,13 @@ out:
 	dispatch_free(d.dispatch);
 	silences_free(d.silences);
 	/* a delivery under way may finish; what is not sent stays in the spool */
-	outbox_free(d.outbox, d.cfg->flush_timeout / 2);
+	if (outbox_free(d.outbox, d.cfg->flush_timeout / 2) > 0) {
+		/* a send still hangs on a receiver: write out what is queued and leave at once */
+		store_sync(d.store);
+		log_info("stopped");
+		fflush(NULL);
+		_exit(status);
+	}
 	email_shutdown();
 	if (d.sched && sched_free(d.sched, d.cfg->flush_timeout / 2) > 0) {
 		/*
