@@ -24,7 +24,8 @@
 #define DISPATCH_PUT_RETRY 5.0   /* seconds before a group the outbox refused is tried again */
 #define DISPATCH_MUTE_RECHECK 10.0 /* seconds between looks at a group with muted alerts */
 
-/* An alert the dispatcher holds: firing, or resolved and not yet notified. */
+/* An alert the dispatcher holds: firing, or resolved and not yet notified. Label sets are
+ * packed (expr_labels_pack): one allocation each. */
 struct dalert {
 	char fp[17];
 	struct reeve_label *labels;  /* alertname, severity, the instance's labels; sorted, owned */
@@ -110,28 +111,6 @@ cmp_label(const void *a, const void *b)
 	return strcmp(((const struct reeve_label *)a)->name, ((const struct reeve_label *)b)->name);
 }
 
-static struct reeve_label *
-labels_dup(const struct reeve_label *l, size_t n)
-{
-	struct reeve_label *c = xcalloc(n ? n : 1, sizeof(*c));
-
-	for (size_t i = 0; i < n; i++) {
-		c[i].name = xstrdup(l[i].name);
-		c[i].value = xstrdup(l[i].value);
-	}
-	return c;
-}
-
-static void
-labels_free(struct reeve_label *l, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free((char *)l[i].name);
-		free((char *)l[i].value);
-	}
-	free(l);
-}
-
 static void
 strings_free(char **v, size_t n)
 {
@@ -181,28 +160,24 @@ static struct reeve_label *
 alert_labels(const char *rule, const char *severity, const struct reeve_label *l, size_t n,
     size_t *out_n, char fp[17])
 {
-	struct reeve_label *m = xcalloc(n + 2, sizeof(*m));
+	struct reeve_label *m = xcalloc(n + 2, sizeof(*m)), *packed;
 	struct buf text = { 0 };
 	size_t k = 0;
 
-	m[k].name = xstrdup("alertname");
-	m[k++].value = xstrdup(rule);
-	if (severity != NULL && label_value(l, n, "severity") == NULL) {
-		m[k].name = xstrdup("severity");
-		m[k++].value = xstrdup(severity);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(l[i].name, "alertname") == 0)
-			continue;
-		m[k].name = xstrdup(l[i].name);
-		m[k++].value = xstrdup(l[i].value);
-	}
+	m[k++] = (struct reeve_label){ "alertname", rule };
+	if (severity != NULL && label_value(l, n, "severity") == NULL)
+		m[k++] = (struct reeve_label){ "severity", severity };
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(l[i].name, "alertname") != 0)
+			m[k++] = l[i];
 	qsort(m, k, sizeof(*m), cmp_label);
 	labels_text(&text, m, k);
 	snprintf(fp, 17, "%016llx", util_hash(text.data, text.len));
 	buf_free(&text);
+	packed = expr_labels_pack(m, k);
+	free(m);
 	*out_n = k;
-	return m;
+	return packed;
 }
 
 void
@@ -210,9 +185,8 @@ dispatch_fingerprint(const char *rule, const char *severity, const struct reeve_
     size_t n, char fp[17])
 {
 	size_t k;
-	struct reeve_label *m = alert_labels(rule, severity, l, n, &k, fp);
 
-	labels_free(m, k);
+	free(alert_labels(rule, severity, l, n, &k, fp));
 }
 
 static void
@@ -220,8 +194,8 @@ alert_free(struct dalert *a)
 {
 	if (a == NULL)
 		return;
-	labels_free(a->labels, a->nlabels);
-	labels_free(a->ann, a->nann);
+	free(a->labels);
+	free(a->ann);
 	strings_free(a->metrics, a->nmetrics);
 	free(a);
 }
@@ -268,7 +242,7 @@ group_free(struct dgroup *g)
 {
 	free(g->key);
 	free(g->route);
-	labels_free(g->glabels, g->nglabels);
+	free(g->glabels);
 	strings_free(g->fps, g->nfps);
 	strings_free(g->sent, g->nsent);
 	free(g);
@@ -340,7 +314,7 @@ group_add(struct dispatch *d, const struct droute *r, const struct dalert *a, do
 		g = xcalloc(1, sizeof(*g));
 		g->key = buf_steal(&key);
 		g->route = xstrdup(c->name);
-		g->glabels = labels_dup(gl, ngl);
+		g->glabels = expr_labels_pack(gl, ngl);
 		g->nglabels = ngl;
 		g->next_flush = now + c->group_wait;
 		d->groups = xreallocarray(d->groups, d->ngroups + 1, sizeof(*d->groups));
@@ -468,14 +442,17 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 		a->firing = 1;
 		a->ends_at = 0;
 		a->value = ev->value;
-		labels_free(a->ann, a->nann);
-		a->ann = labels_dup(ev->annotations, ev->nannotations);
-		a->nann = ev->nannotations;
-		if (ev->to == RULE_FLAPPING) {
-			a->ann = xreallocarray(a->ann, a->nann + 1, sizeof(*a->ann));
-			a->ann[a->nann].name = xstrdup("flapping");
-			a->ann[a->nann++].value = xstrdup("the alert changes state too often: "
-			    "no more notifications until it settles");
+		free(a->ann);
+		{
+			struct reeve_label *ann = xcalloc(ev->nannotations + 1, sizeof(*ann));
+
+			memcpy(ann, ev->annotations, ev->nannotations * sizeof(*ann));
+			a->nann = ev->nannotations;
+			if (ev->to == RULE_FLAPPING)
+				ann[a->nann++] = (struct reeve_label){ "flapping", "the alert changes "
+				    "state too often: no more notifications until it settles" };
+			a->ann = expr_labels_pack(ann, a->nann);
+			free(ann);
 		}
 		strings_free(a->metrics, a->nmetrics);
 		a->metrics = xcalloc(nmetrics ? nmetrics : 1, sizeof(*a->metrics));
@@ -501,7 +478,7 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 		pthread_cond_signal(&d->wake); /* else the end of the round wakes it */
 	pthread_mutex_unlock(&d->lock);
 	if (l != NULL)
-		labels_free(l, n);
+		free(l);
 }
 
 struct recon {
@@ -539,7 +516,7 @@ recon_one(void *arg, const struct rule_alert *x)
 		d->dirty = 1;
 		return;
 	}
-	labels_free(l, n);
+	free(l);
 }
 
 void
@@ -989,7 +966,7 @@ static struct reeve_label *
 json_labels(const cJSON *o, size_t *n)
 {
 	const cJSON *it;
-	struct reeve_label *l;
+	struct reeve_label *l, *packed;
 	size_t k = 0;
 
 	*n = (size_t)cJSON_GetArraySize(o);
@@ -997,11 +974,12 @@ json_labels(const cJSON *o, size_t *n)
 	cJSON_ArrayForEach(it, o) {
 		if (!cJSON_IsString(it) || it->string == NULL || k == *n)
 			continue;
-		l[k].name = xstrdup(it->string);
-		l[k++].value = xstrdup(it->valuestring);
+		l[k++] = (struct reeve_label){ it->string, it->valuestring };
 	}
 	*n = k;
-	return l;
+	packed = expr_labels_pack(l, k);
+	free(l);
+	return packed;
 }
 
 static void

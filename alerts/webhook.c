@@ -217,6 +217,40 @@ put_title(struct buf *t, const struct notify_group *g)
 
 /* ---- format generic ----------------------------------------------------------------------- */
 
+/* What the generic and Alertmanager formats share: a group's label objects. */
+static void
+put_group_labels(struct buf *b, const struct notify_group *g)
+{
+	buf_puts(b, ",\"groupLabels\":");
+	put_labels(b, g->group_labels, g->ngroup_labels);
+	buf_puts(b, ",\"commonLabels\":");
+	put_common(b, g, 0);
+	buf_puts(b, ",\"commonAnnotations\":");
+	put_common(b, g, 1);
+}
+
+/*
+ * ... and an alert's first fields, status to endsAt, opening its object (the i-th of the
+ * list); firing_end is the JSON a firing alert's endsAt holds.
+ */
+static void
+put_alert_head(struct buf *b, const struct notify_alert *a, size_t i, const char *firing_end)
+{
+	buf_puts(b, i > 0 ? ",{\"status\":" : "{\"status\":");
+	buf_json_string(b, a->firing ? "firing" : "resolved");
+	buf_puts(b, ",\"labels\":");
+	put_labels(b, a->labels, a->nlabels);
+	buf_puts(b, ",\"annotations\":");
+	put_labels(b, a->annotations, a->nannotations);
+	buf_puts(b, ",\"startsAt\":");
+	put_time(b, a->starts_at);
+	buf_puts(b, ",\"endsAt\":");
+	if (a->firing)
+		buf_puts(b, firing_end);
+	else
+		put_time(b, a->ends_at);
+}
+
 void
 webhook_generic_json(const struct notify_group *g, struct buf *b)
 {
@@ -229,31 +263,14 @@ webhook_generic_json(const struct notify_group *g, struct buf *b)
 	buf_json_string(b, group_status(g));
 	buf_puts(b, ",\"groupKey\":");
 	buf_json_string(b, g->group_key);
-	buf_puts(b, ",\"groupLabels\":");
-	put_labels(b, g->group_labels, g->ngroup_labels);
-	buf_puts(b, ",\"commonLabels\":");
-	put_common(b, g, 0);
-	buf_puts(b, ",\"commonAnnotations\":");
-	put_common(b, g, 1);
+	put_group_labels(b, g);
 	buf_puts(b, ",\"externalURL\":");
 	put_string_or_null(b, g->external_url);
 	buf_puts(b, ",\"alerts\":[");
 	for (i = 0; i < g->nalerts; i++) {
 		const struct notify_alert *a = &g->alerts[i];
 
-		buf_puts(b, i > 0 ? ",{\"status\":" : "{\"status\":");
-		buf_json_string(b, a->firing ? "firing" : "resolved");
-		buf_puts(b, ",\"labels\":");
-		put_labels(b, a->labels, a->nlabels);
-		buf_puts(b, ",\"annotations\":");
-		put_labels(b, a->annotations, a->nannotations);
-		buf_puts(b, ",\"startsAt\":");
-		put_time(b, a->starts_at);
-		buf_puts(b, ",\"endsAt\":");
-		if (a->firing)
-			buf_puts(b, "null");
-		else
-			put_time(b, a->ends_at);
+		put_alert_head(b, a, i, "null");
 		buf_puts(b, ",\"value\":");
 		put_value(b, a->value);
 		buf_puts(b, ",\"fingerprint\":");
@@ -283,31 +300,14 @@ render_am_webhook(const struct notify_group *g, struct buf *b)
 	buf_json_string(b, group_status(g));
 	buf_puts(b, ",\"receiver\":");
 	buf_json_string(b, g->receiver);
-	buf_puts(b, ",\"groupLabels\":");
-	put_labels(b, g->group_labels, g->ngroup_labels);
-	buf_puts(b, ",\"commonLabels\":");
-	put_common(b, g, 0);
-	buf_puts(b, ",\"commonAnnotations\":");
-	put_common(b, g, 1);
+	put_group_labels(b, g);
 	buf_puts(b, ",\"externalURL\":");
 	buf_json_string(b, g->external_url != NULL ? g->external_url : "");
 	buf_puts(b, ",\"alerts\":[");
 	for (i = 0; i < g->nalerts; i++) {
 		const struct notify_alert *a = &g->alerts[i];
 
-		buf_puts(b, i > 0 ? ",{\"status\":" : "{\"status\":");
-		buf_json_string(b, a->firing ? "firing" : "resolved");
-		buf_puts(b, ",\"labels\":");
-		put_labels(b, a->labels, a->nlabels);
-		buf_puts(b, ",\"annotations\":");
-		put_labels(b, a->annotations, a->nannotations);
-		buf_puts(b, ",\"startsAt\":");
-		put_time(b, a->starts_at);
-		buf_puts(b, ",\"endsAt\":");
-		if (a->firing)
-			buf_json_string(b, WEBHOOK_ZERO_TIME);
-		else
-			put_time(b, a->ends_at);
+		put_alert_head(b, a, i, "\"" WEBHOOK_ZERO_TIME "\"");
 		buf_puts(b, ",\"generatorURL\":");
 		buf_reset(&url);
 		buf_json_string(b, generator_url(g, a, &url) ? url.data : "");
