@@ -33,6 +33,30 @@ group_by = group
 group_wait = 0
 group_interval = 1s"
 
+verdict() { # what the receiver got, summed up
+	/usr/bin/python3 - "$log" <<'PYEOF'
+import collections, json, sys
+fired, ended = set(), set()
+keys = collections.Counter()
+order = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    m = json.loads(r["body"])
+    key = [v for k, v in r["headers"] if k.lower() == "idempotency-key"][0]
+    keys[key] += 1
+    group = m["groupLabels"]["group"]
+    order[group].append(m["time"])
+    for a in m["alerts"]:
+        item = (a["labels"]["group"], a["labels"]["item"])
+        (fired if a["status"] == "firing" else ended).add(item)
+want = {("g%02d" % g, "i%02d" % i) for g in range(1, 21) for i in range(1, 26)}
+print("fired", len(fired & want), "ended", len(ended & want))
+print("messages", sum(keys.values()), "distinct", len(keys), "max repeats", max(keys.values()) - 1)
+print("groups", len(order), "in order", all(t == sorted(t) for t in order.values()))
+PYEOF
+}
+export -f verdict
+export log
 up() { wait_for 15 curl -sf -o /dev/null "$api/healthz"; }
 firing() { wait_for 30 bash -c "curl -sf $api/metrics | grep -qx 'reeve_alerts_firing $1'"; }
 crash() { # kill -9 after a random pause of 0 to 1.5 s, then start again
@@ -78,32 +102,15 @@ check "their messages wait in the spool" -- bash -c \
 
 /usr/bin/python3 "$here/webhookd.py" --log "$log" --port-file "$T_DIR/hport" --port "$hport" &
 T_PIDS+=("$!")
-check "once the receiver is back the spool drains" -- wait_for 120 bash -c "
+check "once the receiver is back every firing and every end arrives and the spool drains" -- \
+	wait_for 120 bash -c "
 	curl -sf $api/metrics | grep -q 'reeve_notifications_queued{receiver=\"ops\"} 0' &&
-	curl -sf $api/metrics | grep -qx 'reeve_alert_groups 0'"
+	verdict | grep -qx 'fired 500 ended 500'"
+diag "$(curl -sf $api/metrics | grep -E '^reeve_(alert_groups|alerts_firing|notifier_failing)')"
 stop_reeve
 check "SIGTERM exits 0" -- test "$REEVE_STATUS" = 0
 
-/usr/bin/python3 - "$log" > "$T_DIR/verdict" <<'PYEOF'
-import collections, json, sys
-fired, ended = set(), set()
-keys = collections.Counter()
-order = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    m = json.loads(r["body"])
-    key = [v for k, v in r["headers"] if k.lower() == "idempotency-key"][0]
-    keys[key] += 1
-    group = m["groupLabels"]["group"]
-    order[group].append(m["time"])
-    for a in m["alerts"]:
-        item = (a["labels"]["group"], a["labels"]["item"])
-        (fired if a["status"] == "firing" else ended).add(item)
-want = {("g%02d" % g, "i%02d" % i) for g in range(1, 21) for i in range(1, 26)}
-print("fired", len(fired & want), "ended", len(ended & want))
-print("messages", sum(keys.values()), "distinct", len(keys), "max repeats", max(keys.values()) - 1)
-print("groups", len(order), "in order", all(t == sorted(t) for t in order.values()))
-PYEOF
+verdict > "$T_DIR/verdict"
 diag "$(cat "$T_DIR/verdict")"
 check "every alert's firing and its end arrived" -- grep -qx "fired 500 ended 500" "$T_DIR/verdict"
 check "per group in the order made, each message at most $kills times repeated" -- bash -c "
