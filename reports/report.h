@@ -150,6 +150,72 @@ struct report_doc {
 void report_doc_free(struct report_doc *d);
 
 /*
+ * ---- definitions -------------------------------------------------------------------------
+ */
+
+/* A report's period: what `period =` says. */
+enum report_period_kind {
+	REPORT_PERIOD_SECONDS,   /* the n seconds before the run ("1d", "7d", "12h") */
+	REPORT_PERIOD_MONTHS,    /* the n calendar months before the run ("1M": same day and time a month earlier) */
+	REPORT_PERIOD_PREV_DAY,  /* the last whole calendar day before the run ("previous day") */
+	REPORT_PERIOD_PREV_WEEK, /* the last whole week, Monday to Monday ("previous week") */
+	REPORT_PERIOD_PREV_MONTH /* the last whole calendar month ("previous month") */
+};
+
+struct report_period {
+	enum report_period_kind kind;
+	double n;                /* seconds or months */
+};
+
+/* Parse a period. Returns 0, or -1 with a message in err. */
+int report_period_parse(const char *text, struct report_period *p, char *err, size_t errlen);
+
+/* A threshold of a KPI row (warn.NAME, crit.NAME): "> 80", "<= 99.5%", ">= 2GiB". */
+struct report_threshold {
+	int op;                  /* '>', '<', 'g' (>=), 'l' (<=); 0: none */
+	double v;
+};
+
+int report_threshold_parse(const char *text, struct report_threshold *t, char *err,
+    size_t errlen);
+/* A value in a unit ("bytes", "seconds", "ratio", "percent", or any word) for people. */
+void report_format_value(char *buf, size_t size, double v, const char *unit);
+/* A span of seconds for people: "45 s", "12 min", "3 h 20 min", "2 d 4 h". */
+void report_format_duration(char *buf, size_t size, double s);
+
+/* An objective, "99.9%" or "0.999": a fraction in (0, 1]. Returns 0 or -1 with err. */
+int report_objective_parse(const char *text, double *v, char *err, size_t errlen);
+
+/*
+ * ---- making one ---------------------------------------------------------------------------
+ */
+
+struct alertlog;
+struct cfg;
+struct cfg_report;
+struct expr_source;
+struct store;
+
+/* What a report is made from; borrowed for the call. */
+struct report_env {
+	const struct cfg *cfg;
+	const struct expr_source *src; /* the data: memory and RRD files (src/history.c) */
+	struct store *store;           /* a graph of a selector draws its files; NULL: none */
+	struct alertlog *alertlog;     /* the alert history; NULL: none */
+	const char *tmpdir;            /* graphs of expressions put temporary files here; NULL: /tmp */
+};
+
+/*
+ * Compute report r for a run at `at` (its schedule's slot, or now): the period that run
+ * covers (override, when not NULL, instead of r's), every section, the graphs. A section
+ * that cannot be computed (a failing expression, no data) says so in its note; the doc is
+ * made anyway. Thread-safe (graphs go through graph.c's lock). Returns a new doc
+ * (report_doc_free), or NULL with a message in err (the time zone is unusable).
+ */
+struct report_doc *report_make(const struct report_env *env, const struct cfg_report *r,
+    double at, const struct report_period *override, char *err, size_t errlen);
+
+/*
  * ---- renderers ---------------------------------------------------------------------------
  * Each appends one file's bytes to out and returns 0, or -1 with a message in err.
  */

@@ -24,8 +24,9 @@
 #include "auth.h"
 #include "config.h"
 #include "cron.h"
-#include "spawn.h"
 #include "log.h"
+#include "report.h"
+#include "spawn.h"
 #include "template.h"
 #include "util.h"
 
@@ -44,7 +45,7 @@
 
 enum sect {
 	S_NONE, S_REEVE, S_HTTP, S_STORE, S_OUTBOX, S_PROBE, S_TOKEN, S_ALERT, S_RECORD,
-	S_NOTIFIER, S_ROUTE, S_INHIBIT, S_MAINT, S_INVALID
+	S_NOTIFIER, S_ROUTE, S_INHIBIT, S_MAINT, S_REPORT, S_INVALID
 };
 
 enum ktype {
@@ -109,6 +110,7 @@ static const char *const webhook_formats[] = { "generic", "slack", "alertmanager
 #define RT(f) offsetof(struct cfg_route, f)
 #define IH(f) offsetof(struct cfg_inhibit, f)
 #define MT(f) offsetof(struct cfg_maintenance, f)
+#define RP(f) offsetof(struct cfg_report, f)
 static const struct key keys[] = {
 	{ S_REEVE, "data_dir", K_STRING, C(data_dir), "reeve-data", 0, 0, NULL, 0 },
 	{ S_REEVE, "interval", K_DURATION, C(interval), "10s", 1, 86400, NULL, 0 },
@@ -191,6 +193,17 @@ static const struct key keys[] = {
 	{ S_MAINT, "duration", K_DURATION, MT(duration), NULL, 60, 366 * 86400, NULL, 0 },
 	{ S_MAINT, "match", K_EXPR, MT(match), NULL, 0, 0, NULL, 0 },
 	{ S_MAINT, "comment", K_STRING, MT(comment), NULL, 0, 0, NULL, 0 },
+	{ S_REPORT, "title", K_STRING, RP(title), NULL, 0, 0, NULL, 0 },
+	{ S_REPORT, "schedule", K_STRING, RP(schedule), NULL, 0, 0, NULL, 0 },
+	{ S_REPORT, "timezone", K_STRING, RP(timezone), NULL, 0, 0, NULL, 0 },
+	{ S_REPORT, "period", K_STRING, RP(period), "1d", 0, 0, NULL, 0 },
+	{ S_REPORT, "to", K_LIST, RP(to), NULL, 0, 0, NULL, 0 },
+	{ S_REPORT, "cc", K_LIST, RP(cc), NULL, 0, 0, NULL, 0 },
+	{ S_REPORT, "formats", K_LIST, RP(formats), "html, pdf, csv", 0, 0, NULL, 0 },
+	{ S_REPORT, "notifier", K_STRING, RP(notifier), NULL, 0, 0, NULL, 0 },
+	{ S_REPORT, "objective", K_STRING, RP(objective), "99.9%", 0, 0, NULL, 0 },
+	{ S_REPORT, "retention", K_DURATION, RP(retention), "90d", 86400, 3660 * 86400, NULL, 0 },
+	{ S_REPORT, "grace", K_DURATION, RP(grace), "12h", 0, 31 * 86400, NULL, 0 },
 };
 #undef C
 #undef P
@@ -201,10 +214,11 @@ static const struct key keys[] = {
 #undef RT
 #undef IH
 #undef MT
+#undef RP
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const sect_names[] = { "", "reeve", "http", "store", "outbox", "probe",
-	"token", "alert", "record", "notifier", "route", "inhibit", "maintenance", "" };
+	"token", "alert", "record", "notifier", "route", "inhibit", "maintenance", "report", "" };
 
 /*
  * The notification sections: arrays in struct cfg whose elements start with their name and
@@ -223,6 +237,7 @@ static const struct nsect nsects[] = {
 	NSECT(S_ROUTE, routes, struct cfg_route),
 	NSECT(S_INHIBIT, inhibits, struct cfg_inhibit),
 	NSECT(S_MAINT, maintenances, struct cfg_maintenance),
+	NSECT(S_REPORT, reports, struct cfg_report),
 };
 #undef NSECT
 #define NNSECTS (sizeof(nsects) / sizeof(nsects[0]))
@@ -244,8 +259,8 @@ nsect_of(enum sect s)
 	nsect_of(s) != NULL)
 #define RULE_SECT(s) ((s) == S_ALERT || (s) == S_RECORD)
 #define SECTIONS_HINT "[reeve], [http], [store], [outbox], [probe NAME], [token NAME], " \
-	"[alert NAME], [record NAME], [notifier NAME], [route NAME], [inhibit NAME] or " \
-	"[maintenance NAME]"
+	"[alert NAME], [record NAME], [notifier NAME], [route NAME], [inhibit NAME], " \
+	"[maintenance NAME] or [report NAME]"
 
 static const struct { const char *name; unsigned bit; } roles[] = {
 	{ "read", AUTH_READ }, { "push", AUTH_PUSH }, { "admin", AUTH_ADMIN },
@@ -1843,6 +1858,63 @@ set_header(struct file *f, const char *sl, const char *name, const char *value, 
 	kv->line = line;
 }
 
+/* The sections of a report (kept in order) and what describes one of them. */
+static const char *const report_sections[] = { "kpi.", "graph.", "availability.", "text.", NULL };
+static const char *const report_options[] = { "title.", "unit.", "warn.", "crit.", "objective.",
+	NULL };
+
+static const char *
+prefix_of(const char *key, const char *const *prefixes)
+{
+	for (size_t i = 0; prefixes[i] != NULL; i++)
+		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
+			return prefixes[i];
+	return NULL;
+}
+
+static int
+report_item_name(const char *key)
+{
+	const char *dot = strchr(key, '.');
+
+	return strcmp(key, "alerts") == 0 || (dot != NULL && valid_name(dot + 1));
+}
+
+/*
+ * A section or an option of a [report NAME]: 1 when key is one (stored, or reported as an
+ * error), 0 when it is not (an unknown key).
+ */
+static int
+set_report_key(struct file *f, const char *sl, const char *key, const char *value, int line)
+{
+	struct cfg_report *r = f->nel;
+	int section = strcmp(key, "alerts") == 0 || prefix_of(key, report_sections) != NULL;
+	struct cfg_kv **arr = section ? &r->items : &r->options;
+	size_t *n = section ? &r->nitems : &r->noptions;
+	struct cfg_kv *kv;
+
+	if (!section && prefix_of(key, report_options) == NULL)
+		return 0;
+	if (!report_item_name(key)) {
+		cfg_error_add(f->ctx->errs, f->name, line, "%s %s: \"%s\" is not a valid name "
+		    "(letters, digits, '_', '-' and '.')", sl, key, strchr(key, '.') + 1);
+		return 1;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*arr)[i].key, key) == 0) {
+			cfg_error_add(f->ctx->errs, f->name, line, "%s key '%s' already set at %s:%d",
+			    sl, key, (*arr)[i].file, (*arr)[i].line);
+			return 1;
+		}
+	*arr = xreallocarray(*arr, *n + 1, sizeof(**arr));
+	kv = &(*arr)[(*n)++];
+	kv->key = xstrdup(key);
+	kv->value = xstrdup(value);
+	kv->file = f->name;
+	kv->line = line;
+	return 1;
+}
+
 static void
 handle_key(struct file *f, struct item *it)
 {
@@ -1916,6 +1988,8 @@ handle_key(struct file *f, struct item *it)
 		set_header(f, sl, it->key + 7, value, it->line);
 		return;
 	}
+	if (k == NULL && f->sect == S_REPORT && set_report_key(f, sl, it->key, value, it->line))
+		return;
 	if (k == NULL) {
 		struct buf c = { 0 };
 		size_t i;
@@ -1927,6 +2001,10 @@ handle_key(struct file *f, struct item *it)
 			buf_printf(&c, ", labels.NAME%s", f->sect == S_ALERT ? ", annotations.NAME" : "");
 		if (f->sect == S_NOTIFIER)
 			buf_puts(&c, ", header.NAME");
+		if (f->sect == S_REPORT)
+			buf_puts(&c, ", and the sections kpi.NAME, graph.NAME, availability.NAME, "
+			    "text.NAME, alerts with title.NAME, unit.NAME, warn.NAME, crit.NAME, "
+			    "objective.NAME");
 		cfg_error_add(errs, f->name, it->line, "%s unknown key '%s' (expected one of: %s)",
 		    sl, it->key, c.data);
 		buf_free(&c);
@@ -2468,6 +2546,129 @@ finish_notify(struct ctx *ctx)
 	}
 }
 
+/* The item of report r a NAME-qualified option names ("title.orders" -> kpi.orders), or NULL. */
+static const struct cfg_kv *
+report_item(const struct cfg_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->nitems; i++) {
+		const char *dot = strchr(r->items[i].key, '.');
+
+		if (strcmp(dot ? dot + 1 : r->items[i].key, name) == 0)
+			return &r->items[i];
+	}
+	return NULL;
+}
+
+static void
+finish_report_options(struct cfg_errors *errs, const struct cfg_report *r)
+{
+	char err[256];
+
+	for (size_t i = 0; i < r->noptions; i++) {
+		const struct cfg_kv *o = &r->options[i];
+		const char *name = strchr(o->key, '.') + 1;
+		const struct cfg_kv *it = report_item(r, name);
+		struct report_threshold t;
+		double v;
+
+		if (it == NULL) {
+			cfg_error_add(errs, o->file, o->line, "[report %s] %s: the report has no "
+			    "section named %s", r->name, o->key, name);
+			continue;
+		}
+		if ((strncmp(o->key, "warn.", 5) == 0 || strncmp(o->key, "crit.", 5) == 0) &&
+		    strncmp(it->key, "kpi.", 4) != 0)
+			cfg_error_add(errs, o->file, o->line, "[report %s] %s: thresholds are for "
+			    "kpi sections", r->name, o->key);
+		else if ((strncmp(o->key, "warn.", 5) == 0 || strncmp(o->key, "crit.", 5) == 0) &&
+		    report_threshold_parse(o->value, &t, err, sizeof(err)) == -1)
+			cfg_error_add(errs, o->file, o->line, "[report %s] %s: %s", r->name, o->key,
+			    err);
+		if (strncmp(o->key, "objective.", 10) == 0 &&
+		    strncmp(it->key, "availability.", 13) != 0)
+			cfg_error_add(errs, o->file, o->line, "[report %s] %s: objectives are for "
+			    "availability sections", r->name, o->key);
+		else if (strncmp(o->key, "objective.", 10) == 0 &&
+		    report_objective_parse(o->value, &v, err, sizeof(err)) == -1)
+			cfg_error_add(errs, o->file, o->line, "[report %s] %s: %s", r->name, o->key,
+			    err);
+	}
+}
+
+/* Reports: period, schedule, formats, the notifier that mails them, their sections. */
+static void
+finish_reports(struct ctx *ctx)
+{
+	struct cfg *cfg = ctx->cfg;
+	struct cfg_errors *errs = ctx->errs;
+	static const char *const formats[] = { "html", "pdf", "csv", NULL };
+
+	for (size_t i = 0; i < cfg->nreports; i++) {
+		struct cfg_report *r = &cfg->reports[i];
+		const struct cfg_loc *l;
+		struct report_period p;
+		char err[256];
+		double v;
+
+		if (r->nitems == 0)
+			cfg_error_add(errs, r->file, r->line, "[report %s]: no sections (add "
+			    "kpi.NAME, graph.NAME, availability.NAME, text.NAME or alerts)", r->name);
+		l = cfg_section_where(r, "report", "period");
+		if (report_period_parse(r->period, &p, err, sizeof(err)) == -1)
+			cfg_error_add(errs, l->file ? l->file : r->file, l->file ? l->line : r->line,
+			    "[report %s] period: %s", r->name, err);
+		l = cfg_section_where(r, "report", "objective");
+		if (report_objective_parse(r->objective, &v, err, sizeof(err)) == -1)
+			cfg_error_add(errs, l->file ? l->file : r->file, l->file ? l->line : r->line,
+			    "[report %s] objective: %s", r->name, err);
+		if (r->schedule != NULL) {
+			struct cron *c = cron_parse(r->schedule, err, sizeof(err));
+
+			l = cfg_section_where(r, "report", "schedule");
+			if (c == NULL)
+				cfg_error_add(errs, l->file, l->line, "[report %s] schedule: %s",
+				    r->name, err);
+			cron_free(c);
+		}
+		l = cfg_section_where(r, "report", "timezone");
+		if (r->timezone != NULL && cron_tz_check(r->timezone, err, sizeof(err)) == -1)
+			cfg_error_add(errs, l->file, l->line, "[report %s] timezone: %s", r->name, err);
+		l = cfg_section_where(r, "report", "formats");
+		for (size_t j = 0; j < r->nformats; j++) {
+			size_t k = 0;
+
+			while (formats[k] != NULL && strcmp(formats[k], r->formats[j]) != 0)
+				k++;
+			if (formats[k] == NULL)
+				cfg_error_add(errs, l->file, l->line, "[report %s] formats: unknown "
+				    "format \"%s\" (expected html, pdf, csv)", r->name, r->formats[j]);
+		}
+		l = cfg_section_where(r, "report", "notifier");
+		if (r->notifier != NULL) {
+			const struct cfg_notifier *n = find_notifier(cfg, r->notifier);
+
+			if (n == NULL || n->type != CFG_NOTIFIER_EMAIL)
+				cfg_error_add(errs, l->file, l->line, "[report %s] notifier: no email "
+				    "[notifier %s] is defined", r->name, r->notifier);
+		} else if (r->nto + r->ncc > 0) {
+			size_t j = 0;
+
+			while (j < cfg->nnotifiers && cfg->notifiers[j].type != CFG_NOTIFIER_EMAIL)
+				j++;
+			if (j == cfg->nnotifiers)
+				cfg_error_add(errs, r->file, r->line, "[report %s]: it has recipients "
+				    "but no email [notifier NAME] is defined to send it", r->name);
+		}
+		for (size_t j = 0; j < r->nitems; j++)
+			if (strcmp(r->items[j].key, "alerts") == 0 &&
+			    strcmp(r->items[j].value, "yes") != 0)
+				cfg_error_add(errs, r->items[j].file, r->items[j].line, "[report %s] "
+				    "alerts: \"yes\" adds the alert summary here (leave the key out "
+				    "for none)", r->name);
+		finish_report_options(errs, r);
+	}
+}
+
 const struct cfg_loc *
 cfg_rule_where(const void *rule, int record, const char *key)
 {
@@ -2519,6 +2720,19 @@ cfg_check_exprs(const struct cfg *cfg, int (*check)(void *arg, const char *text,
 
 		snprintf(sl, sizeof(sl), "[record %s]", r->name);
 		rc |= check_expr(sl, "expr", &r->expr, check, arg, errs);
+	}
+	for (i = 0; i < cfg->nreports; i++) {
+		const struct cfg_report *r = &cfg->reports[i];
+
+		snprintf(sl, sizeof(sl), "[report %s]", r->name);
+		for (size_t j = 0; j < r->nitems; j++) {
+			const struct cfg_kv *it = &r->items[j];
+			struct cfg_expr e = { it->value, it->file, it->line };
+
+			if (prefix_of(it->key, report_sections) != NULL &&
+			    strncmp(it->key, "text.", 5) != 0)
+				rc |= check_expr(sl, it->key, &e, check, arg, errs);
+		}
 	}
 	return rc ? -1 : 0;
 }
@@ -2603,6 +2817,7 @@ load(const char *path, const char *text, const char *name, struct cfg_errors *er
 	finish_tokens(&ctx);
 	finish_rules(&ctx);
 	finish_notify(&ctx);
+	finish_reports(&ctx);
 	if (errs->n != before) {
 		cfg_free(ctx.cfg);
 		return NULL;
@@ -2706,6 +2921,12 @@ nsect_free(const struct nsect *d, void *el)
 		for (size_t i = 0; i < n->nheaders; i++)
 			explicit_bzero(n->headers[i].value, strlen(n->headers[i].value));
 		kv_free(n->headers, n->nheaders);
+	}
+	if (d->sect == S_REPORT) {
+		struct cfg_report *r = el;
+
+		kv_free(r->items, r->nitems);
+		kv_free(r->options, r->noptions);
 	}
 	free(*NS_FIELD(d, el, name, char *));
 	free(*NS_FIELD(d, el, locs, struct cfg_loc *));

@@ -212,6 +212,37 @@ struct cfg_maintenance {
 	struct cfg_loc *locs;
 };
 
+/*
+ * One [report NAME] section (docs/reports.md). Its sections are the keys kpi.NAME,
+ * graph.NAME, availability.NAME, text.NAME and alerts, kept in file order in items (key
+ * and value as written); title.NAME, unit.NAME, warn.NAME, crit.NAME and objective.NAME
+ * describe the item NAME and are kept in options.
+ */
+struct cfg_report {
+	char *name;
+	char *title;            /* NULL: the name */
+	char *schedule;         /* 5-field cron; NULL: only on demand (CLI, API) */
+	char *timezone;         /* of the schedule and of the calendar periods; NULL: local time */
+	char *period;           /* "1d", "7d", "1M", "previous day|week|month"; default "1d" */
+	char **to;              /* recipients; none: archived only */
+	size_t nto;
+	char **cc;
+	size_t ncc;
+	char **formats;         /* attachments and archive files: html, pdf, csv (default all) */
+	size_t nformats;
+	char *notifier;         /* the email [notifier NAME] that sends it; NULL: the first one */
+	char *objective;        /* availability objective, "99.9%" (default) */
+	double retention;       /* archive copies older than this are deleted, default 90d */
+	double grace;           /* a slot missed while reeve was down is sent this late at most, default 12h */
+	struct cfg_kv *items;   /* the sections, in order */
+	size_t nitems;
+	struct cfg_kv *options; /* title.NAME, unit.NAME, warn.NAME, crit.NAME, objective.NAME */
+	size_t noptions;
+	const char *file;
+	int line;
+	struct cfg_loc *locs;
+};
+
 /* The whole configuration. All strings are owned by the struct; cfg_free frees them. */
 struct cfg {
 	/* [reeve] */
@@ -264,6 +295,8 @@ struct cfg {
 	size_t ninhibits;
 	struct cfg_maintenance *maintenances;
 	size_t nmaintenances;
+	struct cfg_report *reports;
+	size_t nreports;
 
 	char **files; /* every file read, interned; cfg_probe_opt.file etc. point here */
 	size_t nfiles;

@@ -541,6 +541,32 @@ cron_prev_in(const struct cron *c, const struct tz *z, time_t at, time_t *prev)
 }
 
 /*
+ * cron_local: the local (civil) time the clock of z shows at instant t, as seconds since
+ * 1970-01-01 00:00 local (tz_civil_from_days splits it). cron_instant: the first instant at
+ * which the clock shows local time w or later (w itself when it exists, the instant of the
+ * jump when the clock skipped it). Return 0, or -1 when the zone is unusable there.
+ */
+int
+cron_local(const struct tz *z, time_t t, int64_t *w)
+{
+	int64_t start, end;
+
+	*w = (int64_t)t + tz_span(z, (int64_t)t, &start, &end);
+	return 0;
+}
+
+int
+cron_instant(const struct tz *z, int64_t w, time_t *t)
+{
+	int64_t r;
+
+	if (first_at(z, w, &r) == -1)
+		return -1;
+	*t = (time_t)r;
+	return 0;
+}
+
+/*
  * cron_next: cron_next_in in the zone named tz ("Europe/Berlin"; NULL: the local zone),
  * read for the call (tz_load: a small file; thread-safe, no TZ or tzset). Returns 0, or
  * -1 when the zone cannot be read (cron_tz_check says why) or as cron_next_in.

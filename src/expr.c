@@ -1732,6 +1732,12 @@ expr_result_type(const struct expr *e)
 	return e->root->type;
 }
 
+int
+expr_is_selector(const struct expr *e)
+{
+	return e->root->kind == N_SEL && e->root->type == EXPR_VECTOR && e->sels[0].offset == 0;
+}
+
 const struct expr_selector *
 expr_selectors(const struct expr *e, size_t *n)
 {

@@ -155,6 +155,8 @@ struct expr_selector {
 
 /* The selectors of e in text order; *n gets their count. The array is owned by e. */
 const struct expr_selector *expr_selectors(const struct expr *e, size_t *n);
+/* Whether e is an instant selector alone, without offset (its series are its files). */
+int expr_is_selector(const struct expr *e);
 /*
  * How far back before the evaluation time e reads data, in seconds, when instant selectors
  * look back lookback seconds: the largest offset + (range or lookback) of its selectors

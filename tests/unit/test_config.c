@@ -551,8 +551,8 @@ test_include_errors(void **state)
 	static const char *const child[] = {
 		"include/children/a.conf:1: key 'data_dir' is outside of any section (put it under "
 		"[reeve], [http], [store], [outbox], [probe NAME], [token NAME], [alert NAME], "
-		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME] or "
-		"[maintenance NAME])",
+		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME], "
+		"[maintenance NAME] or [report NAME])",
 		"include/children/a.conf:3: [reeve] key 'interval' already set at "
 		"include/bad-child.conf:2",
 		"include/children/a.conf:5: [http] include: include is only allowed in [reeve] or "
@@ -990,8 +990,8 @@ static const struct bad_case bad_cases[] = {
 	{ "bad/unknown-section.conf", NULL, {
 		"bad/unknown-section.conf:5: unknown section [metrics] (expected [reeve], [http], "
 		"[store], [outbox], [probe NAME], [token NAME], [alert NAME], "
-		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME] or "
-		"[maintenance NAME])", NULL } },
+		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME], "
+		"[maintenance NAME] or [report NAME])", NULL } },
 	{ "bad/unknown-key.conf", NULL, {
 		"bad/unknown-key.conf:3: [http] unknown key 'port' (expected one of: listen, token, "
 		"timeout, max_connections, max_per_ip, memory_limit, threads, push_max_body, push_ttl, external_url)", NULL } },
@@ -1068,20 +1068,20 @@ static const struct bad_case bad_cases[] = {
 		"s.conf:3: [probe a b]: invalid probe name (use letters, digits, '_', '.' and '-')",
 		"s.conf:6: unknown section [Reeve] (expected [reeve], [http], [store], "
 		"[outbox], [probe NAME], [token NAME], [alert NAME], "
-		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME] or "
-		"[maintenance NAME])", NULL } },
+		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME], "
+		"[maintenance NAME] or [report NAME])", NULL } },
 	{ NULL, "[probe a]\ntype = cpu\nselect = x\ninterval = 1d1h\ntimeout = 50ms\n", {
 		"s.conf:4: [probe a] interval: \"1d1h\" has an unknown unit (use ms, s, m, h, d or w)",
 		"s.conf:5: [probe a] timeout: \"50ms\" is out of range (100ms to 1h)", NULL } },
 	{ NULL, "interval = 5s\n= 3\n[store]\nqueue_size = -1\nflush_timeout = 2h\n", {
 		"s.conf:1: key 'interval' is outside of any section (put it under [reeve], [http], "
 		"[store], [outbox], [probe NAME], [token NAME], [alert NAME], "
-		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME] or "
-		"[maintenance NAME])",
+		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME], "
+		"[maintenance NAME] or [report NAME])",
 		"s.conf:2: key '' is outside of any section (put it under [reeve], [http], [store], "
 		"[outbox], [probe NAME], [token NAME], [alert NAME], "
-		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME] or "
-		"[maintenance NAME])",
+		"[record NAME], [notifier NAME], [route NAME], [inhibit NAME], "
+		"[maintenance NAME] or [report NAME])",
 		"s.conf:4: [store] queue_size: \"-1\" is negative (expected a whole number)",
 		"s.conf:5: [store] flush_timeout: \"2h\" is out of range (0 to 1h)", NULL } },
 	{ NULL, "[alert]\n[alert a/b]\n[alert ok]\nexpr = x\n[alert ok]\n[alert noexpr]\nfor = 1m\n"
