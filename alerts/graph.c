@@ -1,4 +1,4 @@
-/* graph.c: PNG graphs of stored series with rrd_graph, serialised for the whole process. */
+/* graph.c: graphs of stored series (PNG, SVG, PDF) with rrd_graph, serialised for the whole process. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 /*
  * rrd_graph_v is not thread-safe in librrd 1.7 (a shared pango font map: segfaults, aborts
  * and hangs when two threads graph at once; fixed in 1.8). Every rrd_graph call in reeve
- * goes through graph_png, which holds this lock around it. Nothing else is under it.
+ * goes through graph_render, which holds this lock around it. Nothing else is under it.
  */
 static pthread_mutex_t graph_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -50,20 +50,40 @@ valid_color(const char *c)
 	return 1;
 }
 
+/* rrd_graph's --imgformat word of a format, or NULL for a value out of the enum. */
+static const char *
+format_name(enum graph_format f)
+{
+	switch (f) {
+	case GRAPH_PNG:
+		return "PNG";
+	case GRAPH_SVG:
+		return "SVG";
+	case GRAPH_PDF:
+		return "PDF";
+	}
+	return NULL;
+}
+
 int
-graph_png(const struct graph_spec *spec, unsigned char **png, size_t *len, char *err,
-    size_t errlen)
+graph_render(const struct graph_spec *spec, enum graph_format f, unsigned char **out,
+    size_t *len, char *err, size_t errlen)
 {
 	/* "graph" (argv[0], skipped by librrd's option parser), "-", 14 option words, 2 per line */
 	char *argv[16 + 2 * GRAPH_MAX_LINES + GRAPH_MAX_MARKS + 1];
 	char start[32], end[32], width[16], height[16];
 	struct buf items[2 * GRAPH_MAX_LINES + GRAPH_MAX_MARKS];
+	const char *format = format_name(f);
 	rrd_info_t *info;
 	int argc = 0, rc = -1;
 	size_t ni = 0;
 
-	*png = NULL;
+	*out = NULL;
 	*len = 0;
+	if (format == NULL) {
+		snprintf(err, errlen, "unknown graph format %d", (int)f);
+		return -1;
+	}
 	if (spec->nlines == 0 || spec->nlines > GRAPH_MAX_LINES) {
 		snprintf(err, errlen, "a graph takes 1 to %d lines, not %zu", GRAPH_MAX_LINES,
 		    spec->nlines);
@@ -84,7 +104,7 @@ graph_png(const struct graph_spec *spec, unsigned char **png, size_t *len, char 
 	argv[argc++] = "graph";
 	argv[argc++] = "-";
 	argv[argc++] = "--imgformat";
-	argv[argc++] = "PNG";
+	argv[argc++] = (char *)format;
 	argv[argc++] = "--start";
 	argv[argc++] = start;
 	argv[argc++] = "--end";
@@ -155,12 +175,12 @@ graph_png(const struct graph_spec *spec, unsigned char **png, size_t *len, char 
 		for (rrd_info_t *p = info; p; p = p->next) {
 			if (strcmp(p->key, "image") == 0 && p->type == RD_I_BLO) {
 				*len = p->value.u_blo.size;
-				*png = xmalloc(*len);
-				memcpy(*png, p->value.u_blo.ptr, *len);
+				*out = xmalloc(*len);
+				memcpy(*out, p->value.u_blo.ptr, *len);
 			}
 		}
 		rrd_info_free(info);
-		if (*png == NULL)
+		if (*out == NULL)
 			snprintf(err, errlen, "rrd_graph returned no image");
 		else
 			rc = 0;
@@ -170,6 +190,13 @@ out:
 	for (size_t i = 0; i < ni; i++)
 		buf_free(&items[i]);
 	return rc;
+}
+
+int
+graph_png(const struct graph_spec *spec, unsigned char **png, size_t *len, char *err,
+    size_t errlen)
+{
+	return graph_render(spec, GRAPH_PNG, png, len, err, errlen);
 }
 
 /* ---- the series of an alert ------------------------------------------------------------ */

@@ -1,4 +1,4 @@
-/* graph.h: PNG graphs of stored series with rrd_graph, serialised for the whole process. */
+/* graph.h: graphs of stored series (PNG, SVG, PDF) with rrd_graph, serialised for the whole process. */
 #ifndef REEVE_GRAPH_H
 #define REEVE_GRAPH_H
 
@@ -40,12 +40,20 @@ struct graph_spec {
 /* The series graph_alert_png draws at most. */
 #define GRAPH_ALERT_LINES 5
 
+/* What rrd_graph writes: a raster image, or vectors (text stays text in SVG and PDF). */
+enum graph_format { GRAPH_PNG, GRAPH_SVG, GRAPH_PDF };
+
 /*
- * Render spec as a PNG with rrd_graph_v. Every rrd_graph call in reeve must go through this
- * function: librrd 1.7 crashes when two threads graph at once, so it holds one process-wide
- * mutex around the call. Thread-safe. Returns 0 with the image in *png (malloc'd, the
- * caller frees) and its size in *len, or -1 with a message in err.
+ * Render spec in format f with rrd_graph_v (--imgformat PNG, SVG or PDF; the PDF has one
+ * page the size of the graph). Every rrd_graph call in reeve must go through this function:
+ * librrd 1.7 crashes when two threads graph at once, so it holds one process-wide mutex
+ * around the call. Thread-safe. Returns 0 with the file's bytes in *out (malloc'd, the
+ * caller frees; not NUL-terminated) and their number in *len, or -1 with a message in err.
  */
+int graph_render(const struct graph_spec *spec, enum graph_format f, unsigned char **out,
+    size_t *len, char *err, size_t errlen);
+
+/* graph_render(spec, GRAPH_PNG, ...). */
 int graph_png(const struct graph_spec *spec, unsigned char **png, size_t *len, char *err,
     size_t errlen);
 
