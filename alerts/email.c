@@ -616,9 +616,8 @@ make_text(const struct notify_group *g, const char *subject, const struct shown 
 	buf_putc(t, '\n');
 }
 
-/* Colours: red for critical (and unknown severities), orange for warning, blue for info. */
-static const char *
-severity_color(const char *sev)
+const char *
+email_severity_color(const char *sev)
 {
 	if (sev && strcmp(sev, "warning") == 0)
 		return "#B54708";
@@ -648,7 +647,7 @@ html_alert(struct buf *h, const struct notify_group *g, const struct notify_aler
 	const char *sev = label_value(a->labels, a->nlabels, "severity");
 	const char *summary = label_value(a->annotations, a->nannotations, "summary");
 	const char *desc = label_value(a->annotations, a->nannotations, "description");
-	const char *color = a->firing ? severity_color(sev) : HTML_RESOLVED;
+	const char *color = a->firing ? email_severity_color(sev) : HTML_RESOLVED;
 	struct buf v = { 0 };
 
 	buf_puts(h, "<tr><td style=\"padding:16px 24px;border-top:1px solid #E4E7EC;\">\n");
@@ -743,8 +742,8 @@ static void
 make_html(const struct notify_group *g, const char *subject, const struct shown *sh,
     const struct image *img, struct buf *h)
 {
-	const char *bar = g->test ? "#344054" : g->nfiring ? severity_color(group_severity(g)) :
-	    HTML_RESOLVED;
+	const char *bar = g->test ? "#344054" :
+	    g->nfiring ? email_severity_color(group_severity(g)) : HTML_RESOLVED;
 
 	buf_puts(h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");

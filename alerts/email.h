@@ -10,6 +10,13 @@
 #define EMAIL_SUBJECT_MAX 250
 
 /*
+ * The colour ("#RRGGBB") a severity is shown in, in the alert mails and the reports' HTML:
+ * red for critical (and unknown severities or NULL), orange for warning, blue for info.
+ * Returns a static string.
+ */
+const char *email_severity_color(const char *sev);
+
+/*
  * Free the TLS contexts kept for STARTTLS (one per CA file). Call once at exit, after every
  * delivery worker has stopped; a later send makes them again.
  */

@@ -163,6 +163,15 @@ buf_reset(struct buf *b)
 }
 
 void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+void
 buf_free(struct buf *b)
 {
 	free(b->data);
@@ -256,6 +265,88 @@ buf_html_escape(struct buf *b, const char *s)
 		else
 			buf_putc(b, *s);
 	}
+}
+
+/*
+ * Decodes the UTF-8 sequence at s into *cp and returns its length; an invalid or cut
+ * sequence returns 1 with *cp = U+FFFD, so a caller always moves on.
+ */
+static size_t
+utf8_decode(const unsigned char *s, unsigned long *cp)
+{
+	size_t n;
+	unsigned long c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xE0) == 0xC0) {
+		n = 2;
+		c = s[0] & 0x1F;
+		min = 0x80;
+	} else if ((s[0] & 0xF0) == 0xE0) {
+		n = 3;
+		c = s[0] & 0x0F;
+		min = 0x800;
+	} else if ((s[0] & 0xF8) == 0xF0) {
+		n = 4;
+		c = s[0] & 0x07;
+		min = 0x10000;
+	} else {
+		goto bad;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
+			goto bad;
+		c = c << 6 | (s[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		goto bad;
+	*cp = c;
+	return n;
+bad:
+	*cp = 0xFFFD;
+	return 1;
+}
+
+/* The columns of one code point: see util_utf8_width. Ranges from Unicode's EastAsianWidth. */
+static int
+codepoint_width(unsigned long c)
+{
+	static const unsigned long zero[][2] = {
+		{ 0x0300, 0x036F }, { 0x200B, 0x200F }, { 0x20D0, 0x20FF }, { 0xFE00, 0xFE0F },
+	};
+	static const unsigned long wide[][2] = {
+		{ 0x1100, 0x115F }, { 0x231A, 0x231B }, { 0x2329, 0x232A }, { 0x2E80, 0x303E },
+		{ 0x3041, 0x33FF }, { 0x3400, 0x4DBF }, { 0x4E00, 0x9FFF }, { 0xA000, 0xA4CF },
+		{ 0xA960, 0xA97F }, { 0xAC00, 0xD7A3 }, { 0xF900, 0xFAFF }, { 0xFE10, 0xFE19 },
+		{ 0xFE30, 0xFE6F }, { 0xFF00, 0xFF60 }, { 0xFFE0, 0xFFE6 }, { 0x1F300, 0x1F64F },
+		{ 0x1F900, 0x1F9FF }, { 0x20000, 0x2FFFD }, { 0x30000, 0x3FFFD },
+	};
+
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+		if (c >= zero[i][0] && c <= zero[i][1])
+			return 0;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (c >= wide[i][0] && c <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+size_t
+util_utf8_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t w = 0;
+
+	while (*p) {
+		unsigned long c;
+
+		p += utf8_decode(p, &c);
+		w += (size_t)codepoint_width(c);
+	}
+	return w;
 }
 
 size_t

@@ -30,6 +30,8 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Empties the buffer but keeps its memory. */
 void buf_reset(struct buf *b);
+/* Cuts the buffer back to its first len bytes (undoing appends); a longer len changes nothing. */
+void buf_truncate(struct buf *b, size_t len);
 /* Frees the memory; the buffer is empty and reusable afterwards. */
 void buf_free(struct buf *b);
 /* Appends s as a JSON string literal: quoted, with ", \ and control characters escaped. */
@@ -43,6 +45,13 @@ char *buf_steal(struct buf *b);
 void buf_base64(struct buf *b, const void *data, size_t n, size_t wrap);
 /* Appends s with &, <, >, " and ' written as HTML character references. */
 void buf_html_escape(struct buf *b, const char *s);
+
+/*
+ * The columns s takes on a terminal, for aligning plain-text tables: one per code point,
+ * two for East Asian wide and fullwidth characters (CJK, Hangul, fullwidth forms, most
+ * emoji), none for combining marks and zero-width characters. An invalid byte counts one.
+ */
+size_t util_utf8_width(const char *s);
 
 /* Bounded copy that always NUL-terminates; returns strlen(src) like strlcpy. */
 size_t strlcpy_r(char *dst, const char *src, size_t size);
