@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,11 +22,9 @@
 
 #include "email.h"
 #include "log.h"
+#include "mime.h"
 #include "notify.h"
 #include "util.h"
-
-/* RFC 5322 recommends lines of at most 78 characters; header fields are folded there. */
-#define FOLD_AT 78
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -38,116 +35,6 @@ label_value(const struct reeve_label *l, size_t n, const char *name)
 		if (strcmp(l[i].name, name) == 0)
 			return l[i].value;
 	return NULL;
-}
-
-/* RFC 5322 atext: the characters of a dot-atom besides the dots. */
-static int
-atext(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/*
- * Appends s as a dot-atom (the halves of a Message-ID): characters outside atext become
- * '-', dots stay where they separate atoms. domain limits it to letters, digits, '-' and
- * '.', which a host name and a cid: URL take as they are. fallback when nothing is left.
- */
-static void
-put_dot_atom(struct buf *b, const char *s, int domain, const char *fallback)
-{
-	size_t start = b->len;
-	int after_dot = 1;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		int ok = domain ? (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' : atext(*p);
-
-		if (*p == '.') {
-			if (!after_dot)
-				buf_putc(b, '.');
-			after_dot = 1;
-			continue;
-		}
-		buf_putc(b, ok ? (char)*p : '-');
-		after_dot = 0;
-	}
-	while (b->len > start && b->data[b->len - 1] == '.')
-		b->data[--b->len] = '\0';
-	if (b->len == start)
-		buf_puts(b, fallback);
-}
-
-/*
- * Split "Name <addr@example.org>", "\"Name\" <addr>" or "addr@example.org" into a display
- * name (may be empty) and an address. Returns 0, or -1 when there is no usable address:
- * empty, or with blanks, control or non-ASCII characters, <, >, ',' or '"' in it.
- */
-static int
-split_mailbox(const char *s, struct buf *name, struct buf *addr)
-{
-	const char *lt = strchr(s, '<'), *gt, *a, *e;
-
-	buf_reset(name);
-	buf_reset(addr);
-	if (lt) {
-		gt = strchr(lt, '>');
-		if (gt == NULL)
-			return -1;
-		for (e = gt + 1; *e == ' ' || *e == '\t'; e++)
-			;
-		if (*e)
-			return -1;
-		a = lt + 1;
-		e = gt;
-		/* the name: trimmed, without its quotes, \" and \\ unescaped */
-		{
-			const char *ns = s, *ne = lt;
-
-			while (ns < ne && (*ns == ' ' || *ns == '\t'))
-				ns++;
-			while (ne > ns && (ne[-1] == ' ' || ne[-1] == '\t'))
-				ne--;
-			if (ne - ns >= 2 && *ns == '"' && ne[-1] == '"') {
-				ns++;
-				ne--;
-			}
-			for (; ns < ne; ns++) {
-				if (*ns == '\\' && ns + 1 < ne)
-					ns++;
-				buf_putc(name, *ns);
-			}
-		}
-	} else {
-		a = s;
-		e = s + strlen(s);
-	}
-	while (a < e && (*a == ' ' || *a == '\t'))
-		a++;
-	while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	if (a == e)
-		return -1;
-	for (const char *p = a; p < e; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || strchr("<>,\"", *p))
-			return -1;
-	buf_append(addr, a, (size_t)(e - a));
-	return 0;
-}
-
-/* "Thu, 02 May 2024 12:00:03 +0000" (RFC 5322 section 3.3), in UTC. */
-static void
-put_rfc5322_date(struct buf *b, double t)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
-		"Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t tt = isfinite(t) ? (time_t)floor(t) : 0;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	buf_printf(b, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
-	    months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* "2024-05-02 12:00:03 UTC": for people. */
@@ -194,233 +81,6 @@ put_value(struct buf *b, double v)
 		buf_puts(b, "none");
 	else
 		buf_puts(b, util_fmt_double(num, sizeof(num), v));
-}
-
-/* ---- header fields ---------------------------------------------------------------------- */
-
-/* A header field being written: tokens go on the line until FOLD_AT, then on a new one. */
-struct field {
-	struct buf *b;
-	size_t col;      /* characters on the current line */
-	int tokens;      /* tokens on the current line */
-};
-
-static void
-field_start(struct field *f, struct buf *b, const char *name)
-{
-	f->b = b;
-	buf_printf(b, "%s:", name);
-	f->col = strlen(name) + 1;
-	f->tokens = 0;
-}
-
-/* Appends a space and a token; folds before it when the line would pass FOLD_AT. */
-static void
-field_token(struct field *f, const char *s, size_t n)
-{
-	if (f->tokens && f->col + 1 + n > FOLD_AT) {
-		buf_puts(f->b, "\r\n");
-		f->col = 0;
-		f->tokens = 0;
-	}
-	buf_putc(f->b, ' ');
-	buf_append(f->b, s, n);
-	f->col += 1 + n;
-	f->tokens++;
-}
-
-static void
-field_end(struct field *f)
-{
-	buf_puts(f->b, "\r\n");
-}
-
-/* 1 when text must go into encoded-words: not plain ASCII, or it looks like one itself. */
-static int
-needs_encoding(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f || (c == '=' && i + 1 < n && s[i + 1] == '?'))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Appends n bytes of UTF-8 as RFC 2047 encoded-words ("=?UTF-8?B?...?="), each at most 75
- * characters (45 bytes of text: 60 of base64 and 12 around them) and never splitting a
- * character, one token each so the field folds between them.
- */
-static void
-field_encoded(struct field *f, const char *s, size_t n)
-{
-	struct buf w = { 0 };
-
-	while (n > 0) {
-		size_t take = n < 45 ? n : 45;
-
-		while (take < n && take > 1 && ((unsigned char)s[take] & 0xC0) == 0x80)
-			take--;
-		buf_reset(&w);
-		buf_puts(&w, "=?UTF-8?B?");
-		buf_base64(&w, s, take, 0);
-		buf_puts(&w, "?=");
-		field_token(f, w.data, w.len);
-		s += take;
-		n -= take;
-	}
-	buf_free(&w);
-}
-
-/* 1 when a word of unstructured text goes into encoded-words: a long one too, to fold. */
-static int
-must_encode(const char *s, size_t n)
-{
-	return n > FOLD_AT - 10 || needs_encoding(s, n);
-}
-
-/*
- * Appends unstructured text (RFC 5322 section 3.2.5, the Subject): words of plain ASCII as
- * they are, runs of other words, with the blanks between them, as encoded-words. Blanks
- * between words become one space.
- */
-static void
-field_text(struct field *f, const char *s)
-{
-	const char *p = s;
-
-	for (;;) {
-		const char *e, *run_end;
-
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		for (e = p; *e && *e != ' '; e++)
-			;
-		if (!must_encode(p, (size_t)(e - p))) {
-			field_token(f, p, (size_t)(e - p));
-			p = e;
-			continue;
-		}
-		/* decoders drop the blanks between two encoded-words: keep them inside one */
-		run_end = e;
-		for (;;) {
-			const char *q = run_end, *qe;
-
-			while (*q == ' ')
-				q++;
-			for (qe = q; *qe && *qe != ' '; qe++)
-				;
-			if (q == qe || !must_encode(q, (size_t)(qe - q)))
-				break;
-			run_end = qe;
-		}
-		field_encoded(f, p, (size_t)(run_end - p));
-		p = run_end;
-	}
-}
-
-/* Appends a display name: words of atext as they are, a quoted-string, or encoded-words. */
-static void
-field_phrase(struct field *f, const char *name)
-{
-	size_t n = strlen(name);
-	struct buf q = { 0 };
-	int plain = 1;
-
-	if (needs_encoding(name, n)) {
-		field_encoded(f, name, n);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (name[i] != ' ' && !atext((unsigned char)name[i]))
-			plain = 0;
-	if (plain) {
-		field_text(f, name);
-		return;
-	}
-	buf_putc(&q, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (name[i] == '"' || name[i] == '\\')
-			buf_putc(&q, '\\');
-		buf_putc(&q, name[i]);
-	}
-	buf_putc(&q, '"');
-	field_token(f, q.data, q.len);
-	buf_free(&q);
-}
-
-/* Appends one mailbox ("Name <addr>" or "addr"), with a comma after it when more follow. */
-static int
-field_mailbox(struct field *f, const char *mailbox, int comma, char *err, size_t errlen)
-{
-	struct buf name = { 0 }, addr = { 0 };
-	int rc = -1;
-
-	if (split_mailbox(mailbox, &name, &addr) == -1) {
-		snprintf(err, errlen, "\"%s\" is not a mail address", mailbox);
-		goto out;
-	}
-	if (name.len) {
-		field_phrase(f, name.data);
-		buf_reset(&name);
-		buf_printf(&name, "<%s>%s", addr.data, comma ? "," : "");
-	} else {
-		buf_reset(&name);
-		buf_printf(&name, "%s%s", addr.data, comma ? "," : "");
-	}
-	field_token(f, name.data, name.len);
-	rc = 0;
-out:
-	buf_free(&name);
-	buf_free(&addr);
-	return rc;
-}
-
-/* ---- bodies ----------------------------------------------------------------------------- */
-
-/*
- * Appends n bytes of text with '\n' line ends as quoted-printable (RFC 2045 section 6.7):
- * CRLF line ends, lines of at most 76 characters with soft breaks, '=', control
- * characters, bytes above 126 and blanks at the end of a line encoded. No CRLF after the
- * last line: the one before the next boundary belongs to the boundary.
- */
-static void
-put_qp(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t col = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int at_end = i + 1 == n || s[i + 1] == '\n';
-		char enc[3];
-		size_t w;
-
-		if (c == '\n') {
-			buf_puts(b, "\r\n");
-			col = 0;
-			continue;
-		}
-		if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_end)) {
-			enc[0] = (char)c;
-			w = 1;
-		} else {
-			enc[0] = '=';
-			enc[1] = hex[c >> 4];
-			enc[2] = hex[c & 15];
-			w = 3;
-		}
-		if (col + w > 75) {
-			buf_puts(b, "=\r\n");
-			col = 0;
-		}
-		buf_append(b, enc, w);
-		col += w;
-	}
 }
 
 /* An inline graph of one alert. */
@@ -835,90 +495,54 @@ make_images(const struct notify_group *g, const struct notify_graph *graph, cons
 	return nimg;
 }
 
+/*
+ * The message: the text and the HTML as alternatives, the graphs inline in the HTML
+ * (reports/mime.c builds it). It goes to the notifier's to.
+ */
 static int
 email_render(const struct cfg_notifier *n, const struct notify_group *g,
     const struct notify_graph *graph, struct buf *body, char *err, size_t errlen)
 {
 	struct image img[EMAIL_MAX_GRAPHS];
+	struct mime_part parts[EMAIL_MAX_GRAPHS];
+	char names[EMAIL_MAX_GRAPHS][16];
 	struct shown *sh = xcalloc(g->nalerts ? g->nalerts : 1, sizeof(*sh));
-	struct buf host = { 0 }, subject = { 0 }, text = { 0 }, html = { 0 };
-	unsigned long long h = util_hash(g->key, strlen(g->key));
-	struct field f;
-	size_t nimg, start = body->len;
-	int rc = -1;
+	struct buf host = { 0 }, subject = { 0 }, text = { 0 }, html = { 0 }, receiver = { 0 };
+	struct mime_header x_receiver;
+	struct mime_message m;
+	size_t nimg;
+	int rc;
 
 	memset(img, 0, sizeof(img));
-	put_dot_atom(&host, g->hostname ? g->hostname : "", 1, "localhost");
+	mime_put_dot_atom(&host, g->hostname ? g->hostname : "", 1, "localhost");
 	make_subject(g, &subject);
 	nimg = make_images(g, graph, host.data, sh, img);
-
-	field_start(&f, body, "Date");
-	buf_putc(body, ' ');
-	put_rfc5322_date(body, g->time);
-	field_end(&f);
-	field_start(&f, body, "From");
-	if (field_mailbox(&f, n->from, 0, err, errlen) == -1)
-		goto out;
-	field_end(&f);
-	field_start(&f, body, "To");
-	for (size_t i = 0; i < n->nto; i++)
-		if (field_mailbox(&f, n->to[i], i + 1 < n->nto, err, errlen) == -1)
-			goto out;
-	field_end(&f);
-	field_start(&f, body, "Subject");
-	field_text(&f, subject.data);
-	field_end(&f);
-	buf_puts(body, "Message-ID: <");
-	put_dot_atom(body, g->key, 0, "reeve");
-	buf_printf(body, "@%s>\r\n", host.data);
-	/* RFC 3834: no vacation or out-of-office answers to this */
-	buf_puts(body, "Auto-Submitted: auto-generated\r\n");
-	buf_puts(body, "X-Reeve-Receiver: ");
-	put_dot_atom(body, g->receiver, 0, "-");
-	buf_puts(body, "\r\nMIME-Version: 1.0\r\n");
-	/*
-	 * "=_" can appear in neither quoted-printable (where '=' starts a hex escape or a soft
-	 * break) nor base64, so these boundaries never occur inside the parts.
-	 */
-	buf_printf(body, "Content-Type: multipart/alternative;\r\n boundary=\"=_reeve_alt_%016llx\"\r\n"
-	    "\r\nThis is a message in MIME format.\r\n", h);
-
 	make_text(g, subject.data, sh, &text);
-	buf_printf(body, "\r\n--=_reeve_alt_%016llx\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", h);
-	put_qp(body, text.data, text.len);
-
 	make_html(g, subject.data, sh, img, &html);
-	buf_printf(body, "\r\n--=_reeve_alt_%016llx\r\n", h);
-	if (nimg)
-		buf_printf(body, "Content-Type: multipart/related; type=\"text/html\";\r\n"
-		    " boundary=\"=_reeve_rel_%016llx\"\r\n\r\n--=_reeve_rel_%016llx\r\n", h, h);
-	buf_puts(body, "Content-Type: text/html; charset=utf-8\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	put_qp(body, html.data, html.len);
 	for (size_t i = 0; i < nimg; i++) {
-		buf_printf(body, "\r\n--=_reeve_rel_%016llx\r\n"
-		    "Content-Type: image/png; name=\"graph%zu.png\"\r\n"
-		    "Content-Transfer-Encoding: base64\r\n"
-		    "Content-ID: <%s>\r\n"
-		    "Content-Disposition: inline; filename=\"graph%zu.png\"\r\n\r\n",
-		    h, i + 1, img[i].cid, i + 1);
-		buf_base64(body, img[i].png, img[i].len, 76);
-		/* buf_base64 ended the last line; the boundary's CRLF is that one */
-		body->len -= 2;
-		body->data[body->len] = '\0';
+		snprintf(names[i], sizeof(names[i]), "graph%zu.png", i + 1);
+		parts[i] = (struct mime_part){ "image/png", names[i], img[i].cid, img[i].png,
+			img[i].len };
 	}
-	if (nimg)
-		buf_printf(body, "\r\n--=_reeve_rel_%016llx--", h);
-	buf_printf(body, "\r\n--=_reeve_alt_%016llx--\r\n", h);
-	rc = 0;
-out:
-	if (rc == -1) {
-		body->len = start;
-		if (body->data)
-			body->data[start] = '\0';
-	}
+	mime_put_dot_atom(&receiver, g->receiver, 0, "-");
+	x_receiver = (struct mime_header){ "X-Reeve-Receiver", receiver.data };
+
+	memset(&m, 0, sizeof(m));
+	m.from = n->from;
+	m.to = (const char *const *)n->to;
+	m.nto = n->nto;
+	m.subject = subject.data;
+	m.message_id_key = g->key;
+	m.hostname = g->hostname;
+	m.date = g->time;
+	m.text = text.data;
+	m.html = html.data;
+	m.inline_parts = parts;
+	m.ninline = nimg;
+	m.headers = &x_receiver;
+	m.nheaders = 1;
+	rc = mime_build(&m, body, err, errlen);
+
 	for (size_t i = 0; i < nimg; i++) {
 		free(img[i].png);
 		free(img[i].cid);
@@ -928,6 +552,7 @@ out:
 	buf_free(&subject);
 	buf_free(&text);
 	buf_free(&html);
+	buf_free(&receiver);
 	return rc;
 }
 
@@ -1357,24 +982,57 @@ tcp_probe(const char *host, const char *port, double deadline, char *err, size_t
 static void
 ehlo_name(const unsigned char *body, size_t len, char *name, size_t size)
 {
-	const char *p = (const char *)body, *end = p + len;
+	struct buf id = { 0 };
+	const char *at, *gt;
 
 	snprintf(name, size, "localhost");
-	while (p < end && !(p + 2 <= end && p[0] == '\r' && p[1] == '\n')) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-
-		if (eol == NULL)
-			break;
-		if ((size_t)(eol - p) > 12 && strncasecmp(p, "Message-ID:", 11) == 0) {
-			const char *at = memchr(p, '@', (size_t)(eol - p));
-			const char *gt = at ? memchr(at, '>', (size_t)(eol - at)) : NULL;
-
-			if (gt && gt > at + 1 && (size_t)(gt - at) < size)
-				snprintf(name, size, "%.*s", (int)(gt - at - 1), at + 1);
-			break;
-		}
-		p = eol + 1;
+	if (mime_header_get(body, len, "Message-ID", &id)) {
+		at = strchr(id.data, '@');
+		gt = at ? strchr(at, '>') : NULL;
+		if (gt && gt > at + 1 && (size_t)(gt - at) < size)
+			snprintf(name, size, "%.*s", (int)(gt - at - 1), at + 1);
 	}
+	buf_free(&id);
+}
+
+/*
+ * The envelope's recipients, into rcpt: the addresses of the message's own To and Cc
+ * fields (a report goes to its own people), or the notifier's to when it has neither.
+ * Returns 0, or -1 with res failed: the message will not get better by waiting.
+ */
+static int
+envelope_recipients(const struct cfg_notifier *n, const unsigned char *body, size_t len,
+    struct mime_addresses *rcpt, struct notify_result *res)
+{
+	struct buf name = { 0 }, addr = { 0 };
+	char err[300];
+	int fields = mime_recipients(body, len, rcpt, err, sizeof(err)), rc = -1;
+
+	res->status = NOTIFY_FAILED;
+	if (fields == -1) {
+		snprintf(res->detail, sizeof(res->detail), "%s", err);
+		goto out;
+	}
+	for (size_t i = 0; fields == 0 && i < n->nto; i++) {
+		if (mime_split_mailbox(n->to[i], &name, &addr) == -1) {
+			snprintf(res->detail, sizeof(res->detail), "to \"%s\" is not a mail address",
+			    n->to[i]);
+			goto out;
+		}
+		mime_addresses_add(rcpt, addr.data, addr.len);
+	}
+	if (rcpt->n == 0) {
+		snprintf(res->detail, sizeof(res->detail), "no recipient: %s",
+		    fields ? "the message's To and Cc name nobody" : "the message has no To or Cc "
+		    "field and to is empty");
+		goto out;
+	}
+	res->status = NOTIFY_RETRY;
+	rc = 0;
+out:
+	buf_free(&name);
+	buf_free(&addr);
+	return rc;
 }
 
 /* What the recipients' statuses say, from smtp_enumerate_recipients. */
@@ -1416,12 +1074,17 @@ classify(struct notify_result *res, int code)
 	res->status = code / 100 == 2 ? NOTIFY_SENT : code / 100 == 5 ? NOTIFY_FAILED : NOTIFY_RETRY;
 }
 
+/*
+ * One delivery of a rendered message: MAIL FROM the notifier's from, RCPT TO the addresses
+ * of the message's To and Cc (envelope_recipients), the bytes as they are.
+ */
 static void
 email_send(const struct cfg_notifier *n, const char *key, const unsigned char *body, size_t len,
     struct notify_result *res)
 {
 	char host[256], port[8], ehlo[256], err[256], text[240];
-	struct buf name = { 0 }, from = { 0 }, rcpt = { 0 };
+	struct buf name = { 0 }, from = { 0 };
+	struct mime_addresses rcpt = { 0 };
 	struct attempt at;
 	struct rcpt_summary rs;
 	smtp_session_t s = NULL;
@@ -1447,12 +1110,14 @@ email_send(const struct cfg_notifier *n, const char *key, const unsigned char *b
 		    n->server ? n->server : "");
 		goto out;
 	}
-	if (n->from == NULL || split_mailbox(n->from, &name, &from) == -1) {
+	if (n->from == NULL || mime_split_mailbox(n->from, &name, &from) == -1) {
 		res->status = NOTIFY_FAILED;
 		snprintf(res->detail, sizeof(res->detail), "from \"%s\" is not a mail address",
 		    n->from ? n->from : "");
 		goto out;
 	}
+	if (envelope_recipients(n, body, len, &rcpt, res) == -1)
+		goto out;
 	if (tcp_probe(host, port, at.deadline, err, sizeof(err)) == -1) {
 		snprintf(res->detail, sizeof(res->detail), "%s", err);
 		goto out;
@@ -1492,10 +1157,8 @@ email_send(const struct cfg_notifier *n, const char *key, const unsigned char *b
 		smtp_auth_set_context(s, auth);
 	}
 	smtp_set_reverse_path(m, from.data);
-	for (size_t i = 0; i < n->nto; i++) {
-		if (split_mailbox(n->to[i], &name, &rcpt) == 0)
-			smtp_add_recipient(m, rcpt.data);
-	}
+	for (size_t i = 0; i < rcpt.n; i++)
+		smtp_add_recipient(m, rcpt.v[i]);
 	smtp_set_messagecb(m, message_chunk, &at);
 
 	started = smtp_start_session(s);
@@ -1568,7 +1231,7 @@ out:
 	SSL_CTX_free(ctx);
 	buf_free(&name);
 	buf_free(&from);
-	buf_free(&rcpt);
+	mime_addresses_free(&rcpt);
 }
 
 const struct notifier_type notifier_email = {
