@@ -23,6 +23,7 @@
 #define SPOOL_MAGIC "reeve-spool 1\n"
 #define SPOOL_MAX_HEADER 8192        /* bytes of a file's header */
 #define SPOOL_RESCAN 1.0             /* seconds between looks for files put there by others */
+#define SPOOL_TMP_AGE 600.0         /* seconds after which a file left in tmp/ is garbage */
 #define SPOOL_JITTER 0.2             /* share of a backoff added at random */
 
 /*
@@ -32,6 +33,7 @@
 struct msg {
 	char id[OUTBOX_ID_LEN];
 	char *receiver;
+	char *key;
 	char *subject;
 	double created;
 	unsigned attempts;
@@ -356,6 +358,7 @@ index_add(struct outbox *ob, const struct header *h)
 	memset(m, 0, sizeof(*m));
 	snprintf(m->id, sizeof(m->id), "%s", h->id);
 	m->receiver = xstrdup(h->receiver);
+	m->key = xstrdup(h->key ? h->key : "");
 	m->subject = xstrdup(h->subject ? h->subject : "");
 	m->created = h->created;
 	m->attempts = h->attempts;
@@ -365,6 +368,7 @@ static void
 index_remove(struct outbox *ob, size_t i)
 {
 	free(ob->msgs[i].receiver);
+	free(ob->msgs[i].key);
 	free(ob->msgs[i].subject);
 	memmove(&ob->msgs[i], &ob->msgs[i + 1], (ob->nmsgs - i - 1) * sizeof(*ob->msgs));
 	ob->nmsgs--;
@@ -435,10 +439,14 @@ clean_tmp(struct outbox *ob)
 	while ((e = readdir(d)) != NULL) {
 		char *p;
 
+		struct stat sb;
+
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		p = path_in(ob->tmp, e->d_name);
-		unlink(p);
+		/* a recent file may be another process's put under way (reeve report --send) */
+		if (stat(p, &sb) == 0 && util_now() - (double)sb.st_mtime > SPOOL_TMP_AGE)
+			unlink(p);
 		free(p);
 	}
 	closedir(d);
@@ -478,6 +486,14 @@ int
 outbox_put(struct outbox *ob, const char *receiver, const char *key, const char *subject,
     const void *body, size_t len, char id[OUTBOX_ID_LEN], char *err, size_t errlen)
 {
+	return outbox_put_then(ob, receiver, key, subject, body, len, NULL, NULL, id, err, errlen);
+}
+
+int
+outbox_put_then(struct outbox *ob, const char *receiver, const char *key, const char *subject,
+    const void *body, size_t len, int (*durable)(void *arg, const char *id), void *arg,
+    char id[OUTBOX_ID_LEN], char *err, size_t errlen)
+{
 	struct header h = { 0 };
 	struct buf file = { 0 };
 	char *path;
@@ -503,6 +519,13 @@ outbox_put(struct outbox *ob, const char *receiver, const char *key, const char 
 		goto out;
 	}
 	pthread_mutex_lock(&ob->lock);
+	/* no worker sees the message before the caller recorded that it is queued */
+	if (durable != NULL && durable(arg, h.id) == -1) {
+		pthread_mutex_unlock(&ob->lock);
+		unlink(path);
+		snprintf(err, errlen, "the message was queued but could not be recorded: taken back");
+		goto out;
+	}
 	index_add(ob, &h);
 	pthread_cond_broadcast(&ob->wake);
 	pthread_mutex_unlock(&ob->lock);
@@ -819,6 +842,7 @@ outbox_free(struct outbox *ob, double wait)
 	free(ob->workers);	/* outbox_start allocates one even without notifiers */
 	for (size_t i = 0; i < ob->nmsgs; i++) {
 		free(ob->msgs[i].receiver);
+		free(ob->msgs[i].key);
 		free(ob->msgs[i].subject);
 	}
 	free(ob->msgs);
@@ -924,6 +948,37 @@ list_dir(const char *dir, size_t *n)
 	if (*n > 0)
 		qsort(v, *n, sizeof(*v), cmp_names);
 	return v;
+}
+
+int
+outbox_has_key(struct outbox *ob, const char *key)
+{
+	size_t n;
+	char **names;
+	int found = 0;
+
+	pthread_mutex_lock(&ob->lock);
+	for (size_t i = 0; i < ob->nmsgs && !found; i++)
+		found = strcmp(ob->msgs[i].key, key) == 0;
+	pthread_mutex_unlock(&ob->lock);
+	names = list_dir(ob->dead, &n);
+	for (size_t i = 0; i < n; i++) {
+		char *path = path_in(ob->dead, names[i]), *data = NULL, err[256];
+		struct header h;
+		const char *body;
+		size_t size;
+
+		if (!found && read_file(path, &data, &size) == 0 &&
+		    parse_file(data, size, &h, &body, err, sizeof(err)) == 0) {
+			found = h.key != NULL && strcmp(h.key, key) == 0;
+			header_free(&h);
+		}
+		free(data);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	return found;
 }
 
 static void

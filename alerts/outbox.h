@@ -10,7 +10,7 @@
 
 /*
  * The spool is a directory (data_dir/spool) with four folders:
- *   tmp/      messages being written (left-overs are removed at open)
+ *   tmp/      messages being written (left-overs older than 10 minutes are removed at open)
  *   queue/    accepted messages, one file each, until their receiver accepts them
  *   dead/     dead letters: permanent failures and messages older than max_age
  *   corrupt/  files that could not be read back, set aside at open or when sent
@@ -66,6 +66,23 @@ void outbox_start(struct outbox *ob);
  */
 int outbox_put(struct outbox *ob, const char *receiver, const char *key, const char *subject,
     const void *body, size_t len, char id[OUTBOX_ID_LEN], char *err, size_t errlen);
+
+/*
+ * outbox_put, and before any worker may send the message (it is durable in queue/ then),
+ * durable(arg, id) runs under the outbox's lock: a caller that must send something exactly
+ * once (a report's slot) records there that it is queued. When durable returns -1 the
+ * message is taken back and outbox_put_then fails.
+ */
+int outbox_put_then(struct outbox *ob, const char *receiver, const char *key,
+    const char *subject, const void *body, size_t len, int (*durable)(void *arg, const char *id),
+    void *arg, char id[OUTBOX_ID_LEN], char *err, size_t errlen);
+
+/*
+ * Whether a message with idempotency key key is queued or a dead letter: after a crash, a
+ * caller that recorded "about to queue" learns whether the queueing happened. Call it
+ * before outbox_start (before a worker could have sent and removed the message).
+ */
+int outbox_has_key(struct outbox *ob, const char *key);
 
 /*
  * Use cfg from now on (its receivers and retry settings): workers are restarted, after the

@@ -788,6 +788,12 @@ ruler_rules_json(struct ruler *r, struct buf *out)
 	pthread_mutex_unlock(&r->lock);
 }
 
+struct alertlog *
+ruler_alertlog(struct ruler *r)
+{
+	return r->log;
+}
+
 int
 ruler_history_json(struct ruler *r, double since, const char *rule, size_t limit,
     struct buf *out)

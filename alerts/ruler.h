@@ -83,6 +83,9 @@ void ruler_alerts_json(struct ruler *r, struct buf *out);
  * of rule (NULL: every rule), oldest first, the newest limit of them. Returns 0, or -1
  * with errno set when the log cannot be read.
  */
+/* The alert history log the rules write (reports read it); owned by the ruler. */
+struct alertlog *ruler_alertlog(struct ruler *r);
+
 int ruler_history_json(struct ruler *r, double since, const char *rule, size_t limit,
     struct buf *out);
 

@@ -1104,16 +1104,19 @@ temp_rrd(const char *dir, size_t i, const struct expr_series *s, char *err, size
 	return path;
 }
 
-/* Render spec into g: the PNG for mail and HTML. */
+/* Render spec into g: the PNG for mail and HTML, the same as a vector PDF for the PDF. */
 static void
 draw(const struct graph_spec *spec, struct report_graph *g)
 {
 	char err[512];
 
-	if (graph_png(spec, &g->png, &g->png_len, err, sizeof(err)) == -1) {
+	if (graph_render(spec, GRAPH_PNG, &g->png, &g->png_len, err, sizeof(err)) == -1) {
 		g->error = xasprintf("the graph could not be drawn: %s", err);
 		return;
 	}
+	/* without the vector form the PDF shows the PNG */
+	if (graph_render(spec, GRAPH_PDF, &g->pdf, &g->pdf_len, err, sizeof(err)) == -1)
+		g->pdf = NULL;
 	/* the size the PNG came out in, from its IHDR chunk */
 	if (g->png_len >= 24) {
 		g->width = (int)(g->png[16] << 24 | g->png[17] << 16 | g->png[18] << 8 | g->png[19]);
@@ -1123,7 +1126,7 @@ draw(const struct graph_spec *spec, struct report_graph *g)
 
 static void
 graph_section(const struct report_env *env, const struct cfg_report *r, const struct cfg_kv *it,
-    const double b[4], size_t index, struct report_section *sec)
+    const double b[4], const char *base, size_t index, struct report_section *sec)
 {
 	char err[512];
 	struct expr *e = expr_parse(it->value, err, sizeof(err));
@@ -1137,7 +1140,7 @@ graph_section(const struct report_env *env, const struct cfg_report *r, const st
 	char *dir = NULL;
 
 	g->title = xstrdup(sec->title);
-	g->file = xasprintf("graph-%zu.png", index);
+	g->file = xasprintf("%s-graph-%zu.png", base, index);
 	g->cid = xasprintf("graph-%zu.%s@reeve", index, r->name);
 	if (e == NULL) {
 		g->error = xstrdup(err);
@@ -1401,7 +1404,7 @@ report_make(const struct report_env *env, const struct cfg_report *r, double at,
 		else if (kind == REPORT_AVAILABILITY)
 			avail_rows(env, r, it, b, w, nw, used, sec);
 		else if (kind == REPORT_GRAPH)
-			graph_section(env, r, it, b, i + 1, sec);
+			graph_section(env, r, it, b, d->base, i + 1, sec);
 		else if (kind == REPORT_ALERTS)
 			alerts_summary(env, z, b, sec);
 		pl[i].n = (kind == REPORT_KPI ? sec->nkpis : kind == REPORT_AVAILABILITY ?

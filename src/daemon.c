@@ -15,14 +15,17 @@
 #include "dispatch.h"
 #include "email.h"
 #include "graph.h"
+#include "history.h"
 #include "silence.h"
 #include "expo.h"
+#include "expr.h"
 #include "http.h"
 #include "log.h"
 #include "notifier.h"
 #include "outbox.h"
 #include "plugin.h"
 #include "registry.h"
+#include "reporter.h"
 #include "ruler.h"
 #include "sched.h"
 #include "store.h"
@@ -51,6 +54,9 @@ struct daemon {
 	struct outbox *outbox;
 	struct dispatch *dispatch;
 	struct silences *silences;
+	struct reporter *reporter;
+	struct history *report_hist; /* the reports' view of the data */
+	struct expr_source report_src;
 	struct notify_graph graph;  /* graphs in mail, from the store */
 	double start_time;
 	/* written by the main thread, read by the self probe: plain doubles are fine here */
@@ -71,13 +77,12 @@ load(const char *path, struct cfg_errors *errs)
 	return cfg_load(path, errs);
 }
 
-int
-daemon_backtest(const char *path, const char *rule, double since, double step)
+/* Load a config and check its expressions, for the commands that read the stored history. */
+static struct cfg *
+load_exprs(const char *path)
 {
 	struct cfg_errors errs = { 0 };
 	struct cfg *cfg;
-	char err[512];
-	int rc;
 
 	log_set_level(LOG_LEVEL_WARN);
 	cfg = load(path, &errs);
@@ -85,17 +90,43 @@ daemon_backtest(const char *path, const char *rule, double since, double step)
 		cfg_free(cfg);
 		cfg = NULL;
 	}
-	if (cfg == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		cfg_errors_clear(&errs);
+	for (size_t i = 0; cfg == NULL && i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msgs[i]);
+	cfg_errors_clear(&errs);
+	return cfg;
+}
+
+int
+daemon_backtest(const char *path, const char *rule, double since, double step)
+{
+	struct cfg *cfg = load_exprs(path);
+	char err[512];
+	int rc;
+
+	if (cfg == NULL)
 		return 2;
-	}
 	rc = backtest_run(cfg, rule, since, step, stdout, err, sizeof(err));
 	if (rc == -1)
 		fprintf(stderr, "reeve: rules backtest: %s\n", err);
 	cfg_free(cfg);
 	return rc == -1 ? 2 : 0;
+}
+
+int
+daemon_report(const char *path, const char *name, const char *outdir, const char *period,
+    int send)
+{
+	struct cfg *cfg = load_exprs(path);
+	char err[512];
+	int rc;
+
+	if (cfg == NULL)
+		return 2;
+	rc = report_cli(cfg, name, outdir, period, send, stdout, err, sizeof(err));
+	if (rc == -1)
+		fprintf(stderr, "reeve: report: %s\n", err);
+	cfg_free(cfg);
+	return rc == -1 ? 1 : 0;
 }
 
 /* Load a config for a command that needs no probes; errors are printed. NULL on failure. */
@@ -335,6 +366,14 @@ SELF_METRIC(m_ndead_files, "reeve_notifications_dead_letters", REEVE_GAUGE,
     "Dead letters in the spool (reeve outbox list; reeve outbox retry ID)");
 SELF_METRIC(m_ncorrupt, "reeve_notifications_corrupt_total", REEVE_COUNTER,
     "Spool files that could not be read back and were set aside");
+SELF_METRIC(m_rep_runs, "reeve_reports_runs_total", REEVE_COUNTER,
+    "Report runs (slots and requests)");
+SELF_METRIC(m_rep_fail, "reeve_reports_failures_total", REEVE_COUNTER,
+    "Report runs that failed (see the log)");
+SELF_METRIC(m_rep_skip, "reeve_reports_skipped_total", REEVE_COUNTER,
+    "Report slots missed by more than their grace");
+SELF_METRIC(m_rep_dur, "reeve_reports_last_duration_seconds", REEVE_GAUGE,
+    "How long the last report run took");
 SELF_METRIC(m_ngroups, "reeve_alert_groups", REEVE_GAUGE,
     "Alert groups the notification side holds (routes times group_by values)");
 SELF_METRIC(m_nmade, "reeve_notifications_total", REEVE_COUNTER,
@@ -472,6 +511,15 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	}
 	if (d->outbox)
 		self_outbox(d->outbox, h, em);
+	if (d->reporter) {
+		struct reporter_stats ps;
+
+		reporter_get_stats(d->reporter, &ps);
+		h->emit(em, &m_rep_runs, NULL, 0, (double)ps.runs);
+		h->emit(em, &m_rep_fail, NULL, 0, (double)ps.failures);
+		h->emit(em, &m_rep_skip, NULL, 0, (double)ps.skipped);
+		h->emit(em, &m_rep_dur, NULL, 0, ps.last_duration);
+	}
 	if (d->dispatch) {
 		struct dispatch_stats ds;
 
@@ -558,6 +606,7 @@ reload(struct daemon *d)
 		log_error("rules not reloaded, the running ones stay: %s", err);
 	dispatch_reload(d->dispatch, cfg);
 	outbox_reload(d->outbox, cfg);
+	reporter_reload(d->reporter, cfg);
 	cfg_free(d->cfg);
 	d->cfg = cfg;
 	install_probes(d, probes, n);
@@ -662,11 +711,25 @@ daemon_run(const char *path, int use_syslog)
 		status = 1;
 		goto out;
 	}
+	d.report_hist = history_new(d.reg, d.store, d.cfg->memory_window);
+	history_source(d.report_hist, &d.report_src);
+	{
+		struct reporter_params pp = { d.cfg, { d.cfg, &d.report_src, d.store,
+			ruler_alertlog(d.ruler), NULL }, d.outbox, d.cfg->data_dir };
+
+		d.reporter = reporter_new(&pp, err, sizeof(err));
+	}
+	if (d.reporter == NULL) {
+		log_error("reports: %s", err);
+		status = 1;
+		goto out;
+	}
 	{
 		struct http_params hp = {
 			.listen = d.cfg->listen, .auth = auth_new(d.cfg),
 			.api = d.api, .max_body = (size_t)d.cfg->push_max_body,
 			.ruler = d.ruler, .silences = d.silences, .dispatch = d.dispatch,
+			.reporter = d.reporter,
 			.timeout = (unsigned)(d.cfg->http_timeout + 0.999),
 			.max_connections = d.cfg->max_connections, .max_per_ip = d.cfg->max_per_ip,
 			.threads = d.cfg->http_threads, .memory_limit = (size_t)d.cfg->memory_limit,
@@ -679,7 +742,10 @@ daemon_run(const char *path, int use_syslog)
 		status = 1;
 		goto out;
 	}
+	/* a slot claimed before a crash: queued or not, asked before any delivery runs */
+	reporter_recover(d.reporter);
 	outbox_start(d.outbox);
+	reporter_start(d.reporter);
 	if (dispatch_start(d.dispatch) == -1) {
 		log_error("cannot start the notification thread");
 		status = 1;
@@ -710,6 +776,8 @@ daemon_run(const char *path, int use_syslog)
 out:
 	/* stop intake first (HTTP, rules, probes), then write out what is queued */
 	http_free(d.http);
+	reporter_free(d.reporter);
+	history_free(d.report_hist);
 	ruler_free(d.ruler);
 	dispatch_free(d.dispatch);
 	silences_free(d.silences);

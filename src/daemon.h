@@ -23,6 +23,14 @@ int daemon_run(const char *path, int use_syslog);
 int daemon_backtest(const char *path, const char *rule, double since, double step);
 
 /*
+ * `reeve report NAME [--out DIR] [--period P] [--send]`: make a report from the stored
+ * history (reports/reporter.c, report_cli). Returns the exit status: 0, 1 when the report
+ * could not be made, 2 for a bad configuration.
+ */
+int daemon_report(const char *path, const char *name, const char *outdir, const char *period,
+    int send);
+
+/*
  * `reeve notify test NAME` (notifier_test; 0 sent, 1 not, 2 bad config) and `reeve outbox
  * list` / `reeve outbox retry ID` (retry_id NULL: list; 0, or 1 after printing the error).
  */

@@ -1,12 +1,15 @@
 /* http.c: the HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz, the API. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -17,6 +20,7 @@
 #include "http.h"
 #include "log.h"
 #include "registry.h"
+#include "reporter.h"
 #include "ruler.h"
 #include "silence.h"
 #include "util.h"
@@ -39,6 +43,7 @@ struct http {
 	struct ruler *ruler;            /* the rules and alerts endpoints; NULL = not offered */
 	struct silences *silences;      /* /api/v1/silences; NULL = not offered */
 	struct dispatch *dispatch;      /* acknowledgements find their alert here */
+	struct reporter *reporter;      /* /api/v1/reports, /reports/; NULL = not offered */
 	size_t max_body;                /* of a POST to the API */
 	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
@@ -327,6 +332,117 @@ silence_answer(struct http *h, struct MHD_Connection *c, const char *url, const 
 	return ret;
 }
 
+/* ---- reports ------------------------------------------------------------------------------ */
+
+/* /api/v1/reports, /api/v1/reports/NAME/run and /reports/NAME/FILE; 0 for other paths. */
+static int
+report_path(const char *url)
+{
+	return strcmp(url, "/api/v1/reports") == 0 || strncmp(url, "/api/v1/reports/", 16) == 0 ||
+	    strncmp(url, "/reports/", 9) == 0;
+}
+
+/* The type an archived file is served with, from its extension. */
+static const char *
+file_type(const char *name)
+{
+	static const char *const types[][2] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".pdf", "application/pdf" },
+		{ ".csv", "text/csv; charset=utf-8" }, { ".png", "image/png" },
+		{ ".txt", "text/plain; charset=utf-8" },
+	};
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t k = strlen(types[i][0]);
+
+		if (n > k && strcmp(name + n - k, types[i][0]) == 0)
+			return types[i][1];
+	}
+	return "application/octet-stream";
+}
+
+/* GET /reports/NAME/FILE: an archived file, read from disk by libmicrohttpd. */
+static enum MHD_Result
+report_file(struct http *h, struct MHD_Connection *c, const char *rest)
+{
+	const char *slash = strchr(rest, '/');
+	char name[256], *path;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	struct stat sb;
+	int fd;
+
+	if (slash == NULL || (size_t)(slash - rest) >= sizeof(name))
+		return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such report file");
+	snprintf(name, sizeof(name), "%.*s", (int)(slash - rest), rest);
+	if ((path = reporter_archive_path(h->reporter, name, slash + 1)) == NULL)
+		return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such report file (GET "
+		    "/api/v1/reports lists them)");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1 || fstat(fd, &sb) == -1) {
+		if (fd != -1)
+			close(fd);
+		return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such report file");
+	}
+	/* libmicrohttpd closes fd when the response is destroyed */
+	r = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, file_type(slash + 1));
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* a report page shows its own images and nothing else */
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; img-src 'self'; "
+	    "style-src 'unsafe-inline'");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+report_answer(struct http *h, struct MHD_Connection *c, const char *url, const char *method)
+{
+	int post = strcmp(method, "POST") == 0;
+	size_t n = strlen(url);
+	struct buf out = { 0 };
+	enum MHD_Result ret;
+	char err[512];
+
+	if (!allowed(h, c, url, post ? AUTH_ADMIN : AUTH_READ, &ret))
+		return ret;
+	if (h->reporter == NULL)
+		return reply_error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "no reports here");
+	if (strncmp(url, "/api/v1/reports/", 16) == 0 && n > 20 && strcmp(url + n - 4, "/run") == 0) {
+		char *name;
+
+		if (!post)
+			return reply_error_allow(h, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "only POST is allowed", "POST");
+		name = xasprintf("%.*s", (int)(n - 16 - 4), url + 16);
+		if (reporter_request(h->reporter, name, err, sizeof(err)) == -1) {
+			free(name);
+			return reply_error(h, c, MHD_HTTP_NOT_FOUND, err);
+		}
+		buf_puts(&out, "{\"status\":\"success\",\"data\":{\"report\":");
+		buf_json_string(&out, name);
+		buf_puts(&out, ",\"queued\":true}}\n");
+		free(name);
+		ret = reply(c, MHD_HTTP_ACCEPTED, "application/json", out.data, NULL);
+		buf_free(&out);
+		return ret;
+	}
+	if (post)
+		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");
+	if (strncmp(url, "/reports/", 9) == 0)
+		return report_file(h, c, url + 9);
+	if (strcmp(url, "/api/v1/reports") != 0)
+		return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such endpoint (GET /api/v1/reports, "
+		    "POST /api/v1/reports/NAME/run)");
+	reporter_archive_json(h->reporter, &out);
+	ret = reply(c, MHD_HTTP_OK, "application/json", out.data, NULL);
+	buf_free(&out);
+	return ret;
+}
+
 /* The POST endpoints of the API: the body cap and the answer. */
 static int
 api_path(const char *url)
@@ -426,6 +542,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	}
 	if (silence_path(url))
 		return silence_answer(h, c, url, method, rq);
+	if (report_path(url))
+		return report_answer(h, c, url, method);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");
 	if (strcmp(url, "/metrics") == 0) {
@@ -445,7 +563,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	}
 	return reply_error(h, c, MHD_HTTP_NOT_FOUND,
 	    "no such endpoint (try /metrics, /healthz, /readyz, /api/v1/push, /api/v1/events, "
-	    "/api/v1/rules, /api/v1/alerts, /api/v1/alerts/history, /api/v1/silences)");
+	    "/api/v1/rules, /api/v1/alerts, /api/v1/alerts/history, /api/v1/silences, "
+	    "/api/v1/reports)");
 }
 
 /* MHD is done with a request: free what the handler kept for it. */
@@ -514,6 +633,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->api = p->api;
 	h->ruler = p->ruler;
 	h->silences = p->silences;
+	h->reporter = p->reporter;
 	h->dispatch = p->dispatch;
 	h->max_body = p->max_body;
 	pthread_mutex_init(&h->lock, NULL);

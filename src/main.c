@@ -31,6 +31,7 @@ static const char usage_main[] =
     "  outbox   list the spooled and dead-letter notifications, or send a dead one again\n"
     "  silence  mute alerts for a while (add), list and end (expire) silences\n"
     "  ack      acknowledge a firing alert: no escalation and no repeats for a while\n"
+    "  report   make a report into files (reeve report NAME --out DIR) or mail it now\n"
     "  version  print the version\n"
     "  help     show help for a command (reeve help run)\n"
     "\n"
@@ -84,6 +85,19 @@ static const char usage_notify[] =
     "1 when it did not, 2 for a bad command line or configuration.\n"
     "\n"
     "  -c, --config FILE  configuration file (default: the built-in default configuration)\n";
+
+static const char usage_report[] =
+    "usage: reeve report NAME [--out DIR] [--period PERIOD] [--send] [-c FILE]\n"
+    "\n"
+    "Make [report NAME] now from the stored history of the configuration's data_dir, for the\n"
+    "period that ends now (docs/reports.md). Works beside a running daemon.\n"
+    "\n"
+    "  -c, --config FILE  configuration file (default: the built-in default configuration)\n"
+    "      --out DIR      write its files into DIR (HTML with its graphs, PDF, CSV, text)\n"
+    "      --period P     cover P instead of the report's period (1d, 7d, 1M, previous week,\n"
+    "                     previous month, ...)\n"
+    "      --send         mail it now: queued in the spool, the running daemon sends it\n"
+    "  -h, --help         show this help\n";
 
 static const char usage_outbox[] =
     "usage: reeve outbox list [-c FILE]\n"
@@ -241,6 +255,47 @@ rules_test(int argc, char **argv)
 	}
 	printf("%u tests passed, %u failed\n", passed, failed);
 	return bad ? 2 : failed ? 1 : 0;
+}
+
+/* reeve report NAME [--out DIR] [--period P] [--send] [-c FILE] */
+static int
+report_cmd(int argc, char **argv)
+{
+	const char *path = NULL, *name = NULL, *out = NULL, *period = NULL;
+	int send = 0, status;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage_report, stdout);
+			return 0;
+		}
+		if (strcmp(a, "--send") == 0) {
+			send = 1;
+		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
+		    strcmp(a, "--out") == 0 || strcmp(a, "--period") == 0) {
+			if (i + 1 == argc)
+				return bad_usage("missing argument for option", a, "report ");
+			*(a[1] == 'c' || a[2] == 'c' ? &path : a[2] == 'o' ? &out : &period) = argv[++i];
+		} else if (a[0] == '-') {
+			return bad_usage("unknown option", a, "report ");
+		} else if (name == NULL) {
+			name = a;
+		} else {
+			return bad_usage("unexpected argument", a, "report ");
+		}
+	}
+	if (name == NULL || (out == NULL && !send)) {
+		fputs(name == NULL ? "reeve: report needs the name of a [report]\n" :
+		    "reeve: report needs --out DIR, --send or both\n", stderr);
+		fputs("Try 'reeve report --help' for more information.\n", stderr);
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	status = daemon_report(path, name, out, period, send);
+	curl_global_cleanup();
+	return status;
 }
 
 /* reeve rules backtest NAME [--since D] [--step D] [-c FILE] */
@@ -506,6 +561,8 @@ main(int argc, char **argv)
 			fputs(usage_silence, stdout);
 		else if (strcmp(argv[2], "ack") == 0)
 			fputs(usage_ack, stdout);
+		else if (strcmp(argv[2], "report") == 0)
+			fputs(usage_report, stdout);
 		else if (strcmp(argv[2], "version") == 0)
 			fputs("usage: reeve version\n\nPrint the version of reeve.\n", stdout);
 		else
@@ -545,6 +602,8 @@ main(int argc, char **argv)
 		return silence_cmd(argc - 1, argv + 1, cmd[0] == 'a');
 	if (strcmp(cmd, "notify") == 0 || strcmp(cmd, "outbox") == 0)
 		return notify_cmd(argc - 1, argv + 1, cmd[0] == 'o');
+	if (strcmp(cmd, "report") == 0)
+		return report_cmd(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return bad_usage("unknown option", cmd, "");
 	return bad_usage("unknown command", cmd, "");
