@@ -233,8 +233,8 @@ month_start(int64_t day, int months)
  * (its changes compare against it). Calendar periods follow the clock of z: a day of a DST
  * change is 23 or 25 hours long.
  */
-static int
-period_bounds(const struct report_period *p, const struct tz *z, double at, double b[4])
+int
+report_period_bounds(const struct report_period *p, const struct tz *z, double at, double b[4])
 {
 	int64_t w, day;
 
@@ -1353,7 +1353,7 @@ report_make(const struct report_env *env, const struct cfg_report *r, double at,
 		p = *override;
 	else if (report_period_parse(r->period, &p, err, errlen) == -1)
 		goto fail;
-	if (period_bounds(&p, z, at, b) == -1) {
+	if (report_period_bounds(&p, z, at, b) == -1) {
 		snprintf(err, errlen, "the period cannot be placed in time zone %s",
 		    r->timezone ? r->timezone : "(local)");
 		goto fail;

@@ -170,6 +170,16 @@ struct report_period {
 /* Parse a period. Returns 0, or -1 with a message in err. */
 int report_period_parse(const char *text, struct report_period *p, char *err, size_t errlen);
 
+struct tz;
+/*
+ * The period p of a run at `at` in zone z: b[0] start, b[1] end (the period is
+ * [start, end)), b[2] and b[3] the period before it of the same kind. Calendar periods
+ * follow the clock of z (a day with a DST change is 23 or 25 hours). Returns 0, or -1 when
+ * the zone cannot place it.
+ */
+int report_period_bounds(const struct report_period *p, const struct tz *z, double at,
+    double b[4]);
+
 /* A threshold of a KPI row (warn.NAME, crit.NAME): "> 80", "<= 99.5%", ">= 2GiB". */
 struct report_threshold {
 	int op;                  /* '>', '<', 'g' (>=), 'l' (<=); 0: none */
