@@ -668,7 +668,9 @@ graph_vector(struct pdf *p, const struct report_graph *g, char *err, size_t errl
 	cairo_scale(p->cr, s, s);
 	cairo_rectangle(p->cr, 0, 0, w, h);
 	cairo_clip(p->cr);
-	poppler_page_render(page, p->cr);
+	/* the first pass only lays out: the graph's size is all it needs */
+	if (p->final)
+		poppler_page_render(page, p->cr);
 	cairo_restore(p->cr);
 	rc = 0;
 out:

@@ -234,6 +234,37 @@ series_add(struct expr_series *s, double t, double v, size_t npoints)
 	s->v[s->n++] = v;
 }
 
+/*
+ * A selector alone at the data's own step: each evaluation at a row's end finds that row,
+ * so the answer is the rows themselves in [t0, end], without evaluating step by step.
+ * Only when every series has rows of exactly that step (else -1: evaluate).
+ */
+static int
+selector_rows(const struct expr *e, const struct cache *c, double t0, double end, double step,
+    struct answer *a)
+{
+	const struct cached *cc = c->n == 1 ? &c->c[0] : NULL;
+
+	if (!expr_is_selector(e) || cc == NULL)
+		return -1;
+	for (size_t i = 0; i < cc->n; i++)
+		if (cc->s[i].step != step)
+			return -1;
+	for (size_t i = 0; i < cc->n; i++) {
+		const struct expr_series *s = &cc->s[i];
+		size_t from = first_after(s, nextafter(t0, -INFINITY)), to = first_after(s, end);
+		struct expr_series *o;
+
+		if (from == to)
+			continue;
+		o = answer_series(a, s->name, s->labels, s->nlabels);
+		for (size_t k = from; k < to; k++)
+			if (!isnan(s->v[k]) && (s->stale_at == 0 || s->ts[k] < s->stale_at))
+				series_add(o, s->ts[k], s->v[k], to - from);
+	}
+	return 0;
+}
+
 int
 query_range_eval(const struct expr *e, const struct expr_source *src, struct query_range *q,
     struct expr_series **out, size_t *nout, char *err, size_t errlen)
@@ -275,6 +306,8 @@ query_range_eval(const struct expr *e, const struct expr_source *src, struct que
 	}
 	npoints = (size_t)floor(span / step) + 1;
 	q->step_used = step;
+	if (q->step == 0 && selector_rows(e, &c, t0, q->end, step, &a) == 0)
+		goto done;
 	cs.select = cache_select;
 	cs.hw_failures = cache_hw;
 	cs.arg = &c;
@@ -294,6 +327,7 @@ query_range_eval(const struct expr *e, const struct expr_source *src, struct que
 		}
 		expr_value_free(&v);
 	}
+done:
 	for (size_t i = 0; i < a.n; i++)
 		a.s[i].step = step;
 	*out = a.s;
