@@ -14,7 +14,7 @@
 /*
  * usage: report_sample --out DIR
  * Writes DIR/sample.html (the images as files beside it: the drawn graphs' PNGs, named by
- * graph.file), DIR/sample.txt and DIR/sample.csv. Runs in the environment's locale (LC_ALL,
+ * graph.file), DIR/sample.txt, DIR/sample.csv and DIR/sample.pdf. Runs in the environment's locale (LC_ALL,
  * LANG). Exits 0, 1 when something failed (on stderr), 2 on bad arguments.
  */
 
@@ -37,7 +37,8 @@ write_rendered(const struct report_doc *d, const char *dir, const char *name, ch
 	struct buf b = { 0 };
 	char err[256] = "";
 	int rc = kind == 'h' ? render_html(d, 0, &b, err, sizeof(err)) :
-	    kind == 't' ? render_text(d, &b, err, sizeof(err)) : render_csv(d, &b, err, sizeof(err));
+	    kind == 't' ? render_text(d, &b, err, sizeof(err)) :
+	    kind == 'p' ? render_pdf(d, &b, err, sizeof(err)) : render_csv(d, &b, err, sizeof(err));
 
 	if (rc == -1)
 		fprintf(stderr, "report_sample: %s: %s\n", name, err);
@@ -61,7 +62,8 @@ write_all(const struct report_doc *d, const char *dir)
 	}
 	if (write_rendered(d, dir, "sample.html", 'h') == -1 ||
 	    write_rendered(d, dir, "sample.txt", 't') == -1 ||
-	    write_rendered(d, dir, "sample.csv", 'c') == -1)
+	    write_rendered(d, dir, "sample.csv", 'c') == -1 ||
+	    write_rendered(d, dir, "sample.pdf", 'p') == -1)
 		rc = -1;
 	return rc;
 }

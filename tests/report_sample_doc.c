@@ -246,6 +246,9 @@ add_graph(struct report_section *s, const char *name, const char *title,
 	g->file = xasprintf("graph-%s.png", name);
 	g->cid = xasprintf("graph-%s.20261116@" SAMPLE_HOST, name);
 	rc = graph_png(&spec, &g->png, &g->png_len, err, sizeof(err));
+	/* the same graph as vectors, for the PDF */
+	if (rc == 0 && graph_render(&spec, GRAPH_PDF, &g->pdf, &g->pdf_len, err, sizeof(err)) == -1)
+		g->pdf = NULL;
 	if (rc == 0)
 		png_size(g->png, g->png_len, &g->width, &g->height);
 	else
