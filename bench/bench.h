@@ -5,6 +5,9 @@
 /* Print "PROGRAM: FAILED: message" to stderr and exit 1: a benchmark never hides an error. */
 void bench_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* The median of n values (sorts v). */
+double bench_median(double *v, int n);
+
 /* CPU seconds (user + system) this process has used so far. */
 double bench_cpu_self(void);
 

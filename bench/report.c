@@ -36,21 +36,6 @@
 #define PER_GROUP 10
 #define TARGET 0.25
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static double
 now_mono(void)
 {
@@ -178,13 +163,13 @@ main(int argc, char **argv)
 		store_free(st, 1);
 	}
 	{
-		double rep = median(tr, rounds), bare = median(tg, rounds);
+		double rep = bench_median(tr, rounds), bare = bench_median(tg, rounds);
 		double over = (rep - bare) / bare;
 
 		printf("weekly report, %d graphs of %d lines and a KPI table of %d series, 2016 values "
 		    "each:\n", GROUPS, PER_GROUP, GROUPS * PER_GROUP);
 		printf("  report (make + HTML, PDF, CSV, text)  %8.3f s (made in %.3f s)\n", rep,
-		    median(tm, rounds));
+		    bench_median(tm, rounds));
 		printf("  bare rrd_graph of its graphs (PNG+PDF) %8.3f s\n", bare);
 		printf("  ratio %.2f: overhead beyond the graphs %.0f%% (target under %.0f%%) %s\n",
 		    rep / bare, over * 100, TARGET * 100, over < TARGET ? "MET" : "MISSED");

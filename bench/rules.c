@@ -35,21 +35,6 @@
 
 static int nrules = 10000, per_metric = 10, npoints = 30, rounds = 10;
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void
 fill(struct registry *reg, double t_last)
 {
@@ -205,7 +190,7 @@ main(int argc, char **argv)
 	if (got != (size_t)nrules * (size_t)(per_metric > 8 ? per_metric - 8 : 0))
 		bench_die("a round left %zu instances pending, expected 2 per rule", got);
 	{
-		double e = median(evals, rounds), r = median(reads, rounds);
+		double e = bench_median(evals, rounds), r = bench_median(reads, rounds);
 
 		printf("rules N=%d over %zu series: round %.2f ms (median of %d; %.2f ms CPU), "
 		    "read latest %.3f ms, ratio %.0f\n", nrules, nseries, e * 1e3, rounds, cpu / rounds * 1e3,

@@ -182,6 +182,19 @@ floor_div(int64_t a, int64_t b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
+/* The local civil date and second of the day the clock of z shows at instant t. */
+static int64_t
+local_date(const struct tz *z, double t, int64_t *y, int *m, int *d, int64_t *sod)
+{
+	int64_t w, day;
+
+	cron_local(z, (time_t)floor(t), &w);
+	day = floor_div(w, DAY);
+	*sod = w - day * DAY;
+	tz_civil_from_days(day, y, m, d);
+	return day;
+}
+
 /* The instant the clock of z shows local midnight of day (days since 1970-01-01) begins. */
 static double
 midnight(const struct tz *z, int64_t day)
@@ -197,14 +210,11 @@ midnight(const struct tz *z, int64_t day)
 static double
 months_before(const struct tz *z, double at, int months)
 {
-	int64_t w, y, day, sod;
+	int64_t y, sod;
 	int m, d, total;
 	time_t t;
 
-	cron_local(z, (time_t)at, &w);
-	day = floor_div(w, DAY);
-	sod = w - day * DAY;
-	tz_civil_from_days(day, &y, &m, &d);
+	local_date(z, at, &y, &m, &d, &sod);
 	total = (int)(y * 12 + (m - 1)) - months;
 	y = floor_div(total, 12);
 	m = total - (int)y * 12 + 1;
@@ -280,13 +290,10 @@ fmt_local(char *buf, size_t size, const struct tz *z, double t, int with_time)
 	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
 		"Aug", "Sep", "Oct", "Nov", "Dec" };
-	int64_t w, day, y, sod;
+	int64_t y, sod, day;
 	int m, d;
 
-	cron_local(z, (time_t)floor(t), &w);
-	day = floor_div(w, DAY);
-	sod = w - day * DAY;
-	tz_civil_from_days(day, &y, &m, &d);
+	day = local_date(z, t, &y, &m, &d, &sod);
 	if (with_time)
 		snprintf(buf, size, "%s %d %s %lld %02d:%02d", wd[tz_weekday(day)], d, mon[m - 1],
 		    (long long)y, (int)(sod / 3600), (int)(sod / 60 % 60));
@@ -299,13 +306,10 @@ fmt_local(char *buf, size_t size, const struct tz *z, double t, int with_time)
 static void
 fmt_stamp(char *buf, size_t size, const struct tz *z, double t)
 {
-	int64_t w, day, y, sod;
+	int64_t y, sod;
 	int m, d;
 
-	cron_local(z, (time_t)floor(t), &w);
-	day = floor_div(w, DAY);
-	sod = w - day * DAY;
-	tz_civil_from_days(day, &y, &m, &d);
+	local_date(z, t, &y, &m, &d, &sod);
 	if (sod == 0)
 		snprintf(buf, size, "%04lld%02d%02d", (long long)y, m, d);
 	else
