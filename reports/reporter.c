@@ -49,6 +49,7 @@ struct reporter {
 	pthread_cond_t wake;
 	pthread_t thread;
 	int started, stopping;
+	int running;               /* a run under way uses cfg: a reload waits for it */
 	struct reporter_stats stats;
 };
 
@@ -500,9 +501,12 @@ look(struct reporter *r, double now)
 		double slot;
 
 		if (z != NULL && due(r, rep, z, c, now, &slot)) {
+			r->running = 1;
 			pthread_mutex_unlock(&r->lock);
 			run(r, cfg, rep, slot, 1);
 			pthread_mutex_lock(&r->lock);
+			r->running = 0;
+			pthread_cond_broadcast(&r->wake);
 		}
 		expire(r, rep, now);
 		cron_free(c);
@@ -514,9 +518,12 @@ look(struct reporter *r, double now)
 
 		memmove(r->requests, r->requests + 1, --r->nrequests * sizeof(*r->requests));
 		if (rep != NULL) {
+			r->running = 1;
 			pthread_mutex_unlock(&r->lock);
 			run(r, cfg, rep, util_now(), 0);
 			pthread_mutex_lock(&r->lock);
+			r->running = 0;
+			pthread_cond_broadcast(&r->wake);
 		}
 		free(name);
 	}
@@ -617,6 +624,9 @@ void
 reporter_reload(struct reporter *r, const struct cfg *cfg)
 {
 	pthread_mutex_lock(&r->lock);
+	/* the old cfg is freed after the reload: a run under way finishes with it first */
+	while (r->running)
+		pthread_cond_wait(&r->wake, &r->lock);
 	r->cfg = cfg;
 	r->env.cfg = cfg;
 	pthread_cond_signal(&r->wake);

@@ -34,7 +34,10 @@ struct reporter *reporter_new(const struct reporter_params *p, char *err, size_t
 void reporter_recover(struct reporter *r);
 /* Start the scheduler thread. */
 void reporter_start(struct reporter *r);
-/* Use cfg from now on (reports added, changed or removed); the next slots follow it. */
+/*
+ * Use cfg from now on (reports added, changed or removed); the next slots follow it. A run
+ * under way finishes first (with the old cfg, which the caller frees after this returns).
+ */
 void reporter_reload(struct reporter *r, const struct cfg *cfg);
 /* Stop the thread (a run under way finishes first) and free; NULL is a no-op. */
 void reporter_free(struct reporter *r);
