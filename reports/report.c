@@ -760,12 +760,44 @@ in_window(const struct mwin *w, size_t n, const struct expr_series *s, double t,
 	return 0;
 }
 
+/* A row of an availability table from the seconds up, down, in maintenance, without data. */
+static void
+avail_row(struct report_section *sec, const char *title, char *target, double objective,
+    double up, double down, double maint, double nodata)
+{
+	struct report_avail_row *row;
+
+	sec->avail = xreallocarray(sec->avail, sec->navail + 1, sizeof(*sec->avail));
+	row = &sec->avail[sec->navail++];
+	memset(row, 0, sizeof(*row));
+	row->section = xstrdup(title);
+	row->target = target;
+	row->objective.v = objective;
+	report_format_value(row->objective.text, sizeof(row->objective.text), objective, "ratio");
+	row->up.v = up + down > 0 ? up / (up + down) : NAN;
+	report_format_value(row->up.text, sizeof(row->up.text), row->up.v, "ratio");
+	if (!isnan(row->up.v) && row->up.v < 1 && strcmp(row->up.text, "100%") == 0)
+		snprintf(row->up.text, sizeof(row->up.text), "99.99%%+"); /* never round to 100 */
+	row->met = !isnan(row->up.v) && row->up.v >= objective;
+	row->up.level = row->met || isnan(row->up.v) ? REPORT_OK : REPORT_CRITICAL;
+	row->downtime.v = down;
+	report_format_duration(row->downtime.text, sizeof(row->downtime.text), down);
+	row->maintenance.v = maint;
+	report_format_duration(row->maintenance.text, sizeof(row->maintenance.text), maint);
+	row->nodata.v = nodata;
+	report_format_duration(row->nodata.text, sizeof(row->nodata.text), nodata);
+}
+
+static void avail_rule_rows(const struct report_env *env, const char *rule, const char *title,
+    double objective, const double b[4], const struct mwin *w, size_t nw, int *used,
+    struct report_section *sec);
+
 static void
 avail_rows(const struct report_env *env, const struct cfg_report *r, const struct cfg_kv *it,
     const double b[4], const struct mwin *w, size_t nw, int *used, struct report_section *sec)
 {
 	char err[512];
-	struct expr *e = expr_parse(it->value, err, sizeof(err));
+	struct expr *e = NULL;
 	struct expr_series *s = NULL;
 	size_t n = 0;
 	double step, objective;
@@ -774,21 +806,21 @@ avail_rows(const struct report_env *env, const struct cfg_report *r, const struc
 
 	if (report_objective_parse(obj ? obj : r->objective, &objective, err, sizeof(err)) == -1)
 		objective = 0.999;
-	if (e == NULL || range_of(env, e, b[0], b[1], &s, &n, &step, err, sizeof(err)) == -1) {
+	if (strncmp(it->value, "alert:", 6) == 0) {
+		avail_rule_rows(env, it->value + 6, title, objective, b, w, nw, used, sec);
+		goto out;
+	}
+	if ((e = expr_parse(it->value, err, sizeof(err))) == NULL ||
+	    range_of(env, e, b[0], b[1], &s, &n, &step, err, sizeof(err)) == -1) {
 		set_note(sec, "%s: %s", title, err);
 		goto out;
 	}
 	if (n == 0)
 		set_note(sec, "%s: no data in the period", title);
-	sec->avail = xreallocarray(sec->avail, sec->navail + n, sizeof(*sec->avail));
 	for (size_t i = 0; i < n; i++) {
-		struct report_avail_row *row = &sec->avail[sec->navail++];
 		double up = 0, down = 0, maint = 0, total = 0;
 		size_t k = 0;
 
-		memset(row, 0, sizeof(*row));
-		row->section = xstrdup(title);
-		row->target = distinct_labels(s, n, i);
 		/* each evaluation time stands for the row of data that ends there */
 		for (double t = ceil((b[0] + 1e-3) / step) * step; t <= b[1]; t += step) {
 			double mid = t - step / 2;
@@ -801,21 +833,8 @@ avail_rows(const struct report_env *env, const struct cfg_report *r, const struc
 			else if (k < s[i].n && s[i].ts[k] == t && isfinite(s[i].v[k]))
 				*(s[i].v[k] > 0 ? &up : &down) += step;
 		}
-		row->objective.v = objective;
-		report_format_value(row->objective.text, sizeof(row->objective.text), objective,
-		    "ratio");
-		row->up.v = up + down > 0 ? up / (up + down) : NAN;
-		report_format_value(row->up.text, sizeof(row->up.text), row->up.v, "ratio");
-		if (!isnan(row->up.v) && row->up.v < 1 && strcmp(row->up.text, "100%") == 0)
-			snprintf(row->up.text, sizeof(row->up.text), "99.99%%+"); /* never round to 100 */
-		row->met = !isnan(row->up.v) && row->up.v >= objective;
-		row->up.level = row->met || isnan(row->up.v) ? REPORT_OK : REPORT_CRITICAL;
-		row->downtime.v = down;
-		report_format_duration(row->downtime.text, sizeof(row->downtime.text), down);
-		row->maintenance.v = maint;
-		report_format_duration(row->maintenance.text, sizeof(row->maintenance.text), maint);
-		row->nodata.v = total - up - down - maint;
-		report_format_duration(row->nodata.text, sizeof(row->nodata.text), row->nodata.v);
+		avail_row(sec, title, distinct_labels(s, n, i), objective, up, down, maint,
+		    total - up - down - maint);
 	}
 out:
 	expr_series_free(s, n);
@@ -866,9 +885,10 @@ entry_key(const struct alertlog_entry *e)
 {
 	struct buf b = { 0 };
 
+	/* separated by a control character (names and values hold none that matter here) */
 	buf_puts(&b, e->rule);
 	for (size_t i = 0; i < e->nlabels; i++)
-		buf_printf(&b, "%c%s=%s", 0, e->labels[i].name, e->labels[i].value);
+		buf_printf(&b, "\x1f%s=%s", e->labels[i].name, e->labels[i].value);
 	return b.data;
 }
 
@@ -1026,6 +1046,76 @@ alerts_summary(const struct report_env *env, const struct tz *z, const double b[
 			    sizeof(ri->duration) - strlen(ri->duration), ", still firing");
 	}
 	free(order);
+	for (size_t i = 0; i < k; i++)
+		free(in[i].key);
+	free(in);
+	alertlog_entries_free(e, n);
+}
+
+/* Seconds of [a, b) within [c, d). */
+static double
+overlap(double a, double b, double c, double d)
+{
+	double lo = a > c ? a : c, hi = b < d ? b : d;
+
+	return hi > lo ? hi - lo : 0;
+}
+
+/*
+ * availability.NAME = alert:RULE: every instance of [alert RULE] that fired in the history is
+ * a target, down while it fired (within the period, maintenance windows excluded), up the
+ * rest of the time.
+ */
+static void
+avail_rule_rows(const struct report_env *env, const char *rule, const char *title,
+    double objective, const double b[4], const struct mwin *w, size_t nw, int *used,
+    struct report_section *sec)
+{
+	struct alertlog_entry *e = NULL;
+	struct incident *in = NULL;
+	size_t n = 0, k;
+
+	if (env->alertlog == NULL || alertlog_read(env->alertlog, b[0] - REPORT_ALERT_LOOKBACK,
+	    rule, REPORT_MAX_ENTRIES, &e, &n) == -1) {
+		set_note(sec, "%s: the alert history could not be read", title);
+		return;
+	}
+	k = incidents_of(e, n, &in);
+	for (size_t i = 0; i < k; i++) {
+		const struct alertlog_entry *f = in[i].first;
+		struct buf target = { 0 };
+		double down = 0, maint = 0, period = b[1] - b[0];
+		size_t j;
+
+		for (j = 0; j < i && strcmp(in[j].key, in[i].key) != 0; j++)
+			;
+		if (j < i)
+			continue; /* this instance's row is made at its first incident */
+		for (size_t q = 0; q < nw; q++)
+			if (expr_matches(w[q].match, w[q].nmatch, NULL, f->labels, f->nlabels)) {
+				used[q] = 1;
+				maint += w[q].end - w[q].start;
+			}
+		for (j = i; j < k; j++) {
+			double end = isnan(in[j].end) ? b[1] : in[j].end;
+
+			if (strcmp(in[j].key, in[i].key) != 0)
+				continue;
+			down += overlap(in[j].start, end, b[0], b[1]);
+			for (size_t q = 0; q < nw; q++)
+				if (expr_matches(w[q].match, w[q].nmatch, NULL, f->labels, f->nlabels))
+					down -= overlap(in[j].start, end, w[q].start, w[q].end);
+		}
+		for (size_t l = 0; l < f->nlabels; l++)
+			if (strcmp(f->labels[l].name, "alertname") != 0 &&
+			    strcmp(f->labels[l].name, "severity") != 0)
+				buf_printf(&target, "%s%s=%s", target.len ? ", " : "", f->labels[l].name,
+				    f->labels[l].value);
+		avail_row(sec, title, target.data ? target.data : xstrdup(rule), objective,
+		    period - maint - down, down, maint, 0);
+	}
+	if (sec->navail == 0)
+		set_note(sec, "%s: [alert %s] did not fire: nothing was down", title, rule);
 	for (size_t i = 0; i < k; i++)
 		free(in[i].key);
 	free(in);

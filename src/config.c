@@ -2595,6 +2595,15 @@ finish_report_options(struct cfg_errors *errs, const struct cfg_report *r)
 	}
 }
 
+static int
+rule_defined(const struct cfg *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nalerts; i++)
+		if (strcmp(cfg->alerts[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 /* Reports: period, schedule, formats, the notifier that mails them, their sections. */
 static void
 finish_reports(struct ctx *ctx)
@@ -2659,6 +2668,13 @@ finish_reports(struct ctx *ctx)
 				cfg_error_add(errs, r->file, r->line, "[report %s]: it has recipients "
 				    "but no email [notifier NAME] is defined to send it", r->name);
 		}
+		for (size_t j = 0; j < r->nitems; j++)
+			if (strncmp(r->items[j].value, "alert:", 6) == 0 &&
+			    (strncmp(r->items[j].key, "availability.", 13) != 0 ||
+			    !rule_defined(cfg, r->items[j].value + 6)))
+				cfg_error_add(errs, r->items[j].file, r->items[j].line, "[report %s] %s: "
+				    "alert:NAME is for availability sections and names an [alert NAME]",
+				    r->name, r->items[j].key);
 		for (size_t j = 0; j < r->nitems; j++)
 			if (strcmp(r->items[j].key, "alerts") == 0 &&
 			    strcmp(r->items[j].value, "yes") != 0)
@@ -2730,7 +2746,7 @@ cfg_check_exprs(const struct cfg *cfg, int (*check)(void *arg, const char *text,
 			struct cfg_expr e = { it->value, it->file, it->line };
 
 			if (prefix_of(it->key, report_sections) != NULL &&
-			    strncmp(it->key, "text.", 5) != 0)
+			    strncmp(it->key, "text.", 5) != 0 && strncmp(it->value, "alert:", 6) != 0)
 				rc |= check_expr(sl, it->key, &e, check, arg, errs);
 		}
 	}

@@ -8,7 +8,7 @@
 # exactly one mail per slot across kill -9, a missed slot sent once after a restart, the
 # archive over HTTP and POST /api/v1/reports/NAME/run with the admin token only.
 . "$TEST_LIB"
-plan 25
+plan 26
 PY=/usr/bin/python3
 here=$(dirname "$TEST_LIB")
 port=$(free_port)
@@ -57,6 +57,9 @@ duration = 1h
 match = instance=\"a\"
 comment = nightly backup
 
+[alert DiskFull]
+expr = disk_used_ratio > 0.95
+
 [report daily]
 title = Täglicher Betriebsbericht – Größe
 period = previous day
@@ -68,6 +71,7 @@ warn.orders = > 140
 kpi.latency = queue_latency_seconds
 availability.web = web_up
 objective.web = 99%
+availability.disks = alert:DiskFull
 graph.orders_by_shop = orders_per_minute
 graph.order_total = sum(orders_per_minute)
 title.order_total = All orders
@@ -134,10 +138,15 @@ for r in csv.DictReader(open(sys.argv[1], encoding='utf-8-sig')):
         print('%g,%g,%.6f,%s' % (float(r['downtime_seconds']), float(r['maintenance_seconds']),
                                  float(r['up_ratio']), r['objective_met']))" "$1" "$2"
 }
+export -f avail
+export PY
 check "availability: 30 min down, the 1 h maintenance window excluded, objective missed" -- \
 	test "$(avail "$csv" instance=a)" = "1800,3600,$("$PY" -c 'print("%.6f" % (1 - 1800 / (86400 - 3600)))'),no"
 check "availability: the other target up all day, objective met" -- \
 	test "$(avail "$csv" instance=b)" = "0,0,1.000000,yes"
+check "availability from a rule: each instance down while it fired (objective 99.9%)" -- bash -c "
+	[ \"\$(avail '$csv' instance=db1)\" = '600,0,$("$PY" -c 'print("%.6f" % (1 - 600 / 86400))'),no' ] &&
+	[ \"\$(avail '$csv' instance=db2)\" = '1800,0,$("$PY" -c 'print("%.6f" % (1 - 1800 / 86400))'),no' ]"
 "$REEVE" report daily --out "$T_DIR/out2" -c "$T_DIR/nomaint.conf" >/dev/null 2>&1
 check "availability without the maintenance window: 90 min down" -- \
 	test "$(avail "$(ls "$T_DIR"/out2/daily-*.csv | head -1)" instance=a)" = "5400,0,$("$PY" -c 'print("%.6f" % (1 - 5400 / 86400))'),no"
