@@ -69,8 +69,8 @@ int
 graph_render(const struct graph_spec *spec, enum graph_format f, unsigned char **out,
     size_t *len, char *err, size_t errlen)
 {
-	/* "graph" (argv[0], skipped by librrd's option parser), "-", 14 option words, 2 per line */
-	char *argv[16 + 2 * GRAPH_MAX_LINES + GRAPH_MAX_MARKS + 1];
+	/* "graph" (argv[0], skipped by librrd's option parser), "-", 16 option words, 2 per line */
+	char *argv[18 + 2 * GRAPH_MAX_LINES + GRAPH_MAX_MARKS + 1];
 	char start[32], end[32], width[16], height[16];
 	struct buf items[2 * GRAPH_MAX_LINES + GRAPH_MAX_MARKS];
 	const char *format = format_name(f);
@@ -113,6 +113,10 @@ graph_render(const struct graph_spec *spec, enum graph_format f, unsigned char *
 	argv[argc++] = width;
 	argv[argc++] = "--height";
 	argv[argc++] = height;
+	/* the same face on every machine (fontconfig's "monospace" varies with what is installed);
+	 * pango still falls back to another font for characters it lacks */
+	argv[argc++] = "--font";
+	argv[argc++] = "DEFAULT:0:DejaVu Sans Mono";
 	if (spec->title) {
 		argv[argc++] = "--title";
 		argv[argc++] = (char *)spec->title;
