@@ -1004,8 +1004,10 @@ alerts_summary(const struct report_env *env, const struct tz *z, const double b[
 		s->mttr = ttr / (double)s->resolved;
 	report_format_duration(s->firing_text, sizeof(s->firing_text), s->firing_seconds);
 	report_format_duration(s->mttr_text, sizeof(s->mttr_text), s->mttr);
-	qsort(s->severities, s->nseverities, sizeof(*s->severities), cmp_count);
-	qsort(s->noisiest, s->nnoisiest, sizeof(*s->noisiest), cmp_count);
+	if (s->nseverities > 0) /* (a NULL array with nothing in it) */
+		qsort(s->severities, s->nseverities, sizeof(*s->severities), cmp_count);
+	if (s->nnoisiest > 0)
+		qsort(s->noisiest, s->nnoisiest, sizeof(*s->noisiest), cmp_count);
 	for (size_t i = REPORT_TOP; i < s->nnoisiest; i++)
 		free(s->noisiest[i].name);
 	if (s->nnoisiest > REPORT_TOP)

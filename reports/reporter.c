@@ -726,7 +726,8 @@ reporter_archive_json(struct reporter *r, struct buf *out)
 			}
 		if (dp != NULL)
 			closedir(dp);
-		qsort(names, n, sizeof(*names), cmp_names_desc);
+		if (n > 0)
+			qsort(names, n, sizeof(*names), cmp_names_desc);
 		for (size_t k = 0; k < n; k++) {
 			char *path = xasprintf("%s/%s", dir, names[k]), t[40];
 			struct stat sb;
