@@ -430,7 +430,7 @@ report_answer(struct http *h, struct MHD_Connection *c, const char *url, const c
 		buf_free(&out);
 		return ret;
 	}
-	if (post)
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");
 	if (strncmp(url, "/reports/", 9) == 0)
 		return report_file(h, c, url + 9);

@@ -8,7 +8,7 @@
 # exactly one mail per slot across kill -9, a missed slot sent once after a restart, the
 # archive over HTTP and POST /api/v1/reports/NAME/run with the admin token only.
 . "$TEST_LIB"
-plan 26
+plan 27
 # in the sanitizer build: librrd's and fontconfig's own leaks are not reeve's (tests/lsan.supp)
 export LSAN_OPTIONS="suppressions=$(dirname "$TEST_LIB")/../lsan.supp:fast_unwind_on_malloc=0"
 PY=/usr/bin/python3
@@ -326,6 +326,8 @@ check "... 202 with the admin token, and the report is mailed" -- bash -c "
 	[ \$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer $admin' '$api/api/v1/reports/minutely/run') = 202 ]" 
 check "the requested run's mail arrives" -- wait_for 30 bash -c \
 	"grep -l 'report-minutely-run-' '$T_DIR'/mail/msg-*.eml | grep -q ."
+check "DELETE /api/v1/reports: 405" -- bash -c "
+	[ \$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H 'Authorization: Bearer $admin' '$api/api/v1/reports') = 405 ]"
 check "an unknown report: 404" -- bash -c "
 	[ \$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer $admin' '$api/api/v1/reports/nope/run') = 404 ]"
 stop_reeve
