@@ -516,7 +516,7 @@ range_of(const struct report_env *env, const struct expr *e, double start, doubl
     struct expr_series **s, size_t *n, double *step, char *err, size_t errlen)
 {
 	/* a row ending at start belongs to the period before */
-	struct query_range q = { start + 1e-3, end, 0, 0, 0 };
+	struct query_range q = { .start = start + 1e-3, .end = end };
 
 	if (query_range_eval(e, env->src, &q, s, n, err, errlen) == -1)
 		return -1;

@@ -24,6 +24,7 @@
 #include "notifier.h"
 #include "outbox.h"
 #include "plugin.h"
+#include "promapi.h"
 #include "registry.h"
 #include "reporter.h"
 #include "ruler.h"
@@ -55,6 +56,7 @@ struct daemon {
 	struct dispatch *dispatch;
 	struct silences *silences;
 	struct reporter *reporter;
+	struct promapi *promapi;
 	struct history *report_hist; /* the reports' view of the data */
 	struct expr_source report_src;
 	struct notify_graph graph;  /* graphs in mail, from the store */
@@ -711,6 +713,7 @@ daemon_run(const char *path, int use_syslog)
 		status = 1;
 		goto out;
 	}
+	d.promapi = promapi_new(d.reg, d.store, d.cfg->memory_window);
 	d.report_hist = history_new(d.reg, d.store, d.cfg->memory_window);
 	history_source(d.report_hist, &d.report_src);
 	{
@@ -729,7 +732,7 @@ daemon_run(const char *path, int use_syslog)
 			.listen = d.cfg->listen, .auth = auth_new(d.cfg),
 			.api = d.api, .max_body = (size_t)d.cfg->push_max_body,
 			.ruler = d.ruler, .silences = d.silences, .dispatch = d.dispatch,
-			.reporter = d.reporter,
+			.reporter = d.reporter, .promapi = d.promapi,
 			.timeout = (unsigned)(d.cfg->http_timeout + 0.999),
 			.max_connections = d.cfg->max_connections, .max_per_ip = d.cfg->max_per_ip,
 			.threads = d.cfg->http_threads, .memory_limit = (size_t)d.cfg->memory_limit,
@@ -778,6 +781,7 @@ out:
 	http_free(d.http);
 	reporter_free(d.reporter);
 	history_free(d.report_hist);
+	promapi_free(d.promapi);
 	ruler_free(d.ruler);
 	dispatch_free(d.dispatch);
 	silences_free(d.silences);

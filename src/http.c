@@ -19,6 +19,7 @@
 #include "expo.h"
 #include "http.h"
 #include "log.h"
+#include "promapi.h"
 #include "registry.h"
 #include "reporter.h"
 #include "ruler.h"
@@ -44,6 +45,7 @@ struct http {
 	struct silences *silences;      /* /api/v1/silences; NULL = not offered */
 	struct dispatch *dispatch;      /* acknowledgements find their alert here */
 	struct reporter *reporter;      /* /api/v1/reports, /reports/; NULL = not offered */
+	struct promapi *promapi;        /* /api/v1/query and the rest of Prometheus's API */
 	size_t max_body;                /* of a POST to the API */
 	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
@@ -332,6 +334,52 @@ silence_answer(struct http *h, struct MHD_Connection *c, const char *url, const 
 	return ret;
 }
 
+/* ---- the Prometheus API ------------------------------------------------------------------- */
+
+struct args {
+	struct promapi_param *v;
+	size_t n;
+};
+
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct args *a = cls;
+
+	(void)kind;
+	a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
+	a->v[a->n].key = key;
+	a->v[a->n++].value = value ? value : "";
+	return MHD_YES;
+}
+
+static enum MHD_Result
+promapi_reply(struct http *h, struct MHD_Connection *c, const char *url, const char *method,
+    struct request *rq)
+{
+	struct args a = { NULL, 0 };
+	struct buf out = { 0 };
+	enum MHD_Result ret;
+	unsigned status;
+
+	if (!allowed(h, c, url, AUTH_READ, &ret))
+		return ret;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "POST") != 0)
+		return reply_error_allow(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+		    "GET, HEAD, POST");
+	if (rq->too_big)
+		return too_large(h, c);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+	status = promapi_answer(h->promapi, url, a.v, a.n, rq->body.data, rq->body.len, &out);
+	if (status >= 400)
+		__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
+	ret = reply(c, status, "application/json", out.data, NULL);
+	buf_free(&out);
+	free(a.v);
+	return ret;
+}
+
 /* ---- reports ------------------------------------------------------------------------------ */
 
 /* /api/v1/reports, /api/v1/reports/NAME/run and /reports/NAME/FILE; 0 for other paths. */
@@ -522,7 +570,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	}
 	if (*upload_data_size != 0) {
 		/* keep the body of an API POST (up to its cap); drain any other */
-		int keep = post && (api_path(url) || silence_path(url));
+		int keep = post && (api_path(url) || silence_path(url) ||
+		    (h->promapi != NULL && promapi_path(url)));
 
 		if (keep && rq->body.len + *upload_data_size <= h->max_body)
 			buf_append(&rq->body, upload_data, *upload_data_size);
@@ -544,6 +593,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		return silence_answer(h, c, url, method, rq);
 	if (report_path(url))
 		return report_answer(h, c, url, method);
+	if (h->promapi != NULL && promapi_path(url))
+		return promapi_reply(h, c, url, method, rq);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");
 	if (strcmp(url, "/metrics") == 0) {
@@ -564,7 +615,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	return reply_error(h, c, MHD_HTTP_NOT_FOUND,
 	    "no such endpoint (try /metrics, /healthz, /readyz, /api/v1/push, /api/v1/events, "
 	    "/api/v1/rules, /api/v1/alerts, /api/v1/alerts/history, /api/v1/silences, "
-	    "/api/v1/reports)");
+	    "/api/v1/reports, /api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels)");
 }
 
 /* MHD is done with a request: free what the handler kept for it. */
@@ -634,6 +685,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->ruler = p->ruler;
 	h->silences = p->silences;
 	h->reporter = p->reporter;
+	h->promapi = p->promapi;
 	h->dispatch = p->dispatch;
 	h->max_body = p->max_body;
 	pthread_mutex_init(&h->lock, NULL);

@@ -23,6 +23,7 @@ struct http_params {
 	struct silences *silences;  /* /api/v1/silences; NULL = none; not owned */
 	struct dispatch *dispatch;  /* /api/v1/alerts/ID/ack finds the alert here; not owned */
 	struct reporter *reporter;  /* /api/v1/reports, /reports/NAME/FILE; NULL = none; not owned */
+	struct promapi *promapi;    /* /api/v1/query, query_range, series, labels...; NULL = none; not owned */
 	/* /readyz answers 200 when this returns 1 */
 	int (*ready)(void *arg);
 	void *ready_arg;

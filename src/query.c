@@ -290,7 +290,10 @@ query_range_eval(const struct expr *e, const struct expr_source *src, struct que
 	if (cache_fill(&c, e, q->start - expr_reach(e, src->lookback), q->end, &found, err,
 	    errlen) == -1)
 		goto out;
+	q->data_step = found;
 	step = q->step > 0 ? q->step : found > 0 ? found : QUERY_DEFAULT_STEP;
+	if (q->snap && q->step > 0 && found > step)
+		step = found;
 	/* with the data's own step, evaluate at the ends of its rows (multiples of it) */
 	t0 = q->step > 0 ? q->start : ceil(q->start / step) * step;
 	span = q->end - t0;

@@ -23,7 +23,13 @@ struct query_range {
 	 */
 	double step;
 	size_t max_points;     /* most evaluations allowed (0: 11,000, Prometheus's limit) */
+	/*
+	 * 1: a step finer than the data's resolution is raised to it (a finer one would only
+	 * repeat each stored row), and data_step tells which it was.
+	 */
+	int snap;
 	double step_used;      /* out: the step taken */
+	double data_step;      /* out: the coarsest step of the data read, 0 when none */
 };
 
 /*

@@ -64,7 +64,7 @@ check_same(const char *text, double start, double end, double step, size_t want_
 {
 	struct memsource *ms = fixture();
 	struct expr_source src;
-	struct query_range q = { start, end, step, 0, 0 };
+	struct query_range q = { .start = start, .end = end, .step = step };
 	struct expr_series *s;
 	size_t n, points = 0;
 	char err[256];
@@ -112,7 +112,7 @@ test_auto_step(void **state)
 {
 	struct memsource *ms = fixture();
 	struct expr_source src;
-	struct query_range q = { 995, 4595, 0, 0, 0 };
+	struct query_range q = { .start = 995, .end = 4595 };
 	struct expr_series *s;
 	size_t n;
 	char err[256];
@@ -138,7 +138,7 @@ test_errors(void **state)
 {
 	struct memsource *ms = fixture();
 	struct expr_source src;
-	struct query_range q = { 0, 1e6, 1, 1000, 0 };
+	struct query_range q = { .start = 0, .end = 1e6, .step = 1, .max_points = 1000 };
 	struct expr_series *s;
 	size_t n;
 	char err[256];

@@ -1,0 +1,37 @@
+/* promapi.h: the Prometheus HTTP API over reeve's history: query, query_range, series, labels, metadata. */
+#ifndef REEVE_PROMAPI_H
+#define REEVE_PROMAPI_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct promapi;
+struct registry;
+struct store;
+
+/* A query parameter, from the URL or a form body, in order (match[] may repeat). */
+struct promapi_param {
+	const char *key, *value;
+};
+
+/*
+ * The API over the registry (window seconds of memory) and the store's RRD files (store
+ * may be NULL). Thread-safe: several requests may be answered at once.
+ */
+struct promapi *promapi_new(struct registry *reg, struct store *store, double window);
+void promapi_free(struct promapi *p);
+
+/* Whether url is one of the API's paths (/api/v1/query, ..., /api/v1/label/NAME/values). */
+int promapi_path(const char *url);
+
+/*
+ * Answer a GET or POST of url with the parameters q (the URL's, then those of an
+ * application/x-www-form-urlencoded body, form: NULL for none). Appends the JSON answer
+ * (Prometheus's shapes, errors as {"status":"error","errorType":..,"error":..}) to out and
+ * returns the HTTP status.
+ */
+unsigned promapi_answer(struct promapi *p, const char *url, const struct promapi_param *q,
+    size_t nq, const char *form, size_t formlen, struct buf *out);
+
+#endif /* REEVE_PROMAPI_H */
