@@ -1220,6 +1220,97 @@ draw(const struct graph_spec *spec, struct report_graph *g)
 	}
 }
 
+/*
+ * The lines of a graph of expression e over [start, end]: a selector alone draws its own
+ * files (rrd_graph picks the resolution); any other expression's answer goes through
+ * temporary RRD files in a directory of their own. Fills spec's lines. Returns 0, or -1
+ * with a message in err (also "no data in the period").
+ */
+static int
+plot_prepare(const struct report_env *env, const struct expr *e, double start, double end,
+    struct file_match *fm, char **dir, struct graph_spec *spec, char *err, size_t errlen)
+{
+	struct expr_series *s = NULL;
+	size_t n = 0;
+	double step;
+	int rc = -1;
+
+	spec->lines = fm->lines;
+	if (expr_is_selector(e) && env->store != NULL) {
+		size_t nsel;
+
+		fm->sel = expr_selectors(e, &nsel);
+		store_foreach(env->store, match_file, fm);
+		for (size_t i = 0; i < fm->n; i++) {
+			store_flush(env->store, fm->files[i], err, errlen);
+			fm->lines[i].path = fm->paths[i];
+			fm->lines[i].legend = distinct_labels(fm->meta, fm->n, i);
+		}
+		spec->nlines = fm->n;
+	} else {
+		if (range_of(env, e, start, end, &s, &n, &step, err, errlen) == -1)
+			goto out;
+		fm->more = n > GRAPH_MAX_LINES ? n - GRAPH_MAX_LINES : 0;
+		*dir = xasprintf("%s/reeve-graph-XXXXXX", env->tmpdir ? env->tmpdir : "/tmp");
+		if (mkdtemp(*dir) == NULL) {
+			snprintf(err, errlen, "cannot make a temporary directory: %s", strerror(errno));
+			free(*dir);
+			*dir = NULL;
+			goto out;
+		}
+		for (size_t i = 0; i < n && spec->nlines < GRAPH_MAX_LINES; i++) {
+			if ((fm->paths[spec->nlines] = temp_rrd(*dir, i, &s[i], err, errlen)) == NULL)
+				continue;
+			fm->lines[spec->nlines].path = fm->paths[spec->nlines];
+			fm->lines[spec->nlines++].legend = distinct_labels(s, n, i);
+		}
+	}
+	if (spec->nlines == 0) {
+		snprintf(err, errlen, "no data in the period");
+		goto out;
+	}
+	rc = 0;
+out:
+	expr_series_free(s, n);
+	return rc;
+}
+
+static void
+plot_free(struct file_match *fm, char *dir)
+{
+	for (size_t i = 0; i < GRAPH_MAX_LINES; i++) {
+		if (dir != NULL && fm->paths[i] != NULL)
+			unlink(fm->paths[i]);
+		free(fm->paths[i]);
+		free((char *)fm->lines[i].legend);
+	}
+	for (size_t i = 0; i < fm->n; i++) {
+		free(fm->meta[i].name);
+		free(fm->meta[i].labels);
+	}
+	if (dir != NULL)
+		rmdir(dir);
+	free(dir);
+}
+
+int
+report_plot(const struct report_env *env, const char *text, const struct graph_spec *spec,
+    enum graph_format f, unsigned char **out, size_t *len, char *err, size_t errlen)
+{
+	struct expr *e = expr_parse(text, err, errlen);
+	struct graph_spec sp = *spec;
+	struct file_match fm = { 0 };
+	char *dir = NULL;
+	int rc = -1;
+
+	sp.nlines = 0;
+	if (e != NULL && plot_prepare(env, e, sp.start, sp.end, &fm, &dir, &sp, err, errlen) == 0)
+		rc = graph_render(&sp, f, out, len, err, errlen);
+	plot_free(&fm, dir);
+	expr_free(e);
+	return rc;
+}
+
 static void
 graph_section(const struct report_env *env, const struct cfg_report *r, const struct cfg_kv *it,
     const double b[4], const char *base, size_t index, struct report_section *sec)
@@ -1228,9 +1319,6 @@ graph_section(const struct report_env *env, const struct cfg_report *r, const st
 	struct expr *e = expr_parse(it->value, err, sizeof(err));
 	struct graph_spec spec = { 0 };
 	struct file_match fm = { 0 };
-	struct expr_series *s = NULL;
-	size_t n = 0;
-	double step;
 	struct report_graph *g = &sec->graph;
 	const char *unit;
 	char *dir = NULL;
@@ -1249,40 +1337,8 @@ graph_section(const struct report_env *env, const struct cfg_report *r, const st
 	spec.vertical_label = *unit ? unit : NULL;
 	spec.width = REPORT_GRAPH_WIDTH;
 	spec.height = REPORT_GRAPH_HEIGHT;
-	spec.lines = fm.lines;
-	if (expr_is_selector(e) && env->store != NULL) {
-		/* a selector alone: rrd_graph reads its files, at the resolution it picks */
-		size_t nsel;
-
-		fm.sel = expr_selectors(e, &nsel);
-		store_foreach(env->store, match_file, &fm);
-		for (size_t i = 0; i < fm.n; i++) {
-			store_flush(env->store, fm.files[i], err, sizeof(err));
-			fm.lines[i].path = fm.paths[i];
-			fm.lines[i].legend = distinct_labels(fm.meta, fm.n, i);
-		}
-		spec.nlines = fm.n;
-	} else {
-		/* an expression: its answer goes through temporary files */
-		if (range_of(env, e, b[0], b[1], &s, &n, &step, err, sizeof(err)) == -1) {
-			g->error = xstrdup(err);
-			goto out;
-		}
-		fm.more = n > GRAPH_MAX_LINES ? n - GRAPH_MAX_LINES : 0;
-		dir = xasprintf("%s/reeve-graph-XXXXXX", env->tmpdir ? env->tmpdir : "/tmp");
-		if (mkdtemp(dir) == NULL) {
-			g->error = xasprintf("cannot make a temporary directory: %s", strerror(errno));
-			goto out;
-		}
-		for (size_t i = 0; i < n && spec.nlines < GRAPH_MAX_LINES; i++) {
-			if ((fm.paths[spec.nlines] = temp_rrd(dir, i, &s[i], err, sizeof(err))) == NULL)
-				continue;
-			fm.lines[spec.nlines].path = fm.paths[spec.nlines];
-			fm.lines[spec.nlines++].legend = distinct_labels(s, n, i);
-		}
-	}
-	if (spec.nlines == 0) {
-		g->error = xstrdup("no data in the period");
+	if (plot_prepare(env, e, b[0], b[1], &fm, &dir, &spec, err, sizeof(err)) == -1) {
+		g->error = xstrdup(err);
 		goto out;
 	}
 	draw(&spec, g);
@@ -1294,20 +1350,7 @@ graph_section(const struct report_env *env, const struct cfg_report *r, const st
 		    GRAPH_MAX_LINES);
 	}
 out:
-	for (size_t i = 0; i < GRAPH_MAX_LINES; i++) {
-		if (dir != NULL && fm.paths[i] != NULL)
-			unlink(fm.paths[i]);
-		free(fm.paths[i]);
-		free((char *)fm.lines[i].legend);
-	}
-	for (size_t i = 0; i < fm.n; i++) {
-		free(fm.meta[i].name);
-		free(fm.meta[i].labels);
-	}
-	if (dir != NULL)
-		rmdir(dir);
-	free(dir);
-	expr_series_free(s, n);
+	plot_free(&fm, dir);
 	expr_free(e);
 }
 

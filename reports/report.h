@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "graph.h"
 #include "util.h"
 
 /*
@@ -224,6 +225,15 @@ struct report_env {
  */
 struct report_doc *report_make(const struct report_env *env, const struct cfg_report *r,
     double at, const struct report_period *override, char *err, size_t errlen);
+
+/*
+ * A graph of expression text over spec's start and end, with spec's title, labels and size
+ * (its lines are made here: a selector's own files, or the expression's answer through
+ * temporary files), in format f (alerts/graph.h). For GET /api/v1/graph.png. Returns 0 with
+ * the image in *out (malloc'd) and *len, or -1 with a message in err.
+ */
+int report_plot(const struct report_env *env, const char *text, const struct graph_spec *spec,
+    enum graph_format f, unsigned char **out, size_t *len, char *err, size_t errlen);
 
 /*
  * ---- renderers ---------------------------------------------------------------------------

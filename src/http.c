@@ -371,6 +371,31 @@ promapi_reply(struct http *h, struct MHD_Connection *c, const char *url, const c
 	if (rq->too_big)
 		return too_large(h, c);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+	if (promapi_graph_path(url)) {
+		unsigned char *img;
+		size_t len;
+
+		status = promapi_graph(h->promapi, url, a.v, a.n, rq->body.data, rq->body.len, &img,
+		    &len, &out);
+		free(a.v);
+		if (status == 200) {
+			struct MHD_Response *r = MHD_create_response_from_buffer(len, img,
+			    MHD_RESPMEM_MUST_FREE);
+
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+			    strstr(url, ".svg") ? "image/svg+xml" : "image/png");
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=10");
+			__atomic_add_fetch(&h->renders, 1, __ATOMIC_RELAXED);
+			ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+			MHD_destroy_response(r);
+			buf_free(&out);
+			return ret;
+		}
+		__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
+		ret = reply(c, status, "application/json", out.data, NULL);
+		buf_free(&out);
+		return ret;
+	}
 	status = promapi_answer(h->promapi, url, a.v, a.n, rq->body.data, rq->body.len, &out);
 	if (status >= 400)
 		__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
@@ -571,7 +596,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	if (*upload_data_size != 0) {
 		/* keep the body of an API POST (up to its cap); drain any other */
 		int keep = post && (api_path(url) || silence_path(url) ||
-		    (h->promapi != NULL && promapi_path(url)));
+		    (h->promapi != NULL && (promapi_path(url) || promapi_graph_path(url))));
 
 		if (keep && rq->body.len + *upload_data_size <= h->max_body)
 			buf_append(&rq->body, upload_data, *upload_data_size);
@@ -593,7 +618,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		return silence_answer(h, c, url, method, rq);
 	if (report_path(url))
 		return report_answer(h, c, url, method);
-	if (h->promapi != NULL && promapi_path(url))
+	if (h->promapi != NULL && (promapi_path(url) || promapi_graph_path(url)))
 		return promapi_reply(h, c, url, method, rq);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");

@@ -1,6 +1,7 @@
 /* promapi.c: the Prometheus HTTP API over reeve's history: query, query_range, series, labels, metadata. */
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "expr.h"
 #include "history.h"
 #include "promapi.h"
+#include "report.h"
 #include "query.h"
 #include "registry.h"
 #include "store.h"
@@ -20,11 +22,24 @@
 #define VERSION "unknown"
 #endif
 
+#define GRAPH_CACHE 8          /* graphs kept ... */
+#define GRAPH_CACHE_TTL 10.0   /* ... this many seconds: a dashboard's refresh of many panels */
+
+struct cached_graph {
+	char *key;             /* the path and the parameters */
+	unsigned char *img;
+	size_t len;
+	double made;
+};
+
 struct promapi {
 	struct registry *reg;
 	struct store *store;
 	struct history *hist;
 	struct expr_source src;
+	pthread_mutex_t lock;  /* guards the cache */
+	struct cached_graph cache[GRAPH_CACHE];
+	size_t next;           /* the entry replaced next */
 };
 
 /* The parameters of one request: the URL's and the form body's, decoded. */
@@ -44,6 +59,7 @@ promapi_new(struct registry *reg, struct store *store, double window)
 	p->store = store;
 	p->hist = history_new(reg, store, window);
 	history_source(p->hist, &p->src);
+	pthread_mutex_init(&p->lock, NULL);
 	return p;
 }
 
@@ -53,6 +69,11 @@ promapi_free(struct promapi *p)
 	if (p == NULL)
 		return;
 	history_free(p->hist);
+	for (size_t i = 0; i < GRAPH_CACHE; i++) {
+		free(p->cache[i].key);
+		free(p->cache[i].img);
+	}
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
@@ -616,6 +637,127 @@ promapi_answer(struct promapi *p, const char *url, const struct promapi_param *q
 		status = 200;
 	} else
 		status = answer_series(p, url, &ps, out);
+	params_free(&ps);
+	return status;
+}
+
+/* ---- graphs -------------------------------------------------------------------------------- */
+
+int
+promapi_graph_path(const char *url)
+{
+	return strcmp(url, "/api/v1/graph.png") == 0 || strcmp(url, "/api/v1/graph.svg") == 0;
+}
+
+/* A whole number parameter within [lo, hi], def when absent. 0, or -1 (answered). */
+static int
+get_int(const struct params *ps, const char *name, int def, int lo, int hi, int *v,
+    struct buf *out, unsigned *status)
+{
+	const char *s = param(ps, name);
+	char *end;
+	long x;
+
+	if (s == NULL || *s == '\0') {
+		*v = def;
+		return 0;
+	}
+	x = strtol(s, &end, 10);
+	if (*end == '\0' && x >= lo && x <= hi) {
+		*v = (int)x;
+		return 0;
+	}
+	*status = fail(out, 400, "bad_data", "invalid parameter \"%s\": \"%s\" is not a whole "
+	    "number from %d to %d", name, s, lo, hi);
+	return -1;
+}
+
+/* The cached image of key made less than GRAPH_CACHE_TTL ago, copied; 0 when there is none. */
+static int
+cache_get(struct promapi *p, const char *key, unsigned char **img, size_t *len)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < GRAPH_CACHE && !found; i++)
+		if (p->cache[i].key != NULL && strcmp(p->cache[i].key, key) == 0 &&
+		    util_now() - p->cache[i].made < GRAPH_CACHE_TTL) {
+			*img = xreallocarray(NULL, p->cache[i].len ? p->cache[i].len : 1, 1);
+			memcpy(*img, p->cache[i].img, p->cache[i].len);
+			*len = p->cache[i].len;
+			found = 1;
+		}
+	pthread_mutex_unlock(&p->lock);
+	return found;
+}
+
+static void
+cache_put(struct promapi *p, const char *key, const unsigned char *img, size_t len)
+{
+	struct cached_graph *c;
+
+	pthread_mutex_lock(&p->lock);
+	c = &p->cache[p->next];
+	p->next = (p->next + 1) % GRAPH_CACHE;
+	free(c->key);
+	free(c->img);
+	c->key = xstrdup(key);
+	c->img = xreallocarray(NULL, len ? len : 1, 1);
+	memcpy(c->img, img, len);
+	c->len = len;
+	c->made = util_now();
+	pthread_mutex_unlock(&p->lock);
+}
+
+unsigned
+promapi_graph(struct promapi *p, const char *url, const struct promapi_param *q, size_t nq,
+    const char *form, size_t formlen, unsigned char **img, size_t *len, struct buf *out)
+{
+	struct params ps = { q, nq, NULL, NULL, 0 };
+	struct report_env env = { NULL, &p->src, p->store, NULL, NULL };
+	struct graph_spec spec = { 0 };
+	const char *text;
+	struct buf key = { 0 };
+	unsigned status = 200;
+	double now = util_now();
+	char err[512];
+	int svg = strcmp(url, "/api/v1/graph.svg") == 0;
+
+	*img = NULL;
+	*len = 0;
+	parse_form(&ps, form, formlen);
+	text = param(&ps, "expr") ? param(&ps, "expr") : param(&ps, "query");
+	if (text == NULL || *text == '\0') {
+		status = fail(out, 400, "bad_data", "invalid parameter \"expr\": the expression "
+		    "to draw is missing");
+		goto out;
+	}
+	if (get_time(&ps, "start", now - 3600, &spec.start, out, &status) == -1 ||
+	    get_time(&ps, "end", now, &spec.end, out, &status) == -1 ||
+	    get_int(&ps, "width", 600, 100, 3000, &spec.width, out, &status) == -1 ||
+	    get_int(&ps, "height", 200, 50, 2000, &spec.height, out, &status) == -1)
+		goto out;
+	if (!(spec.end > spec.start)) {
+		status = fail(out, 400, "bad_data", "invalid parameter \"end\": end timestamp must "
+		    "be after start time");
+		goto out;
+	}
+	spec.title = param(&ps, "title");
+	/* the same picture for the same request within seconds: answered from the cache */
+	buf_printf(&key, "%s\n%s\n%.0f\n%.0f\n%d\n%d\n%s", url, text, spec.start, spec.end,
+	    spec.width, spec.height, spec.title ? spec.title : "");
+	if (cache_get(p, key.data, img, len))
+		goto out;
+	if (report_plot(&env, text, &spec, svg ? GRAPH_SVG : GRAPH_PNG, img, len, err,
+	    sizeof(err)) == -1) {
+		status = strncmp(err, "expr:", 5) == 0 ?
+		    fail(out, 400, "bad_data", "invalid parameter \"expr\": %s", err) :
+		    fail(out, 422, "execution", "%s", err);
+		goto out;
+	}
+	cache_put(p, key.data, *img, *len);
+out:
+	buf_free(&key);
 	params_free(&ps);
 	return status;
 }

@@ -34,4 +34,17 @@ int promapi_path(const char *url);
 unsigned promapi_answer(struct promapi *p, const char *url, const struct promapi_param *q,
     size_t nq, const char *form, size_t formlen, struct buf *out);
 
+/* Whether url is /api/v1/graph.png or /api/v1/graph.svg. */
+int promapi_graph_path(const char *url);
+
+/*
+ * GET /api/v1/graph.png|svg?expr=&start=&end=&width=&height=&title=: the expression drawn
+ * by rrd_graph (start defaults to an hour ago, end to now), the same request within 10 s
+ * answered from a small cache. Returns 200 with the image in *img (malloc'd) and *len, or
+ * an error status with its JSON in out.
+ */
+unsigned promapi_graph(struct promapi *p, const char *url, const struct promapi_param *q,
+    size_t nq, const char *form, size_t formlen, unsigned char **img, size_t *len,
+    struct buf *out);
+
 #endif /* REEVE_PROMAPI_H */
