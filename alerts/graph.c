@@ -344,3 +344,13 @@ graph_notify_render(void *arg, const struct notify_alert *a, double start, doubl
 {
 	return graph_alert_png(arg, a, start, end, png, len, err, errlen);
 }
+
+void
+graph_png_size(const unsigned char *p, size_t len, int *w, int *h)
+{
+	*w = *h = 0;
+	if (len < 24 || memcmp(p, "\x89PNG\r\n\x1a\n", 8) != 0 || memcmp(p + 12, "IHDR", 4) != 0)
+		return;
+	*w = (int)((unsigned)p[16] << 24 | (unsigned)p[17] << 16 | (unsigned)p[18] << 8 | p[19]);
+	*h = (int)((unsigned)p[20] << 24 | (unsigned)p[21] << 16 | (unsigned)p[22] << 8 | p[23]);
+}

@@ -72,4 +72,7 @@ int graph_alert_png(struct store *st, const struct notify_alert *a, double start
 int graph_notify_render(void *arg, const struct notify_alert *a, double start, double end,
     unsigned char **png, size_t *len, char *err, size_t errlen);
 
+/* The width and height of a PNG (from its IHDR chunk); 0 and 0 when it is not a PNG. */
+void graph_png_size(const unsigned char *png, size_t len, int *w, int *h);
+
 #endif /* REEVE_GRAPH_H */

@@ -1213,11 +1213,7 @@ draw(const struct graph_spec *spec, struct report_graph *g)
 	/* without the vector form the PDF shows the PNG */
 	if (graph_render(spec, GRAPH_PDF, &g->pdf, &g->pdf_len, err, sizeof(err)) == -1)
 		g->pdf = NULL;
-	/* the size the PNG came out in, from its IHDR chunk */
-	if (g->png_len >= 24) {
-		g->width = (int)(g->png[16] << 24 | g->png[17] << 16 | g->png[18] << 8 | g->png[19]);
-		g->height = (int)(g->png[20] << 24 | g->png[21] << 16 | g->png[22] << 8 | g->png[23]);
-	}
+	graph_png_size(g->png, g->png_len, &g->width, &g->height);
 }
 
 /*

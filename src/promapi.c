@@ -392,6 +392,8 @@ out:
 /* Every series reeve knows (in memory or in the files), once each, by its canonical key. */
 struct known {
 	char **keys;
+	size_t *slot;             /* a hash set of the keys: index + 1, 0 empty */
+	size_t nslot;
 	char **names;
 	struct reeve_label **labels;
 	size_t *nlabels;
@@ -401,13 +403,33 @@ struct known {
 	size_t nsel;
 };
 
+/* Whether key is known; if not, the free slot where it goes in *at. */
 static int
-known_has(const struct known *k, const char *key)
+known_find(const struct known *k, const char *key, size_t *at)
 {
-	for (size_t i = 0; i < k->n; i++)
-		if (strcmp(k->keys[i], key) == 0)
+	size_t i = (size_t)util_hash(key, strlen(key)) & (k->nslot - 1);
+
+	for (; k->slot[i] != 0; i = (i + 1) & (k->nslot - 1))
+		if (strcmp(k->keys[k->slot[i] - 1], key) == 0)
 			return 1;
+	*at = i;
 	return 0;
+}
+
+/* Keep the hash set at most half full. */
+static void
+known_grow(struct known *k)
+{
+	size_t at;
+
+	if (2 * (k->n + 1) <= k->nslot)
+		return;
+	free(k->slot);
+	k->nslot = k->nslot ? 2 * k->nslot : 256;
+	k->slot = xcalloc(k->nslot, sizeof(*k->slot));
+	for (size_t i = 0; i < k->n; i++)
+		if (!known_find(k, k->keys[i], &at))
+			k->slot[at] = i + 1;
 }
 
 static void
@@ -415,6 +437,7 @@ known_add(struct known *k, const char *name, const struct reeve_label *l, size_t
 {
 	struct buf key = { 0 };
 	int match = k->nsel == 0;
+	size_t at;
 
 	for (size_t i = 0; i < k->nsel && !match; i++)
 		match = expr_matches(k->m[i], k->nm[i], name, l, n);
@@ -423,10 +446,12 @@ known_add(struct known *k, const char *name, const struct reeve_label *l, size_t
 	buf_puts(&key, name);
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&key, "\x1f%s=%s", l[i].name, l[i].value);
-	if (known_has(k, key.data)) {
+	known_grow(k);
+	if (known_find(k, key.data, &at)) {
 		buf_free(&key);
 		return;
 	}
+	k->slot[at] = k->n + 1;
 	if (k->n == k->cap) {
 		k->cap = k->cap ? 2 * k->cap : 64;
 		k->keys = xreallocarray(k->keys, k->cap, sizeof(*k->keys));
@@ -480,6 +505,7 @@ known_free(struct known *k, struct expr **sel)
 		free(k->labels[i]);
 	}
 	free(k->keys);
+	free(k->slot);
 	free(k->names);
 	free(k->labels);
 	free(k->nlabels);

@@ -215,17 +215,6 @@ make_rrd(const char *path)
 	return rc;
 }
 
-/* The size of a PNG from its IHDR chunk (width and height big-endian at bytes 16 and 20). */
-static void
-png_size(const unsigned char *p, size_t len, int *w, int *h)
-{
-	*w = *h = 0;
-	if (len < 24 || memcmp(p, "\x89PNG\r\n\x1a\n", 8) != 0 || memcmp(p + 12, "IHDR", 4) != 0)
-		return;
-	*w = (int)((unsigned)p[16] << 24 | (unsigned)p[17] << 16 | (unsigned)p[18] << 8 | p[19]);
-	*h = (int)((unsigned)p[20] << 24 | (unsigned)p[21] << 16 | (unsigned)p[22] << 8 | p[23]);
-}
-
 /*
  * A graph section drawn from lines with graph_png. Returns 0; -1 (with the reason on stderr)
  * when the result is not what want_ok says, so a broken librrd does not pass unnoticed.
@@ -250,7 +239,7 @@ add_graph(struct report_section *s, const char *name, const char *title,
 	if (rc == 0 && graph_render(&spec, GRAPH_PDF, &g->pdf, &g->pdf_len, err, sizeof(err)) == -1)
 		g->pdf = NULL;
 	if (rc == 0)
-		png_size(g->png, g->png_len, &g->width, &g->height);
+		graph_png_size(g->png, g->png_len, &g->width, &g->height);
 	else
 		g->error = xstrdup(err);
 	if ((rc == 0) != want_ok) {
