@@ -22,6 +22,7 @@ struct auth {
 	struct auth_token *tokens;
 	size_t n;
 	unsigned roles; /* the union of every token's roles */
+	unsigned open;  /* AUTH_OPEN_* read without a token */
 };
 
 static void
@@ -41,6 +42,7 @@ auth_new(const struct cfg *cfg)
 	struct auth *a = xcalloc(1, sizeof(*a));
 	size_t i;
 
+	a->open = cfg->http_open;
 	a->tokens = xcalloc(cfg->ntokens + 1, sizeof(*a->tokens));
 	for (i = 0; i < cfg->ntokens; i++)
 		add(a, cfg->tokens[i].name, cfg->tokens[i].secret, cfg->tokens[i].roles);
@@ -107,7 +109,7 @@ find(const struct auth *a, const char *presented)
 
 int
 auth_check(const struct auth *a, const char *authorization, unsigned role,
-    const char **token_name)
+    unsigned endpoint, const char **token_name)
 {
 	const char *presented = bearer(authorization);
 	const struct auth_token *t = NULL;
@@ -119,7 +121,7 @@ auth_check(const struct auth *a, const char *authorization, unsigned role,
 		t = &a->tokens[i - 1];
 	if (t != NULL && token_name != NULL)
 		*token_name = t->name;
-	if (!auth_required(a, role))
+	if (!auth_required(a, role) || (role == AUTH_READ && (a->open & endpoint) != 0))
 		return 0;
 	if (t == NULL)
 		return 401;

@@ -28,6 +28,7 @@
 #include "report.h"
 #include "spawn.h"
 #include "template.h"
+#include "tls.h"
 #include "util.h"
 
 #ifndef PROBEDIR
@@ -61,7 +62,7 @@ enum ktype {
 	K_INCLUDE,   /* handled by the parser, stores nothing */
 	K_SECRET,    /* string never repeated in a message */
 	K_SECRET_FILE, /* path of a file whose one line is the secret (read by set_secret) */
-	K_ROLES,     /* unsigned bitmask of AUTH_* from "read, push, admin" */
+	K_BITS,      /* unsigned bitmask: choices[i] sets bit 1 << i ("read, push, admin") */
 	K_WORD,      /* string of lower-case letters [a-z]+ */
 	K_EXPR,      /* struct cfg_expr: the text with its file:line, parsed by the rule engine */
 	K_DOUBLE,    /* double, a plain decimal number */
@@ -73,6 +74,7 @@ enum ktype {
 #define F_EMPTY_NULL 1u
 #define F_ENUM_STR 2u
 #define F_PATH 4u        /* K_STRING: a path, relative ones resolved against the file's directory */
+#define F_NONE 8u        /* K_BITS: "none" (no bit) is allowed */
 /* [notifier NAME] keys: the types that take the key */
 #define F_EMAIL 0x100u
 #define F_WEBHOOK 0x200u
@@ -98,6 +100,9 @@ static const char *const nodata_modes[] = { "alert", "ok", "keep", NULL }; /* en
 /* enum cfg_notifier_kind, enum cfg_starttls, enum cfg_webhook_format */
 static const char *const notifier_kinds[] = { "email", "webhook", "alertmanager", "exec", NULL };
 static const char *const starttls_modes[] = { "required", "opportunistic", "off", NULL };
+/* bit i of a K_BITS value is choices[i]: AUTH_READ, AUTH_PUSH, AUTH_ADMIN and AUTH_OPEN_* */
+static const char *const role_names[] = { "read", "push", "admin", NULL };
+static const char *const open_names[] = { "healthz", "metrics", "status", "api", NULL };
 static const char *const webhook_formats[] = { "generic", "slack", "alertmanager", "pagerduty",
 	NULL };
 
@@ -130,6 +135,12 @@ static const struct key keys[] = {
 	{ S_HTTP, "push_max_body", K_SIZE, C(push_max_body), "4MiB", 1024, 268435456.0, NULL, 0 },
 	{ S_HTTP, "push_ttl", K_DURATION, C(push_ttl), "0", 0, 31622400, NULL, 0 },
 	{ S_HTTP, "external_url", K_URL, C(external_url), NULL, 0, 0, NULL, F_EMPTY_NULL },
+	{ S_HTTP, "open", K_BITS, C(http_open), "healthz", 0, 0, open_names, F_NONE },
+	{ S_HTTP, "max_body", K_SIZE, C(max_body), "1MiB", 1024, 268435456.0, NULL, 0 },
+	{ S_HTTP, "query_timeout", K_DURATION, C(query_timeout), "2m", 0.1, 3600, NULL, 0 },
+	{ S_HTTP, "query_max_samples", K_U64, C(query_max_samples), "50000000", 1000, 1e12, NULL, 0 },
+	{ S_HTTP, "tls_cert", K_STRING, C(tls_cert), NULL, 0, 0, NULL, F_EMPTY_NULL | F_PATH },
+	{ S_HTTP, "tls_key", K_STRING, C(tls_key), NULL, 0, 0, NULL, F_EMPTY_NULL | F_PATH },
 	{ S_STORE, "rrdcached", K_RRDCACHED, C(rrdcached), NULL, 0, 0, NULL, F_EMPTY_NULL },
 	{ S_STORE, "preset", K_ENUM, C(preset), "default", 0, 0, presets, F_ENUM_STR },
 	{ S_STORE, "queue_size", K_U64, C(queue_size), "100000", 100, 100000000, NULL, 0 },
@@ -141,7 +152,7 @@ static const struct key keys[] = {
 	{ S_PROBE, "timeout", K_DURATION, P(timeout), NULL, 0.1, 3600, NULL, 0 },
 	{ S_TOKEN, "secret", K_SECRET, T(secret), NULL, 0, 0, NULL, 0 },
 	{ S_TOKEN, "secret_file", K_SECRET_FILE, T(secret_file), NULL, 0, 0, NULL, 0 },
-	{ S_TOKEN, "roles", K_ROLES, T(roles), NULL, 0, 0, NULL, 0 },
+	{ S_TOKEN, "roles", K_BITS, T(roles), NULL, 0, 0, role_names, 0 },
 	/* defaults of rule sections are set when the section opens; NULL ones are computed */
 	{ S_ALERT, "expr", K_EXPR, A(expr), NULL, 0, 0, NULL, 0 },
 	{ S_ALERT, "for", K_DURATION, A(for_), "0", 0, 366 * 86400, NULL, 0 },
@@ -262,9 +273,6 @@ nsect_of(enum sect s)
 	"[alert NAME], [record NAME], [notifier NAME], [route NAME], [inhibit NAME], " \
 	"[maintenance NAME] or [report NAME]"
 
-static const struct { const char *name; unsigned bit; } roles[] = {
-	{ "read", AUTH_READ }, { "push", AUTH_PUSH }, { "admin", AUTH_ADMIN },
-};
 
 /* ---- value parsers ---------------------------------------------------------------------- */
 
@@ -1389,42 +1397,52 @@ key_loc(struct file *f, const struct key *k)
 	return &f->ctx->cfg->locs[k - keys];
 }
 
-/* roles = read, push, admin: comma- or space-separated, at least one. */
+/*
+ * A K_BITS value: words of k->choices, comma- or space-separated, at least one (or "none"
+ * alone when k->flags has F_NONE); choices[i] sets bit 1 << i.
+ */
 static int
-set_roles(struct ctx *ctx, unsigned *dst, const char *value, const char *label,
-    const char *file, int line)
+set_bits(struct ctx *ctx, const struct key *k, unsigned *dst, const char *value,
+    const char *label, const char *file, int line)
 {
 	const char *p = value;
 	unsigned bits = 0;
 	int bad = 0;
 	size_t i, n;
+	struct buf hint = { 0 };
 
+	for (i = 0; k->choices[i] != NULL; i++)
+		buf_printf(&hint, "%s%s", i == 0 ? "" : k->choices[i + 1] ? ", " : " or ",
+		    k->choices[i]);
+	if ((k->flags & F_NONE) && strcmp(value, "none") == 0) {
+		buf_free(&hint);
+		*dst = 0;
+		return 0;
+	}
 	for (;;) {
 		while (*p == ',' || isspace((unsigned char)*p))
 			p++;
 		if (*p == '\0')
 			break;
 		n = strcspn(p, ", \t\r\n\v\f");
-		for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-			if (strlen(roles[i].name) == n && strncmp(p, roles[i].name, n) == 0)
+		for (i = 0; k->choices[i] != NULL; i++)
+			if (strlen(k->choices[i]) == n && strncmp(p, k->choices[i], n) == 0)
 				break;
-		if (i == sizeof(roles) / sizeof(roles[0])) {
-			cfg_error_add(ctx->errs, file, line,
-			    "%s: \"%.*s\" is not a role (expected read, push or admin)", label, (int)n,
-			    p);
+		if (k->choices[i] == NULL) {
+			cfg_error_add(ctx->errs, file, line, "%s: \"%.*s\" is not one of %s%s", label,
+			    (int)n, p, hint.data, k->flags & F_NONE ? " (or none)" : "");
 			bad = 1;
 		} else {
-			bits |= roles[i].bit;
+			bits |= 1u << i;
 		}
 		p += n;
 	}
-	if (bad)
+	if (!bad && bits == 0)
+		cfg_error_add(ctx->errs, file, line, "%s: is empty (expected one or more of %s%s)",
+		    label, hint.data, k->flags & F_NONE ? ", or none" : "");
+	buf_free(&hint);
+	if (bad || bits == 0)
 		return -1;
-	if (bits == 0) {
-		cfg_error_add(ctx->errs, file, line,
-		    "%s: is empty (expected one or more of read, push, admin)", label);
-		return -1;
-	}
 	*dst = bits;
 	return 0;
 }
@@ -1617,8 +1635,8 @@ set_value(struct ctx *ctx, const struct key *k, void *base, const char *value,
 			buf_free(&c);
 		}
 		return -1;
-	case K_ROLES:
-		return set_roles(ctx, (unsigned *)dst, value, label, file, line);
+	case K_BITS:
+		return set_bits(ctx, k, (unsigned *)dst, value, label, file, line);
 	case K_WORD:
 		if (*value == '\0' || strspn(value, "abcdefghijklmnopqrstuvwxyz") != strlen(value)) {
 			errstr = "is not a word of lower-case letters (e.g. critical, warning, info)";
@@ -1923,6 +1941,7 @@ handle_key(struct file *f, struct item *it)
 	struct cfg_loc *loc;
 	char sl[128], label[192];
 	char *value = it->value;
+	void *base;
 	size_t n;
 
 	if (f->sect == S_INVALID)
@@ -2026,17 +2045,17 @@ handle_key(struct file *f, struct item *it)
 		set_secret_path(f, k, value, it->line);
 		return;
 	}
+	base = f->sect == S_PROBE ? (void *)f->probe : f->sect == S_TOKEN ? (void *)f->token :
+	    f->sect == S_ALERT ? (void *)f->alert : f->sect == S_RECORD ? (void *)f->record :
+	    f->nel != NULL ? f->nel : (void *)f->ctx->cfg;
 	if ((k->flags & F_PATH) && *value != '\0' && *value != '/' && f->dir != NULL) {
 		char *path = xasprintf("%s/%s", f->dir, value);
 
-		set_value(f->ctx, k, f->nel, path, label, f->name, it->line);
+		set_value(f->ctx, k, base, path, label, f->name, it->line);
 		free(path);
 		return;
 	}
-	set_value(f->ctx, k, f->sect == S_PROBE ? (void *)f->probe :
-	    f->sect == S_TOKEN ? (void *)f->token : f->sect == S_ALERT ? (void *)f->alert :
-	    f->sect == S_RECORD ? (void *)f->record : f->nel != NULL ? f->nel :
-	    (void *)f->ctx->cfg, value, label, f->name, it->line);
+	set_value(f->ctx, k, base, value, label, f->name, it->line);
 }
 
 /* Parse f->data: classify, tokenize with inih, then walk the lines in order. */
@@ -2265,6 +2284,34 @@ finish(struct ctx *ctx)
 			    p->loc_interval.file ? "" : ", from [reeve] interval");
 		}
 	}
+}
+
+/* [http] tls_cert and tls_key: both or neither, and a key that belongs to the certificate. */
+static void
+finish_tls(struct ctx *ctx)
+{
+	struct cfg *cfg = ctx->cfg;
+	const struct cfg_loc *lc = cfg_where(cfg, "http", "tls_cert");
+	const struct cfg_loc *lk = cfg_where(cfg, "http", "tls_key");
+	struct tls_cred *c;
+	char err[512];
+
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		const struct cfg_loc *l = cfg->tls_cert ? lc : lk;
+
+		cfg_error_add(ctx->errs, l->file, l->line, "[http] %s: HTTPS needs both tls_cert "
+		    "and tls_key", cfg->tls_cert ? "tls_cert" : "tls_key");
+		return;
+	}
+	if (cfg->tls_cert == NULL)
+		return;
+	if ((c = tls_cred_load(cfg->tls_cert, cfg->tls_key, err, sizeof(err))) == NULL) {
+		const struct cfg_loc *l = strncmp(err, "tls_key", 7) == 0 ? lk : lc;
+
+		cfg_error_add(ctx->errs, l->file, l->line, "[http] %s", err);
+		return;
+	}
+	tls_cred_free(c);
 }
 
 /* Every [token NAME] has a secret, long enough, and no two tokens share one. */
@@ -2830,6 +2877,7 @@ load(const char *path, const char *text, const char *name, struct cfg_errors *er
 	}
 	add_builtin_rules(&ctx);
 	finish(&ctx);
+	finish_tls(&ctx);
 	finish_tokens(&ctx);
 	finish_rules(&ctx);
 	finish_notify(&ctx);

@@ -264,6 +264,11 @@ struct cfg {
 	uint64_t push_max_body;    /* bytes of a POST to /api/v1/push or /events, default 4 MiB */
 	double push_ttl;           /* seconds a pushed series lives unless renewed, 0 = for ever */
 	char *external_url;        /* reeve's address as users reach it, for links; NULL: none */
+	unsigned http_open;        /* AUTH_OPEN_* endpoints that never ask for a token, default healthz */
+	uint64_t max_body;         /* bytes of a POST to the other endpoints (queries, silences), 1 MiB */
+	double query_timeout;      /* seconds a query may take, default 2 min */
+	uint64_t query_max_samples; /* points a query may hold, default 50 million */
+	char *tls_cert, *tls_key;  /* PEM files: serve HTTPS; NULL: plain HTTP */
 	/* [store] */
 	char *rrdcached;      /* NULL, "unix:/path", "/path" or "host:port" */
 	char *preset;         /* RRA preset name, default "default" */

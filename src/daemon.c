@@ -20,6 +20,7 @@
 #include "expo.h"
 #include "expr.h"
 #include "http.h"
+#include "tls.h"
 #include "log.h"
 #include "notifier.h"
 #include "outbox.h"
@@ -329,6 +330,8 @@ SELF_METRIC(m_http, "reeve_http_requests_total", REEVE_COUNTER, "HTTP requests a
 SELF_METRIC(m_http_err, "reeve_http_errors_total", REEVE_COUNTER, "HTTP requests answered with an error");
 SELF_METRIC(m_http_denied, "reeve_http_denied_total", REEVE_COUNTER,
     "HTTP requests refused: status 401 without a known token, 403 with a token lacking the role");
+SELF_METRIC(m_tls_expiry, "reeve_http_tls_certificate_expiry_timestamp_seconds", REEVE_GAUGE,
+    "When the HTTPS certificate being served expires, seconds since the epoch");
 SELF_METRIC(m_renders, "reeve_http_metrics_renders_total", REEVE_COUNTER,
     "Times the /metrics body was rendered (once per change, not per request)");
 SELF_METRIC(m_push_req, "reeve_push_requests_total", REEVE_COUNTER,
@@ -490,6 +493,8 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	h->emit(em, &m_http_denied, &s401, 1, (double)hs.unauthorized);
 	h->emit(em, &m_http_denied, &s403, 1, (double)hs.forbidden);
 	h->emit(em, &m_renders, NULL, 0, (double)hs.renders);
+	if (hs.tls_expiry > 0)
+		h->emit(em, &m_tls_expiry, NULL, 0, hs.tls_expiry);
 	if (d->api) {
 		struct api_stats as;
 
@@ -568,6 +573,33 @@ differs(const char *a, const char *b)
 	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
 }
 
+/*
+ * HTTPS after a reload: the certificate and key are read again (renewed files, or other
+ * paths) and served from the next handshake. Switching HTTPS on or off needs a restart.
+ */
+static void
+reload_tls(struct daemon *d, const struct cfg *cfg)
+{
+	struct tls_cred *c;
+	char err[512], until[40];
+
+	if ((cfg->tls_cert == NULL) != (d->cfg->tls_cert == NULL)) {
+		log_warnx("[http] tls_cert: HTTPS is switched on or off only on restart; the "
+		    "server goes on as it is");
+		return;
+	}
+	if (cfg->tls_cert == NULL)
+		return;
+	if ((c = tls_cred_load(cfg->tls_cert, cfg->tls_key, err, sizeof(err))) == NULL) {
+		log_error("[http] %s: the certificate being served stays", err);
+		return;
+	}
+	util_fmt_rfc3339(until, sizeof(until), tls_cred_expiry(c));
+	http_set_tls(d->http, c);
+	log_info("http: certificate %s (valid until %s) served from the next connection",
+	    cfg->tls_cert, until);
+}
+
 static void
 reload(struct daemon *d)
 {
@@ -596,9 +628,12 @@ reload(struct daemon *d)
 	    cfg->max_per_ip != d->cfg->max_per_ip || cfg->memory_limit != d->cfg->memory_limit ||
 	    cfg->http_threads != d->cfg->http_threads || cfg->queue_size != d->cfg->queue_size ||
 	    cfg->memory_window != d->cfg->memory_window || differs(cfg->log_target, d->cfg->log_target))
-		log_warnx("data_dir, [store], [http] settings other than token, memory_window and "
-		    "log_target change only on restart; the running values stay");
+		log_warnx("data_dir, [store], [http] settings other than tokens, open, TLS files and "
+		    "query limits, memory_window and log_target change only on restart; the running "
+		    "values stay");
 	http_set_auth(d->http, auth_new(cfg));
+	reload_tls(d, cfg);
+	promapi_set_limits(d->promapi, cfg->query_timeout, (size_t)cfg->query_max_samples);
 	{
 		struct api_params ap = { cfg->push_ttl, cfg->interval, EXPO_DEFAULT_MAX_SAMPLES };
 
@@ -624,6 +659,7 @@ daemon_run(const char *path, int use_syslog)
 {
 	struct daemon d = { 0 };
 	struct cfg_errors errs = { 0 };
+	struct tls_cred *tls = NULL;
 	struct probe_inst **probes = NULL;
 	size_t n = 0;
 	sigset_t set;
@@ -714,6 +750,7 @@ daemon_run(const char *path, int use_syslog)
 		goto out;
 	}
 	d.promapi = promapi_new(d.reg, d.store, d.cfg->memory_window);
+	promapi_set_limits(d.promapi, d.cfg->query_timeout, (size_t)d.cfg->query_max_samples);
 	d.report_hist = history_new(d.reg, d.store, d.cfg->memory_window);
 	history_source(d.report_hist, &d.report_src);
 	{
@@ -727,10 +764,17 @@ daemon_run(const char *path, int use_syslog)
 		status = 1;
 		goto out;
 	}
+	if (d.cfg->tls_cert != NULL &&
+	    (tls = tls_cred_load(d.cfg->tls_cert, d.cfg->tls_key, err, sizeof(err))) == NULL) {
+		log_error("[http] %s", err);
+		status = 1;
+		goto out;
+	}
 	{
 		struct http_params hp = {
-			.listen = d.cfg->listen, .auth = auth_new(d.cfg),
-			.api = d.api, .max_body = (size_t)d.cfg->push_max_body,
+			.listen = d.cfg->listen, .auth = auth_new(d.cfg), .tls = tls,
+			.api = d.api, .push_max_body = (size_t)d.cfg->push_max_body,
+			.max_body = (size_t)d.cfg->max_body,
 			.ruler = d.ruler, .silences = d.silences, .dispatch = d.dispatch,
 			.reporter = d.reporter, .promapi = d.promapi,
 			.timeout = (unsigned)(d.cfg->http_timeout + 0.999),

@@ -24,6 +24,7 @@
 #include "reporter.h"
 #include "ruler.h"
 #include "silence.h"
+#include "tls.h"
 #include "util.h"
 
 /*
@@ -46,7 +47,9 @@ struct http {
 	struct dispatch *dispatch;      /* acknowledgements find their alert here */
 	struct reporter *reporter;      /* /api/v1/reports, /reports/; NULL = not offered */
 	struct promapi *promapi;        /* /api/v1/query and the rest of Prometheus's API */
-	size_t max_body;                /* of a POST to the API */
+	size_t push_max_body;           /* of a POST to /api/v1/push or /api/v1/events */
+	size_t max_body;                /* of a POST to the other endpoints */
+	int tls;                        /* HTTPS: tls.c serves the certificate */
 	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
 
@@ -55,6 +58,22 @@ struct request {
 	struct buf body;
 	int too_big;
 };
+
+/* The AUTH_OPEN_* class of an endpoint's URL, for [http] open. */
+static unsigned
+open_class(const char *url)
+{
+	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
+		return AUTH_OPEN_HEALTHZ;
+	if (strcmp(url, "/metrics") == 0)
+		return AUTH_OPEN_METRICS;
+	if (strcmp(url, "/") == 0)
+		return AUTH_OPEN_STATUS;
+	return AUTH_OPEN_API;
+}
+
+/* TLS 1.2 and 1.3 with GnuTLS's usual ciphers: nothing older */
+#define HTTP_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body,
@@ -120,7 +139,7 @@ allowed(struct http *h, struct MHD_Connection *c, const char *url, unsigned role
 	int rc;
 
 	pthread_mutex_lock(&h->lock);
-	rc = auth_check(h->auth, hdr, role, &name);
+	rc = auth_check(h->auth, hdr, role, open_class(url), &name);
 	if (name != NULL)
 		snprintf(who, sizeof(who), "%s", name); /* h->auth may go once unlocked */
 	pthread_mutex_unlock(&h->lock);
@@ -244,13 +263,37 @@ rules_answer(struct http *h, struct MHD_Connection *c, const char *url)
 	return ret;
 }
 
+/* The POST endpoints of the API that take data: their body cap is push_max_body. */
+static int
+api_path(const char *url)
+{
+	return strcmp(url, "/api/v1/push") == 0 || strcmp(url, "/api/v1/events") == 0;
+}
+
+/* The cap on the body of a POST to url. */
+static size_t
+body_cap(const struct http *h, const char *url)
+{
+	return api_path(url) ? h->push_max_body : h->max_body;
+}
+
+/* Whether the Content-Length of a POST to url is over its cap: refused before reading. */
+static int
+declared_too_big(const struct http *h, struct MHD_Connection *c, const char *url)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return cl != NULL && strtoull(cl, NULL, 10) > body_cap(h, url);
+}
+
 static enum MHD_Result
-too_large(struct http *h, struct MHD_Connection *c)
+too_large(struct http *h, struct MHD_Connection *c, const char *url)
 {
 	char msg[128];
 
-	snprintf(msg, sizeof(msg), "the body is larger than %zu bytes ([http] push_max_body)",
-	    h->max_body);
+	snprintf(msg, sizeof(msg), "the body is larger than %zu bytes ([http] %s)",
+	    body_cap(h, url), api_path(url) ? "push_max_body" : "max_body");
 	return reply_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
 }
 
@@ -289,7 +332,7 @@ silence_answer(struct http *h, struct MHD_Connection *c, const char *url, const 
 	if (h->silences == NULL)
 		return reply_error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "no silences here");
 	if (rq->too_big)
-		return too_large(h, c);
+		return too_large(h, c, url);
 	if (strcmp(url, "/api/v1/silences") == 0 && get) {
 		silences_refresh(h->silences);
 		silences_json(h->silences, util_now(), &out);
@@ -369,7 +412,7 @@ promapi_reply(struct http *h, struct MHD_Connection *c, const char *url, const c
 		return reply_error_allow(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
 		    "GET, HEAD, POST");
 	if (rq->too_big)
-		return too_large(h, c);
+		return too_large(h, c, url);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
 	if (promapi_graph_path(url)) {
 		unsigned char *img;
@@ -516,13 +559,6 @@ report_answer(struct http *h, struct MHD_Connection *c, const char *url, const c
 	return ret;
 }
 
-/* The POST endpoints of the API: the body cap and the answer. */
-static int
-api_path(const char *url)
-{
-	return strcmp(url, "/api/v1/push") == 0 || strcmp(url, "/api/v1/events") == 0;
-}
-
 
 /*
  * First call of a POST to the API: refuse early, before the body is read, what needs no
@@ -532,15 +568,13 @@ api_path(const char *url)
 static enum MHD_Result
 api_begin(struct http *h, struct MHD_Connection *c, const char *url, int *answered)
 {
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	enum MHD_Result ret;
 
 	*answered = 1;
 	if (!allowed(h, c, url, AUTH_PUSH, &ret))
 		return ret;
-	if (cl != NULL && strtoull(cl, NULL, 10) > h->max_body)
-		return too_large(h, c);
+	if (declared_too_big(h, c, url))
+		return too_large(h, c, url);
 	*answered = 0;
 	return MHD_YES;
 }
@@ -589,6 +623,10 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 			ret = api_begin(h, c, url, &answered);
 		else if (silence_path(url) && !allowed(h, c, url, silence_role(method), &ret))
 			answered = 1; /* refused before the body is read */
+		else if (post && declared_too_big(h, c, url)) {
+			ret = too_large(h, c, url);
+			answered = 1;
+		}
 		if (answered)
 			__atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
 		return ret;
@@ -598,7 +636,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		int keep = post && (api_path(url) || silence_path(url) ||
 		    (h->promapi != NULL && (promapi_path(url) || promapi_graph_path(url))));
 
-		if (keep && rq->body.len + *upload_data_size <= h->max_body)
+		if (keep && rq->body.len + *upload_data_size <= body_cap(h, url))
 			buf_append(&rq->body, upload_data, *upload_data_size);
 		else if (keep)
 			rq->too_big = 1; /* answered at the end */
@@ -611,7 +649,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 			return reply_error_allow(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is allowed",
 			    "POST");
 		if (rq->too_big)
-			return too_large(h, c);
+			return too_large(h, c, url);
 		return api_answer(h, c, url, rq);
 	}
 	if (silence_path(url))
@@ -629,6 +667,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	}
 	if (rules_path(url))
 		return rules_answer(h, c, url);
+	if ((strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0) &&
+	    !allowed(h, c, url, AUTH_READ, &denied))
+		return denied;
 	if (strcmp(url, "/healthz") == 0)
 		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n", NULL);
 	if (strcmp(url, "/readyz") == 0) {
@@ -688,6 +729,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	if (cfg_parse_listen(p->listen, &host, &uport, &e) == -1) {
 		snprintf(err, errlen, "listen %s: %s", p->listen, e);
 		auth_free(p->auth);
+		tls_cred_free(p->tls);
 		return NULL;
 	}
 	snprintf(port, sizeof(port), "%u", uport);
@@ -696,6 +738,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 		snprintf(err, errlen, "listen %s: %s", p->listen, gai_strerror(rc));
 		free(host);
 		auth_free(p->auth);
+		tls_cred_free(p->tls);
 		return NULL;
 	}
 	free(host);
@@ -712,8 +755,18 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->reporter = p->reporter;
 	h->promapi = p->promapi;
 	h->dispatch = p->dispatch;
+	h->push_max_body = p->push_max_body;
 	h->max_body = p->max_body;
 	pthread_mutex_init(&h->lock, NULL);
+	if (p->tls != NULL) {
+		tls_serve(p->tls);
+		h->tls = 1;
+		flags |= MHD_USE_TLS;
+	}
+	/*
+	 * With HTTPS the certificate comes from tls.c at each handshake, so a reload can replace
+	 * it; without, the first MHD_OPTION_END ends the list and the TLS options are not read.
+	 */
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
 	    MHD_OPTION_SOCK_ADDR, res->ai_addr,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(p->threads ? p->threads : 1),
@@ -723,16 +776,20 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)p->memory_limit,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+	    h->tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, tls_callback(),
+	    MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES,
 	    MHD_OPTION_END);
 	freeaddrinfo(res);
 	if (h->d == NULL) {
 		snprintf(err, errlen, "cannot listen on %s (address in use or not available?)", p->listen);
+		if (h->tls)
+			tls_serve_end();
 		pthread_mutex_destroy(&h->lock);
 		auth_free(h->auth);
 		free(h);
 		return NULL;
 	}
-	log_info("http: listening on %s", p->listen);
+	log_info("http: listening on %s%s", p->listen, h->tls ? " (HTTPS)" : "");
 	return h;
 }
 
@@ -748,6 +805,17 @@ http_set_auth(struct http *h, struct auth *a)
 	auth_free(old); /* every check runs under the lock: none still reads it */
 }
 
+int
+http_set_tls(struct http *h, struct tls_cred *c)
+{
+	if (!h->tls) {
+		tls_cred_free(c);
+		return -1;
+	}
+	tls_serve(c);
+	return 0;
+}
+
 void
 http_get_stats(struct http *h, struct http_stats *st)
 {
@@ -758,6 +826,7 @@ http_get_stats(struct http *h, struct http_stats *st)
 	pthread_mutex_lock(&h->lock);
 	st->renders = h->renders;
 	pthread_mutex_unlock(&h->lock);
+	st->tls_expiry = h->tls ? tls_serve_expiry() : 0;
 }
 
 void
@@ -766,6 +835,8 @@ http_free(struct http *h)
 	if (h == NULL)
 		return;
 	MHD_stop_daemon(h->d);
+	if (h->tls)
+		tls_serve_end();
 	if (h->metrics)
 		MHD_destroy_response(h->metrics);
 	pthread_mutex_destroy(&h->lock);

@@ -10,6 +10,7 @@ struct auth;
 struct registry;
 struct ruler;
 struct http;
+struct tls_cred;
 
 struct http_params {
 	const char *listen;         /* "host:port" or "[v6]:port" */
@@ -18,7 +19,9 @@ struct http_params {
 	unsigned max_connections, max_per_ip, threads;
 	size_t memory_limit;        /* per connection */
 	struct api *api;            /* /api/v1/push and /api/v1/events, NULL = none; not owned */
-	size_t max_body;            /* cap on the body of those POSTs */
+	size_t push_max_body;       /* cap on the body of those POSTs */
+	size_t max_body;            /* cap on the body of a POST to the other endpoints */
+	struct tls_cred *tls;       /* serve HTTPS with it (tls.h; taken over); NULL: plain HTTP */
 	struct ruler *ruler;        /* /api/v1/rules, /alerts, /alerts/history; NULL = none; not owned */
 	struct silences *silences;  /* /api/v1/silences; NULL = none; not owned */
 	struct dispatch *dispatch;  /* /api/v1/alerts/ID/ack finds the alert here; not owned */
@@ -38,9 +41,16 @@ struct http *http_new(const struct http_params *p, struct registry *r, char *err
  */
 void http_set_auth(struct http *h, struct auth *a);
 
+/*
+ * Serve the certificate c (taken over) from the next TLS handshake on; connections already
+ * open keep theirs. Returns -1 (and frees c) when the server was started without TLS.
+ */
+int http_set_tls(struct http *h, struct tls_cred *c);
+
 /* Requests served, by outcome, for reeve's own metrics. */
 struct http_stats {
 	unsigned long long requests, errors, unauthorized, forbidden, renders;
+	double tls_expiry;          /* the served certificate's notAfter; 0: no HTTPS */
 };
 void http_get_stats(struct http *h, struct http_stats *st);
 

@@ -185,38 +185,6 @@ parse_opts(int argc, char **argv, const char *cmd, const char *usage, const char
 	return 0;
 }
 
-/* Read a whole file (at most max bytes) into a new buffer; NULL with errno set. */
-static char *
-read_file(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b = { 0 };
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (b.len + n > max) {
-			fclose(f);
-			buf_free(&b);
-			errno = EFBIG;
-			return NULL;
-		}
-		buf_append(&b, chunk, n);
-	}
-	if (ferror(f)) {
-		fclose(f);
-		buf_free(&b);
-		errno = EIO;
-		return NULL;
-	}
-	fclose(f);
-	*len = b.len;
-	buf_putc(&b, '\0');
-	return buf_steal(&b);
-}
-
 /* reeve rules test FILE...: 0 all passed, 1 some failed, 2 a file could not be used. */
 static int
 rules_test(int argc, char **argv)
@@ -239,7 +207,7 @@ rules_test(int argc, char **argv)
 			fputs(usage_rules, stdout);
 			return 0;
 		}
-		if ((text = read_file(argv[i], RULESTEST_MAX_SIZE, &len)) == NULL) {
+		if ((text = util_read_file(argv[i], RULESTEST_MAX_SIZE, &len)) == NULL) {
 			fprintf(stderr, "reeve: %s: %s\n", argv[i], strerror(errno));
 			bad = 1;
 			continue;

@@ -17,6 +17,8 @@
 #include "store.h"
 
 #define PROMAPI_MAX_POINTS 11000 /* per series of a range query, as Prometheus */
+#define PROMAPI_TIMEOUT 120.0    /* seconds a query may take, until promapi_set_limits */
+#define PROMAPI_MAX_SAMPLES 50000000 /* points of an answer, as Prometheus's default */
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -37,7 +39,9 @@ struct promapi {
 	struct store *store;
 	struct history *hist;
 	struct expr_source src;
-	pthread_mutex_t lock;  /* guards the cache */
+	pthread_mutex_t lock;  /* guards the cache and the limits */
+	double timeout;        /* seconds a query may take */
+	size_t max_samples;    /* points an answer may hold */
 	struct cached_graph cache[GRAPH_CACHE];
 	size_t next;           /* the entry replaced next */
 };
@@ -60,7 +64,18 @@ promapi_new(struct registry *reg, struct store *store, double window)
 	p->hist = history_new(reg, store, window);
 	history_source(p->hist, &p->src);
 	pthread_mutex_init(&p->lock, NULL);
+	p->timeout = PROMAPI_TIMEOUT;
+	p->max_samples = PROMAPI_MAX_SAMPLES;
 	return p;
+}
+
+void
+promapi_set_limits(struct promapi *p, double timeout, size_t max_samples)
+{
+	pthread_mutex_lock(&p->lock);
+	p->timeout = timeout;
+	p->max_samples = max_samples;
+	pthread_mutex_unlock(&p->lock);
 }
 
 void
@@ -272,20 +287,84 @@ parse_query(const struct params *ps, struct buf *out, unsigned *status)
 	return e;
 }
 
+/* step: a duration ("15s", "1m") or seconds ("15", "0.5"). */
+static int
+parse_step(const char *s, double *step)
+{
+	const char *errstr;
+	char *end;
+
+	*step = strtod(s, &end);
+	if (end != s && *end == '\0' && isfinite(*step))
+		return 0;
+	return cfg_parse_duration(s, step, &errstr);
+}
+
+/*
+ * The limits of one query: the deadline (the request's timeout= if shorter than the
+ * server's) and the most points. 0, or -1 (answered) for a bad timeout.
+ */
+static int
+get_limits(struct promapi *p, const struct params *ps, double *deadline, size_t *max_samples,
+    struct buf *out, unsigned *status)
+{
+	const char *t = param(ps, "timeout");
+	double timeout, asked;
+
+	pthread_mutex_lock(&p->lock);
+	timeout = p->timeout;
+	*max_samples = p->max_samples;
+	pthread_mutex_unlock(&p->lock);
+	if (t != NULL && *t != '\0') {
+		if (parse_step(t, &asked) == -1 || !(asked > 0)) {
+			*status = fail(out, 400, "bad_data", "invalid parameter \"timeout\": cannot "
+			    "parse \"%s\" to a valid duration", t);
+			return -1;
+		}
+		if (asked < timeout)
+			timeout = asked;
+	}
+	*deadline = util_now() + timeout;
+	return 0;
+}
+
+/* The answer when a query met one of its limits (q->limit), else the execution error. */
+static unsigned
+fail_eval(struct buf *out, int limit, const char *err)
+{
+	if (limit == QUERY_TIMEOUT)
+		return fail(out, 503, "timeout", "%s", err);
+	return fail(out, 422, "execution", "%s", err);
+}
+
 static unsigned
 answer_query(struct promapi *p, const struct params *ps, struct buf *out)
 {
 	struct expr_value v = { 0 };
 	unsigned status = 200;
+	size_t max_samples, points = 0;
 	struct expr *e;
 	char err[512];
-	double t;
+	double t, deadline;
 
 	if ((e = parse_query(ps, out, &status)) == NULL ||
-	    get_time(ps, "time", util_now(), &t, out, &status) == -1)
+	    get_time(ps, "time", util_now(), &t, out, &status) == -1 ||
+	    get_limits(p, ps, &deadline, &max_samples, out, &status) == -1)
 		goto out;
 	if (expr_eval(e, &p->src, t, &v, err, sizeof(err)) == -1) {
 		status = fail(out, 422, "execution", "%s", err);
+		goto out;
+	}
+	/* one evaluation is not interrupted: its limits are checked once it is done */
+	points = v.type == EXPR_VECTOR ? v.nsamples : v.type == EXPR_SCALAR ? 1 : 0;
+	for (size_t i = 0; v.type == EXPR_MATRIX && i < v.nseries; i++)
+		points += v.series[i].n;
+	if (util_now() > deadline) {
+		status = fail(out, 503, "timeout", QUERY_TIMEOUT_MSG);
+		goto out;
+	}
+	if (points > max_samples) {
+		status = fail(out, 422, "execution", QUERY_TOO_MANY_FMT, max_samples);
 		goto out;
 	}
 	buf_puts(out, "{\"status\":\"success\",\"data\":{\"resultType\":");
@@ -311,19 +390,6 @@ out:
 	expr_value_free(&v);
 	expr_free(e);
 	return status;
-}
-
-/* step: a duration ("15s", "1m") or seconds ("15", "0.5"). */
-static int
-parse_step(const char *s, double *step)
-{
-	const char *errstr;
-	char *end;
-
-	*step = strtod(s, &end);
-	if (end != s && *end == '\0' && isfinite(*step))
-		return 0;
-	return cfg_parse_duration(s, step, &errstr);
 }
 
 static unsigned
@@ -363,8 +429,10 @@ answer_range(struct promapi *p, const struct params *ps, struct buf *out)
 	}
 	q.snap = 1;
 	q.max_points = PROMAPI_MAX_POINTS + 1;
+	if (get_limits(p, ps, &q.deadline, &q.max_samples, out, &status) == -1)
+		goto out;
 	if (query_range_eval(e, &p->src, &q, &s, &n, err, sizeof(err)) == -1) {
-		status = fail(out, 422, "execution", "%s", err);
+		status = fail_eval(out, q.limit, err);
 		goto out;
 	}
 	buf_puts(out, "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":");

@@ -22,6 +22,12 @@ struct promapi_param {
 struct promapi *promapi_new(struct registry *reg, struct store *store, double window);
 void promapi_free(struct promapi *p);
 
+/*
+ * The limits of every query from now on: seconds it may take (503 "timeout" beyond; a
+ * request's timeout= may shorten it) and points its answer may hold (422 beyond).
+ */
+void promapi_set_limits(struct promapi *p, double timeout, size_t max_samples);
+
 /* Whether url is one of the API's paths (/api/v1/query, ..., /api/v1/label/NAME/values). */
 int promapi_path(const char *url);
 

@@ -265,6 +265,28 @@ selector_rows(const struct expr *e, const struct cache *c, double t0, double end
 	return 0;
 }
 
+/* Whether q's deadline has passed: the error, in Prometheus's words, and q->limit set. */
+static int
+timed_out(struct query_range *q, char *err, size_t errlen)
+{
+	if (q->deadline == 0 || util_now() <= q->deadline)
+		return 0;
+	q->limit = QUERY_TIMEOUT;
+	snprintf(err, errlen, QUERY_TIMEOUT_MSG);
+	return 1;
+}
+
+/* Whether total points are more than q allows. */
+static int
+too_many(struct query_range *q, size_t total, char *err, size_t errlen)
+{
+	if (q->max_samples == 0 || total <= q->max_samples)
+		return 0;
+	q->limit = QUERY_TOO_MANY;
+	snprintf(err, errlen, QUERY_TOO_MANY_FMT, q->max_samples);
+	return 1;
+}
+
 int
 query_range_eval(const struct expr *e, const struct expr_source *src, struct query_range *q,
     struct expr_series **out, size_t *nout, char *err, size_t errlen)
@@ -272,9 +294,9 @@ query_range_eval(const struct expr *e, const struct expr_source *src, struct que
 	struct cache c = { src, NULL, 0 };
 	struct expr_source cs = *src;
 	struct answer a = { 0 };
-	size_t max = q->max_points ? q->max_points : QUERY_MAX_POINTS, npoints;
+	size_t max = q->max_points ? q->max_points : QUERY_MAX_POINTS, npoints, total = 0;
 	double step, t0, found, span;
-	int rc = -1;
+	int rc = -1, rows = 0;
 
 	*out = NULL;
 	*nout = 0;
@@ -287,8 +309,9 @@ query_range_eval(const struct expr *e, const struct expr_source *src, struct que
 		    "(use a function such as rate() or avg_over_time() on it)");
 		return -1;
 	}
+	q->limit = 0;
 	if (cache_fill(&c, e, q->start - expr_reach(e, src->lookback), q->end, &found, err,
-	    errlen) == -1)
+	    errlen) == -1 || timed_out(q, err, errlen))
 		goto out;
 	q->data_step = found;
 	step = q->step > 0 ? q->step : found > 0 ? found : QUERY_DEFAULT_STEP;
@@ -309,8 +332,9 @@ query_range_eval(const struct expr *e, const struct expr_source *src, struct que
 	}
 	npoints = (size_t)floor(span / step) + 1;
 	q->step_used = step;
-	if (q->step == 0 && selector_rows(e, &c, t0, q->end, step, &a) == 0)
-		goto done;
+	rows = q->step == 0 && selector_rows(e, &c, t0, q->end, step, &a) == 0;
+	if (rows)
+		goto done; /* a bare selector: its rows are the answer */
 	cs.select = cache_select;
 	cs.hw_failures = cache_hw;
 	cs.arg = &c;
@@ -318,8 +342,14 @@ query_range_eval(const struct expr *e, const struct expr_source *src, struct que
 		double t = t0 + (double)i * step;
 		struct expr_value v = { 0 };
 
-		if (expr_eval(e, &cs, t, &v, err, errlen) == -1)
+		if ((i % 64 == 63 && timed_out(q, err, errlen)) ||
+		    expr_eval(e, &cs, t, &v, err, errlen) == -1)
 			goto out;
+		total += v.type == EXPR_VECTOR ? v.nsamples : 1;
+		if (too_many(q, total, err, errlen)) {
+			expr_value_free(&v);
+			goto out;
+		}
 		if (v.type == EXPR_SCALAR)
 			series_add(answer_series(&a, NULL, NULL, 0), t, v.scalar, npoints);
 		for (size_t k = 0; v.type == EXPR_VECTOR && k < v.nsamples; k++) {
@@ -333,6 +363,12 @@ query_range_eval(const struct expr *e, const struct expr_source *src, struct que
 done:
 	for (size_t i = 0; i < a.n; i++)
 		a.s[i].step = step;
+	if (rows) {
+		for (size_t i = 0; i < a.n; i++)
+			total += a.s[i].n;
+		if (too_many(q, total, err, errlen))
+			goto out;
+	}
 	*out = a.s;
 	*nout = a.n;
 	a.s = NULL;

@@ -644,3 +644,34 @@ out:
 	errno = saved;
 	return rc;
 }
+
+char *
+util_read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b = { 0 };
+	char chunk[8192];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (b.len + n > max) {
+			fclose(f);
+			buf_free(&b);
+			errno = EFBIG;
+			return NULL;
+		}
+		buf_append(&b, chunk, n);
+	}
+	if (ferror(f)) {
+		fclose(f);
+		buf_free(&b);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(f);
+	*len = b.len;
+	buf_putc(&b, '\0');
+	return buf_steal(&b);
+}

@@ -103,4 +103,10 @@ int util_write_file_atomic(const char *path, const char *tmpdir, const void *dat
 /* 64-bit FNV-1a hash of n bytes. */
 unsigned long long util_hash(const void *data, size_t n);
 
+/*
+ * Read a whole file (at most max bytes) into a new NUL-terminated buffer, its length in
+ * *len. Returns NULL with errno set (EFBIG when larger than max).
+ */
+char *util_read_file(const char *path, size_t max, size_t *len);
+
 #endif /* REEVE_UTIL_H */

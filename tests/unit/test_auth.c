@@ -41,7 +41,7 @@ static void
 expect(const struct auth *a, const char *hdr, unsigned role, int want, const char *want_name)
 {
 	const char *name = "unset";
-	int rc = auth_check(a, hdr, role, &name);
+	int rc = auth_check(a, hdr, role, 0, &name);
 
 	if (rc != want)
 		fail_msg("header \"%s\", role %s: got %d, expected %d", hdr ? hdr : "(none)",
@@ -50,7 +50,7 @@ expect(const struct auth *a, const char *hdr, unsigned role, int want, const cha
 		assert_null(name);
 	else
 		assert_string_equal(name, want_name);
-	assert_int_equal(auth_check(a, hdr, role, NULL), want);
+	assert_int_equal(auth_check(a, hdr, role, 0, NULL), want);
 }
 
 static void
@@ -182,6 +182,40 @@ test_header_forms(void **state)
 	auth_free(a);
 }
 
+/* [http] open: the endpoints listed are read without a token; the rest are not; writes never. */
+static void
+test_open(void **state)
+{
+	static const unsigned classes[] = { AUTH_OPEN_HEALTHZ, AUTH_OPEN_METRICS, AUTH_OPEN_STATUS,
+		AUTH_OPEN_API };
+	static const struct { const char *open; int want[4]; } cases[] = {
+		{ "", { 0, 401, 401, 401 } },                 /* the default: healthz */
+		{ "open = none\n", { 401, 401, 401, 401 } },
+		{ "open = metrics, api\n", { 401, 0, 401, 0 } },
+		{ "open = healthz metrics status api\n", { 0, 0, 0, 0 } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char conf[256];
+		struct auth *a;
+
+		snprintf(conf, sizeof(conf), "[http]\n%s[token r]\nsecret = " S_READ "\n"
+		    "[token p]\nsecret = " S_PUSH "\nroles = push, admin\n", cases[i].open);
+		a = auth_of(conf);
+		for (size_t k = 0; k < 4; k++) {
+			if (auth_check(a, NULL, AUTH_READ, classes[k], NULL) != cases[i].want[k])
+				fail_msg("%sclass %u: got %d", cases[i].open, classes[k],
+				    auth_check(a, NULL, AUTH_READ, classes[k], NULL));
+			/* a token's roles still count where a token is given */
+			assert_int_equal(auth_check(a, "Bearer " S_READ, AUTH_READ, classes[k], NULL), 0);
+			assert_int_equal(auth_check(a, NULL, AUTH_PUSH, classes[k], NULL), 401);
+			assert_int_equal(auth_check(a, NULL, AUTH_ADMIN, classes[k], NULL), 401);
+		}
+		auth_free(a);
+	}
+}
+
 static void
 test_role_names(void **state)
 {
@@ -198,6 +232,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_tokens),
 		cmocka_unit_test(test_push_only),
+		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_read_only),
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_http_token),

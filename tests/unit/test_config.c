@@ -776,9 +776,9 @@ test_token_errors(void **state)
 			"(secret is set at s.conf:2)",
 			"s.conf:6: [token b] secret: set either secret or secret_file, not both "
 			"(secret_file is set at s.conf:5)",
-			"s.conf:8: [token c] roles: \"write\" is not a role (expected read, push or admin)",
-			"s.conf:8: [token c] roles: \"all\" is not a role (expected read, push or admin)",
-			"s.conf:11: [token d] roles: is empty (expected one or more of read, push, admin)",
+			"s.conf:8: [token c] roles: \"write\" is not one of read, push or admin",
+			"s.conf:8: [token c] roles: \"all\" is not one of read, push or admin",
+			"s.conf:11: [token d] roles: is empty (expected one or more of read, push or admin)",
 			"s.conf:12: [token d] unknown key 'token' (expected one of: secret, secret_file, "
 			"roles)",
 			"s.conf:13: [token d] key 'secret' already set at s.conf:10",
@@ -994,7 +994,13 @@ static const struct bad_case bad_cases[] = {
 		"[maintenance NAME] or [report NAME])", NULL } },
 	{ "bad/unknown-key.conf", NULL, {
 		"bad/unknown-key.conf:3: [http] unknown key 'port' (expected one of: listen, token, "
-		"timeout, max_connections, max_per_ip, memory_limit, threads, push_max_body, push_ttl, external_url)", NULL } },
+		"timeout, max_connections, max_per_ip, memory_limit, threads, push_max_body, "
+		"push_ttl, external_url, open, max_body, query_timeout, query_max_samples, "
+		"tls_cert, tls_key)", NULL } },
+	{ "bad/open.conf", NULL, {
+		"bad/open.conf:2: [http] open: \"grafana\" is not one of healthz, metrics, status or "
+		"api (or none)",
+		"bad/open.conf:3: [http] query_timeout: \"0\" is out of range (100ms to 1h)", NULL } },
 	{ "bad/duration.conf", NULL, {
 		"bad/duration.conf:5: [http] timeout: \"10\" is not a duration (use a unit: 500ms, "
 		"10s, 5m, 1h, 7d)", NULL } },
