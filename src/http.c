@@ -47,16 +47,39 @@ struct http {
 	struct dispatch *dispatch;      /* acknowledgements find their alert here */
 	struct reporter *reporter;      /* /api/v1/reports, /reports/; NULL = not offered */
 	struct promapi *promapi;        /* /api/v1/query and the rest of Prometheus's API */
+	/* the workers and their queue of suspended connections (qlock) */
+	pthread_t *workers;
+	size_t nworkers;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct request *head, **tail;
+	size_t queued;
+	int stopping;
 	size_t push_max_body;           /* of a POST to /api/v1/push or /api/v1/events */
 	size_t max_body;                /* of a POST to the other endpoints */
 	int tls;                        /* HTTPS: tls.c serves the certificate */
 	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
 
-/* One request: the body of a POST to the API, gathered up to the endpoint's cap. */
+struct request;
+
+/* An answer that may take long (a query, a graph): made by a worker, not a polling thread. */
+typedef void work_fn(struct http *h, struct MHD_Connection *c, const char *url,
+    struct request *rq);
+
+/*
+ * One request: the body of a POST to the API, gathered up to the endpoint's cap; for an
+ * answer handed to the workers, what to do and, once done, the response to queue.
+ */
 struct request {
 	struct buf body;
 	int too_big;
+	work_fn *work;                  /* set: the connection is suspended for a worker */
+	struct MHD_Connection *conn;
+	char *url;
+	struct MHD_Response *resp;      /* the worker's answer, queued on resumption */
+	unsigned status;
+	struct request *next;           /* in the workers' queue */
 };
 
 /* The AUTH_OPEN_* class of an endpoint's URL, for [http] open. */
@@ -75,22 +98,35 @@ open_class(const char *url)
 /* TLS 1.2 and 1.3 with GnuTLS's usual ciphers: nothing older */
 #define HTTP_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
-static enum MHD_Result
-reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body,
-    const char *allow)
+static struct MHD_Response *
+response(unsigned status, const char *type, const char *body, const char *allow)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
 	    MHD_RESPMEM_MUST_COPY);
-	enum MHD_Result ret;
 
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"reeve\"");
 	if (allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	ret = MHD_queue_response(c, status, r);
+	return r;
+}
+
+/* Queue r (status) and drop our reference. */
+static enum MHD_Result
+queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body,
+    const char *allow)
+{
+	return queue(c, status, response(status, type, body, allow));
 }
 
 /* Every error is JSON, in the shape of Prometheus's API errors. */
@@ -377,6 +413,80 @@ silence_answer(struct http *h, struct MHD_Connection *c, const char *url, const 
 	return ret;
 }
 
+/* ---- the workers: answers that take long ---------------------------------------------------- */
+
+#define HTTP_QUEUE_MAX 64 /* answers waiting for a worker; beyond, 503 at once */
+#define HTTP_MIN_WORKERS 2 /* workers, or [http] threads if more */
+
+/*
+ * Hand the answer to url to a worker: the connection is suspended (its polling thread goes
+ * on serving the others) until the worker has made rq->resp, then resumed, and the handler
+ * queues it. 503 when too many wait already.
+ */
+static enum MHD_Result
+defer(struct http *h, struct MHD_Connection *c, const char *url, struct request *rq,
+    work_fn *work)
+{
+	pthread_mutex_lock(&h->qlock);
+	if (h->queued >= HTTP_QUEUE_MAX || h->stopping) {
+		pthread_mutex_unlock(&h->qlock);
+		return reply_error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many queries waiting "
+		    "to be answered; try again shortly");
+	}
+	rq->work = work;
+	rq->conn = c;
+	rq->url = xstrdup(url);
+	MHD_suspend_connection(c); /* before a worker can resume it */
+	*h->tail = rq;
+	h->tail = &rq->next;
+	h->queued++;
+	pthread_cond_signal(&h->qcond);
+	pthread_mutex_unlock(&h->qlock);
+	return MHD_YES;
+}
+
+static void *
+worker(void *arg)
+{
+	struct http *h = arg;
+
+	for (;;) {
+		struct request *rq;
+
+		pthread_mutex_lock(&h->qlock);
+		while (h->head == NULL && !h->stopping)
+			pthread_cond_wait(&h->qcond, &h->qlock);
+		if ((rq = h->head) == NULL) {
+			pthread_mutex_unlock(&h->qlock);
+			return NULL;
+		}
+		if ((h->head = rq->next) == NULL)
+			h->tail = &h->head;
+		h->queued--;
+		pthread_mutex_unlock(&h->qlock);
+		rq->work(h, rq->conn, rq->url, rq);
+		MHD_resume_connection(rq->conn);
+	}
+}
+
+/*
+ * Let the workers answer what is queued, then end them; later requests get 503. The lock
+ * stays: libmicrohttpd may still call defer until it is stopped.
+ */
+static void
+stop_workers(struct http *h)
+{
+	pthread_mutex_lock(&h->qlock);
+	h->stopping = 1;
+	pthread_cond_broadcast(&h->qcond);
+	pthread_mutex_unlock(&h->qlock);
+	for (size_t i = 0; i < h->nworkers; i++)
+		pthread_join(h->workers[i], NULL);
+	free(h->workers);
+	h->workers = NULL;
+	h->nworkers = 0;
+}
+
 /* ---- the Prometheus API ------------------------------------------------------------------- */
 
 struct args {
@@ -396,14 +506,45 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 	return MHD_YES;
 }
 
+/* The answer of the Prometheus API or a graph, made on a worker. */
+static void
+promapi_work(struct http *h, struct MHD_Connection *c, const char *url, struct request *rq)
+{
+	struct args a = { NULL, 0 };
+	struct buf out = { 0 };
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+	if (promapi_graph_path(url)) {
+		unsigned char *img;
+		size_t len;
+
+		rq->status = promapi_graph(h->promapi, url, a.v, a.n, rq->body.data, rq->body.len,
+		    &img, &len, &out);
+		if (rq->status == 200) {
+			rq->resp = MHD_create_response_from_buffer(len, img, MHD_RESPMEM_MUST_FREE);
+			MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+			    strstr(url, ".svg") ? "image/svg+xml" : "image/png");
+			MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=10");
+			__atomic_add_fetch(&h->renders, 1, __ATOMIC_RELAXED);
+		}
+	} else {
+		rq->status = promapi_answer(h->promapi, url, a.v, a.n, rq->body.data, rq->body.len,
+		    &out);
+	}
+	free(a.v);
+	if (rq->resp == NULL) {
+		if (rq->status >= 400)
+			__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
+		rq->resp = response(rq->status, "application/json", out.data, NULL);
+	}
+	buf_free(&out);
+}
+
 static enum MHD_Result
 promapi_reply(struct http *h, struct MHD_Connection *c, const char *url, const char *method,
     struct request *rq)
 {
-	struct args a = { NULL, 0 };
-	struct buf out = { 0 };
 	enum MHD_Result ret;
-	unsigned status;
 
 	if (!allowed(h, c, url, AUTH_READ, &ret))
 		return ret;
@@ -413,39 +554,7 @@ promapi_reply(struct http *h, struct MHD_Connection *c, const char *url, const c
 		    "GET, HEAD, POST");
 	if (rq->too_big)
 		return too_large(h, c, url);
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
-	if (promapi_graph_path(url)) {
-		unsigned char *img;
-		size_t len;
-
-		status = promapi_graph(h->promapi, url, a.v, a.n, rq->body.data, rq->body.len, &img,
-		    &len, &out);
-		free(a.v);
-		if (status == 200) {
-			struct MHD_Response *r = MHD_create_response_from_buffer(len, img,
-			    MHD_RESPMEM_MUST_FREE);
-
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-			    strstr(url, ".svg") ? "image/svg+xml" : "image/png");
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=10");
-			__atomic_add_fetch(&h->renders, 1, __ATOMIC_RELAXED);
-			ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-			MHD_destroy_response(r);
-			buf_free(&out);
-			return ret;
-		}
-		__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
-		ret = reply(c, status, "application/json", out.data, NULL);
-		buf_free(&out);
-		return ret;
-	}
-	status = promapi_answer(h->promapi, url, a.v, a.n, rq->body.data, rq->body.len, &out);
-	if (status >= 400)
-		__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
-	ret = reply(c, status, "application/json", out.data, NULL);
-	buf_free(&out);
-	free(a.v);
-	return ret;
+	return defer(h, c, url, rq, promapi_work);
 }
 
 /* ---- reports ------------------------------------------------------------------------------ */
@@ -643,6 +752,12 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (rq->work != NULL) { /* resumed: the worker's answer */
+		struct MHD_Response *r = rq->resp;
+
+		rq->resp = NULL;
+		return queue(c, rq->status, r);
+	}
 	__atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
 	if (api_path(url)) {
 		if (!post)
@@ -697,6 +812,9 @@ request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (rq == NULL)
 		return;
 	buf_free(&rq->body);
+	free(rq->url);
+	if (rq->resp != NULL)
+		MHD_destroy_response(rq->resp);
 	free(rq);
 	*con_cls = NULL;
 }
@@ -724,7 +842,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	unsigned uport;
 	const char *e;
 	int rc;
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
 	if (cfg_parse_listen(p->listen, &host, &uport, &e) == -1) {
 		snprintf(err, errlen, "listen %s: %s", p->listen, e);
@@ -758,6 +876,14 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->push_max_body = p->push_max_body;
 	h->max_body = p->max_body;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->qlock, NULL);
+	pthread_cond_init(&h->qcond, NULL);
+	h->tail = &h->head;
+	h->nworkers = p->threads > HTTP_MIN_WORKERS ? p->threads : HTTP_MIN_WORKERS;
+	h->workers = xcalloc(h->nworkers, sizeof(*h->workers));
+	for (size_t i = 0; i < h->nworkers; i++)
+		if (pthread_create(&h->workers[i], NULL, worker, h) != 0)
+			fatalx("http: cannot start a worker thread");
 	if (p->tls != NULL) {
 		tls_serve(p->tls);
 		h->tls = 1;
@@ -784,6 +910,9 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 		snprintf(err, errlen, "cannot listen on %s (address in use or not available?)", p->listen);
 		if (h->tls)
 			tls_serve_end();
+		stop_workers(h);
+		pthread_cond_destroy(&h->qcond);
+		pthread_mutex_destroy(&h->qlock);
 		pthread_mutex_destroy(&h->lock);
 		auth_free(h->auth);
 		free(h);
@@ -834,11 +963,16 @@ http_free(struct http *h)
 {
 	if (h == NULL)
 		return;
+	if (h->promapi != NULL)
+		promapi_cancel(h->promapi); /* queries under way end now */
+	stop_workers(h);
 	MHD_stop_daemon(h->d);
 	if (h->tls)
 		tls_serve_end();
 	if (h->metrics)
 		MHD_destroy_response(h->metrics);
+	pthread_cond_destroy(&h->qcond);
+	pthread_mutex_destroy(&h->qlock);
 	pthread_mutex_destroy(&h->lock);
 	auth_free(h->auth);
 	free(h);

@@ -42,6 +42,7 @@ struct promapi {
 	pthread_mutex_t lock;  /* guards the cache and the limits */
 	double timeout;        /* seconds a query may take */
 	size_t max_samples;    /* points an answer may hold */
+	int cancelled;         /* promapi_cancel: every query gives up (atomic) */
 	struct cached_graph cache[GRAPH_CACHE];
 	size_t next;           /* the entry replaced next */
 };
@@ -300,6 +301,12 @@ parse_step(const char *s, double *step)
 	return cfg_parse_duration(s, step, &errstr);
 }
 
+void
+promapi_cancel(struct promapi *p)
+{
+	__atomic_store_n(&p->cancelled, 1, __ATOMIC_RELAXED);
+}
+
 /*
  * The limits of one query: the deadline (the request's timeout= if shorter than the
  * server's) and the most points. 0, or -1 (answered) for a bad timeout.
@@ -324,7 +331,8 @@ get_limits(struct promapi *p, const struct params *ps, double *deadline, size_t 
 		if (asked < timeout)
 			timeout = asked;
 	}
-	*deadline = util_now() + timeout;
+	*deadline = __atomic_load_n(&p->cancelled, __ATOMIC_RELAXED) ? util_now() - 1 :
+	    util_now() + timeout;
 	return 0;
 }
 
@@ -431,6 +439,7 @@ answer_range(struct promapi *p, const struct params *ps, struct buf *out)
 	q.max_points = PROMAPI_MAX_POINTS + 1;
 	if (get_limits(p, ps, &q.deadline, &q.max_samples, out, &status) == -1)
 		goto out;
+	q.cancel = &p->cancelled;
 	if (query_range_eval(e, &p->src, &q, &s, &n, err, sizeof(err)) == -1) {
 		status = fail_eval(out, q.limit, err);
 		goto out;

@@ -28,6 +28,9 @@ void promapi_free(struct promapi *p);
  */
 void promapi_set_limits(struct promapi *p, double timeout, size_t max_samples);
 
+/* Make every query under way or to come give up as out of time (at shutdown). */
+void promapi_cancel(struct promapi *p);
+
 /* Whether url is one of the API's paths (/api/v1/query, ..., /api/v1/label/NAME/values). */
 int promapi_path(const char *url);
 

@@ -269,7 +269,8 @@ selector_rows(const struct expr *e, const struct cache *c, double t0, double end
 static int
 timed_out(struct query_range *q, char *err, size_t errlen)
 {
-	if (q->deadline == 0 || util_now() <= q->deadline)
+	if ((q->cancel == NULL || __atomic_load_n(q->cancel, __ATOMIC_RELAXED) == 0) &&
+	    (q->deadline == 0 || util_now() <= q->deadline))
 		return 0;
 	q->limit = QUERY_TIMEOUT;
 	snprintf(err, errlen, QUERY_TIMEOUT_MSG);

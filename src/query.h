@@ -24,6 +24,7 @@ struct query_range {
 	double step;
 	size_t max_points;     /* most evaluations allowed (0: 11,000, Prometheus's limit) */
 	double deadline;       /* util_now() after which the evaluation gives up; 0: none */
+	const int *cancel;     /* when *cancel becomes nonzero it gives up as at the deadline */
 	size_t max_samples;    /* points the answer may hold in all its series; 0: no limit */
 	/*
 	 * 1: a step finer than the data's resolution is raised to it (a finer one would only
