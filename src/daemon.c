@@ -29,6 +29,7 @@
 #include "reporter.h"
 #include "ruler.h"
 #include "sched.h"
+#include "status.h"
 #include "store.h"
 #include "util.h"
 
@@ -57,6 +58,7 @@ struct daemon {
 	struct silences *silences;
 	struct reporter *reporter;
 	struct promapi *promapi;
+	struct status *status;      /* the page at / */
 	struct history *report_hist; /* the reports' view of the data */
 	struct expr_source report_src;
 	struct notify_graph graph;  /* graphs in mail, from the store */
@@ -714,6 +716,11 @@ daemon_run(const char *path, int use_syslog)
 		goto out;
 	}
 	d.promapi = promapi_new(d.reg, d.store, d.cfg->memory_window);
+	{
+		struct status_params sp = { d.reg, d.ruler, d.promapi, d.cfg->hostname };
+
+		d.status = status_new(&sp);
+	}
 	d.report_hist = history_new(d.reg, d.store, d.cfg->memory_window);
 	history_source(d.report_hist, &d.report_src);
 	{
@@ -732,7 +739,7 @@ daemon_run(const char *path, int use_syslog)
 			.listen = d.cfg->listen, .auth = auth_new(d.cfg),
 			.api = d.api, .max_body = (size_t)d.cfg->push_max_body,
 			.ruler = d.ruler, .silences = d.silences, .dispatch = d.dispatch,
-			.reporter = d.reporter, .promapi = d.promapi,
+			.reporter = d.reporter, .promapi = d.promapi, .status = d.status,
 			.timeout = (unsigned)(d.cfg->http_timeout + 0.999),
 			.max_connections = d.cfg->max_connections, .max_per_ip = d.cfg->max_per_ip,
 			.threads = d.cfg->http_threads, .memory_limit = (size_t)d.cfg->memory_limit,
@@ -781,6 +788,7 @@ out:
 	http_free(d.http);
 	reporter_free(d.reporter);
 	history_free(d.report_hist);
+	status_free(d.status);
 	promapi_free(d.promapi);
 	ruler_free(d.ruler);
 	dispatch_free(d.dispatch);

@@ -24,6 +24,7 @@
 #include "reporter.h"
 #include "ruler.h"
 #include "silence.h"
+#include "status.h"
 #include "util.h"
 
 /*
@@ -46,6 +47,7 @@ struct http {
 	struct dispatch *dispatch;      /* acknowledgements find their alert here */
 	struct reporter *reporter;      /* /api/v1/reports, /reports/; NULL = not offered */
 	struct promapi *promapi;        /* /api/v1/query and the rest of Prometheus's API */
+	struct status *status;          /* the status page at /; NULL = not offered */
 	size_t max_body;                /* of a POST to the API */
 	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
@@ -516,6 +518,33 @@ report_answer(struct http *h, struct MHD_Connection *c, const char *url, const c
 	return ret;
 }
 
+/* ---- the status page ---------------------------------------------------------------------- */
+
+/* GET / and HEAD /: the status page (src/status.c), one self-contained HTML page. */
+static enum MHD_Result
+status_answer(struct http *h, struct MHD_Connection *c, const char *url)
+{
+	struct buf out = { 0 };
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t len;
+
+	if (!allowed(h, c, url, AUTH_READ, &ret))
+		return ret;
+	status_page(h->status, &out);
+	len = out.len;
+	r = MHD_create_response_from_buffer(len, buf_steal(&out), MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* everything is inside the page: its CSS and its graphs as data: URIs; no script */
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; img-src data:; "
+	    "style-src 'unsafe-inline'");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* The POST endpoints of the API: the body cap and the answer. */
 static int
 api_path(const char *url)
@@ -627,6 +656,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 			return denied;
 		return metrics_queue(h, c);
 	}
+	if (strcmp(url, "/") == 0 && h->status != NULL)
+		return status_answer(h, c, url);
 	if (rules_path(url))
 		return rules_answer(h, c, url);
 	if (strcmp(url, "/healthz") == 0)
@@ -711,6 +742,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->silences = p->silences;
 	h->reporter = p->reporter;
 	h->promapi = p->promapi;
+	h->status = p->status;
 	h->dispatch = p->dispatch;
 	h->max_body = p->max_body;
 	pthread_mutex_init(&h->lock, NULL);
