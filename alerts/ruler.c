@@ -646,6 +646,55 @@ ruler_alerts_json(struct ruler *r, struct buf *out)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* rule_foreach's walk for ruler_alerts: the configured rule of each instance, its summary. */
+struct each_ctx {
+	const struct cfg *cfg;
+	size_t k;
+	void (*fn)(void *arg, const struct ruler_alert *a);
+	void *arg;
+};
+
+static void
+each_alert(void *arg, const struct rule_alert *x)
+{
+	struct each_ctx *c = arg;
+	const struct cfg_alert *a;
+	struct ruler_alert out;
+	char *summary = NULL;
+
+	if (x->state != RULE_PENDING && x->state != RULE_FIRING && x->state != RULE_NODATA)
+		return;
+	for (size_t tries = 0; strcmp(c->cfg->alerts[c->k].name, x->rule) != 0; tries++) {
+		if (tries == c->cfg->nalerts)
+			return; /* cannot happen: every instance belongs to a configured rule */
+		c->k = (c->k + 1) % c->cfg->nalerts;
+	}
+	a = &c->cfg->alerts[c->k];
+	for (size_t i = 0; i < a->nannotations && summary == NULL; i++)
+		if (strcmp(a->annotations[i].key, "summary") == 0) {
+			struct template_data td = { a->name, a->severity, x->labels, x->nlabels,
+				x->value };
+
+			summary = template_render(a->annotations[i].value, &td);
+		}
+	out = (struct ruler_alert){ x->rule, x->labels, x->nlabels, x->state, x->flapping,
+		x->since, x->value, x->severity, summary };
+	c->fn(c->arg, &out);
+	free(summary);
+}
+
+void
+ruler_alerts(struct ruler *r, void (*fn)(void *arg, const struct ruler_alert *a), void *arg)
+{
+	struct each_ctx c;
+
+	pthread_mutex_lock(&r->lock);
+	c = (struct each_ctx){ r->rules->cfg, 0, fn, arg };
+	if (r->rules->cfg->nalerts)
+		rule_foreach(r->rules->set, -1, each_alert, &c);
+	pthread_mutex_unlock(&r->lock);
+}
+
 static void
 put_health(struct buf *b, const struct health *h)
 {

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "rule.h"
 
 struct registry;
 struct store;
@@ -77,6 +78,27 @@ int ruler_eval_alert(struct rule_set *rs, size_t i, const struct expr *expr,
  */
 void ruler_rules_json(struct ruler *r, struct buf *out);
 void ruler_alerts_json(struct ruler *r, struct buf *out);
+
+/* One active alert instance as ruler_alerts shows it: everything borrowed for the call. */
+struct ruler_alert {
+	const char *rule;                 /* the [alert NAME] */
+	const struct reeve_label *labels; /* the instance's labels, sorted by name */
+	size_t nlabels;
+	enum rule_state state;            /* RULE_PENDING, RULE_FIRING or RULE_NODATA */
+	int flapping;
+	double since;                     /* when it entered state */
+	double value;                     /* the last value, NaN when none */
+	const char *severity;
+	const char *summary;              /* annotations.summary rendered now, NULL without one */
+};
+
+/*
+ * Call fn for every pending, firing and nodata instance, rule by rule in configuration
+ * order (the status page). fn runs under the ruler's lock: it copies what it keeps and
+ * calls nothing of the ruler.
+ */
+void ruler_alerts(struct ruler *r, void (*fn)(void *arg, const struct ruler_alert *a),
+    void *arg);
 
 /*
  * GET /api/v1/alerts/history: the history log's entries at or after since (Unix seconds)

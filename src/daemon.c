@@ -30,6 +30,7 @@
 #include "reporter.h"
 #include "ruler.h"
 #include "sched.h"
+#include "status.h"
 #include "store.h"
 #include "util.h"
 
@@ -58,6 +59,7 @@ struct daemon {
 	struct silences *silences;
 	struct reporter *reporter;
 	struct promapi *promapi;
+	struct status *status;      /* the page at / */
 	struct history *report_hist; /* the reports' view of the data */
 	struct expr_source report_src;
 	struct notify_graph graph;  /* graphs in mail, from the store */
@@ -751,6 +753,11 @@ daemon_run(const char *path, int use_syslog)
 	}
 	d.promapi = promapi_new(d.reg, d.store, d.cfg->memory_window);
 	promapi_set_limits(d.promapi, d.cfg->query_timeout, (size_t)d.cfg->query_max_samples);
+	{
+		struct status_params sp = { d.reg, d.ruler, d.promapi, d.cfg->hostname };
+
+		d.status = status_new(&sp);
+	}
 	d.report_hist = history_new(d.reg, d.store, d.cfg->memory_window);
 	history_source(d.report_hist, &d.report_src);
 	{
@@ -776,7 +783,7 @@ daemon_run(const char *path, int use_syslog)
 			.api = d.api, .push_max_body = (size_t)d.cfg->push_max_body,
 			.max_body = (size_t)d.cfg->max_body,
 			.ruler = d.ruler, .silences = d.silences, .dispatch = d.dispatch,
-			.reporter = d.reporter, .promapi = d.promapi,
+			.reporter = d.reporter, .promapi = d.promapi, .status = d.status,
 			.timeout = (unsigned)(d.cfg->http_timeout + 0.999),
 			.max_connections = d.cfg->max_connections, .max_per_ip = d.cfg->max_per_ip,
 			.threads = d.cfg->http_threads, .memory_limit = (size_t)d.cfg->memory_limit,
@@ -825,6 +832,7 @@ out:
 	http_free(d.http);
 	reporter_free(d.reporter);
 	history_free(d.report_hist);
+	status_free(d.status);
 	promapi_free(d.promapi);
 	ruler_free(d.ruler);
 	dispatch_free(d.dispatch);

@@ -24,6 +24,7 @@
 #include "reporter.h"
 #include "ruler.h"
 #include "silence.h"
+#include "status.h"
 #include "tls.h"
 #include "util.h"
 
@@ -58,6 +59,7 @@ struct http {
 	size_t push_max_body;           /* of a POST to /api/v1/push or /api/v1/events */
 	size_t max_body;                /* of a POST to the other endpoints */
 	int tls;                        /* HTTPS: tls.c serves the certificate */
+	struct status *status;          /* the status page at /; NULL = not offered */
 	unsigned long long requests, errors, unauthorized, forbidden, renders;
 };
 
@@ -668,6 +670,40 @@ report_answer(struct http *h, struct MHD_Connection *c, const char *url, const c
 	return ret;
 }
 
+/* ---- the status page ---------------------------------------------------------------------- */
+
+/* The status page (src/status.c), one self-contained HTML page, made on a worker. */
+static void
+status_work(struct http *h, struct MHD_Connection *c, const char *url, struct request *rq)
+{
+	struct buf out = { 0 };
+	size_t len;
+
+	(void)c;
+	(void)url;
+	status_page(h->status, &out);
+	len = out.len;
+	rq->status = MHD_HTTP_OK;
+	rq->resp = MHD_create_response_from_buffer(len, buf_steal(&out), MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+	MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(rq->resp, "X-Content-Type-Options", "nosniff");
+	/* everything is inside the page: its CSS and its graphs as data: URIs; no script */
+	MHD_add_response_header(rq->resp, "Content-Security-Policy", "default-src 'none'; "
+	    "img-src data:; style-src 'unsafe-inline'");
+}
+
+/* GET / and HEAD /. */
+static enum MHD_Result
+status_answer(struct http *h, struct MHD_Connection *c, const char *url, struct request *rq)
+{
+	enum MHD_Result ret;
+
+	if (!allowed(h, c, url, AUTH_READ, &ret))
+		return ret;
+	return defer(h, c, url, rq, status_work);
+}
+
 
 /*
  * First call of a POST to the API: refuse early, before the body is read, what needs no
@@ -780,6 +816,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 			return denied;
 		return metrics_queue(h, c);
 	}
+	if (strcmp(url, "/") == 0 && h->status != NULL)
+		return status_answer(h, c, url, rq);
 	if (rules_path(url))
 		return rules_answer(h, c, url);
 	if ((strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0) &&
@@ -794,7 +832,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ready\n", NULL);
 	}
 	return reply_error(h, c, MHD_HTTP_NOT_FOUND,
-	    "no such endpoint (try /metrics, /healthz, /readyz, /api/v1/push, /api/v1/events, "
+	    "no such endpoint (try / (the status page), /metrics, /healthz, /readyz, /api/v1/push, /api/v1/events, "
 	    "/api/v1/rules, /api/v1/alerts, /api/v1/alerts/history, /api/v1/silences, "
 	    "/api/v1/reports, /api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels)");
 }
@@ -872,6 +910,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	h->silences = p->silences;
 	h->reporter = p->reporter;
 	h->promapi = p->promapi;
+	h->status = p->status;
 	h->dispatch = p->dispatch;
 	h->push_max_body = p->push_max_body;
 	h->max_body = p->max_body;

@@ -9,6 +9,7 @@ struct api;
 struct auth;
 struct registry;
 struct ruler;
+struct status;
 struct http;
 struct tls_cred;
 
@@ -27,6 +28,7 @@ struct http_params {
 	struct dispatch *dispatch;  /* /api/v1/alerts/ID/ack finds the alert here; not owned */
 	struct reporter *reporter;  /* /api/v1/reports, /reports/NAME/FILE; NULL = none; not owned */
 	struct promapi *promapi;    /* /api/v1/query, query_range, series, labels...; NULL = none; not owned */
+	struct status *status;      /* the status page at /; NULL = none; not owned */
 	/* /readyz answers 200 when this returns 1 */
 	int (*ready)(void *arg);
 	void *ready_arg;

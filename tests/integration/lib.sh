@@ -126,4 +126,27 @@ stop_reeve() {
 	[ "${REEVE_STATUS:-}" = timeout ] || REEVE_STATUS=$rc
 }
 
+# The directory of lib.sh and the test helpers beside it (png_check.py).
+T_LIBDIR=$(dirname "$TEST_LIB")
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+# chromium ARGS...: headless, a private profile, killed after 60 s; stderr (dbus and GPU
+# warnings) kept in a file for diagnosis only
+chromium() {
+	timeout -k 5 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--user-data-dir="$T_DIR/chromium" --no-first-run --disable-extensions "$@" \
+		2>>"$T_DIR/chromium.err"
+}
+
+# console_messages URL DOM: load URL in headless Chromium, write the DOM it built to the file
+# DOM and print every message the page logged to its console (script errors, Content Security
+# Policy violations, refused loads), one a line: nothing for a clean page. Chromium's own
+# logging carries them (--enable-logging=stderr: lines with ":CONSOLE"), no DevTools client.
+console_messages() {
+	timeout -k 5 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+		--user-data-dir="$T_DIR/chromium" --no-first-run --disable-extensions \
+		--enable-logging=stderr --v=0 --dump-dom "$1" >"$2" 2>"$T_DIR/console.err"
+	grep ':CONSOLE' "$T_DIR/console.err" | sed 's/^\[[^]]*\] //'
+}
+
 t_done() { exit $((T_FAILED > 0)); }
