@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -258,6 +259,40 @@ valid_type(const char *t)
 	return 1;
 }
 
+/*
+ * Whether the module at path (in dir, dirlen bytes) is safe to load into the daemon:
+ * neither the file nor its directory may be writable by every user, and both must belong
+ * to root or to the user reeve runs as; anyone else could put code there. msg gets why not.
+ */
+static int
+module_safe(const char *path, const char *dir, size_t dirlen, char *msg, size_t msglen)
+{
+	char d[4096];
+	struct stat st;
+	uid_t me = geteuid();
+
+	snprintf(d, sizeof(d), "%.*s", (int)dirlen, dir);
+	for (int i = 0; i < 2; i++) {
+		const char *what = i == 0 ? d : path;
+
+		if (stat(what, &st) == -1) {
+			snprintf(msg, msglen, "cannot use %s: %s", what, strerror(errno));
+			return 0;
+		}
+		if ((st.st_mode & S_IWOTH) != 0) {
+			snprintf(msg, msglen, "refusing to load %s: %s is writable by every user "
+			    "(chmod o-w it)", path, what);
+			return 0;
+		}
+		if (st.st_uid != 0 && st.st_uid != me) {
+			snprintf(msg, msglen, "refusing to load %s: %s belongs to uid %u, neither root "
+			    "nor the user reeve runs as", path, what, (unsigned)st.st_uid);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* Find and load the module of type along dirs (colon-separated); msg gets why not. */
 static const struct reeve_probe *
 module_load(const char *dirs, const char *type, char *msg, size_t msglen)
@@ -287,6 +322,8 @@ module_load(const char *dirs, const char *type, char *msg, size_t msglen)
 		snprintf(path, sizeof(path), "%.*s/%s.so", (int)(end - dir), dir, type);
 		if (access(path, F_OK) != 0)
 			continue;
+		if (!module_safe(path, dir, (size_t)(end - dir), msg, msglen))
+			break;
 		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 		if (h == NULL) {
 			snprintf(msg, msglen, "cannot load %s: %s", path, dlerror());

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cli.sh: the reeve command line: version, help, unknown commands and options, check.
 . "$TEST_LIB"
-plan 15
+plan 18
 
 out=$("$REEVE" version); rc=$?
 check "reeve version prints the version" -- test "$rc" = 0 -a "${out#reeve }" != "$out"
@@ -60,4 +60,18 @@ check "reeve run with a bad config exits 1 with the same errors, starting nothin
 out=$("$REEVE" check -c "$T_DIR/missing.conf" 2>&1); rc=$?
 check "a missing config file is an error naming it" -- bash -c "[ $rc = 1 ] && grep -q 'missing.conf' <<<\"\$0\"" "$out"
 diag "$out"
+
+# a probe module in a directory every user may write to is not loaded: anyone could put code there
+mkdir "$T_DIR/mods"
+cp "$PROBE_DIR/load.so" "$T_DIR/mods/"
+printf '[reeve]\nplugin_dir = %s\n[probe load]\ntype = load\n' "$T_DIR/mods" > "$T_DIR/mods.conf"
+check "a module in a safe directory loads" -- env -u REEVE_PLUGIN_DIR "$REEVE" check -c "$T_DIR/mods.conf"
+chmod 777 "$T_DIR/mods"
+out=$(env -u REEVE_PLUGIN_DIR "$REEVE" check -c "$T_DIR/mods.conf" 2>&1); rc=$?
+check "a module in a world-writable directory is refused at the probe's line" -- bash -c "[ $rc = 1 ] && grep -q '^$T_DIR/mods.conf:4: .*refusing to load $T_DIR/mods/load.so: $T_DIR/mods is writable by every user (chmod o-w it)' <<<\"\$0\"" "$out"
+diag "$out"
+chmod 755 "$T_DIR/mods"
+chmod 666 "$T_DIR/mods/load.so"
+out=$(env -u REEVE_PLUGIN_DIR "$REEVE" check -c "$T_DIR/mods.conf" 2>&1); rc=$?
+check "a world-writable module file is refused" -- bash -c "[ $rc = 1 ] && grep -q 'refusing to load $T_DIR/mods/load.so: $T_DIR/mods/load.so is writable by every user' <<<\"\$0\"" "$out"
 t_done
