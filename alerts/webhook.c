@@ -812,6 +812,8 @@ post(const struct cfg_notifier *n, const char *url, const char *key, const unsig
     size_t len, struct notify_result *res)
 {
 	struct httpclient_body answer = { .max = WEBHOOK_MAX_ANSWER, .drop_excess = 1 };
+	struct httpclient_nets allow = { 0 }, deny = { 0 };
+	struct httpclient_guard guard = { &allow, &deny, "" };
 	struct curl_slist *headers = NULL;
 	struct curl_header *ra;
 	struct secrets sc;
@@ -835,6 +837,10 @@ post(const struct cfg_notifier *n, const char *url, const char *key, const unsig
 		snprintf(res->detail, sizeof(res->detail), "%s", err);
 		goto out;
 	}
+	/* checked at load: they parse */
+	httpclient_nets_parse(n->allow_networks, &allow, err, sizeof(err));
+	httpclient_nets_parse(n->deny_networks ? n->deny_networks : HTTPCLIENT_DENY_DEFAULT, &deny,
+	    err, sizeof(err));
 	if ((h = curl_easy_init()) == NULL) {
 		res->status = NOTIFY_RETRY;
 		snprintf(res->detail, sizeof(res->detail), "cannot create a curl handle");
@@ -862,6 +868,7 @@ post(const struct cfg_notifier *n, const char *url, const char *key, const unsig
 	if (n->ca_file != NULL)
 		SET(CURLOPT_CAINFO, n->ca_file);
 #undef SET
+	bad |= httpclient_guard_set(h, &guard) == -1;
 	if (bad) {
 		res->status = NOTIFY_RETRY;
 		snprintf(res->detail, sizeof(res->detail), "cannot set up the curl handle");
@@ -870,6 +877,14 @@ post(const struct cfg_notifier *n, const char *url, const char *key, const unsig
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	res->status = webhook_classify((int)rc, status);
+	if (rc != CURLE_OK && guard.denied[0] != '\0') {
+		/* the configuration forbids it: retrying cannot help */
+		res->status = NOTIFY_FAILED;
+		snprintf(res->detail, sizeof(res->detail), "the address %s is not allowed for this "
+		    "notifier (allow_networks, deny_networks; link-local addresses are denied unless "
+		    "deny_networks says otherwise)", guard.denied);
+		goto out;
+	}
 	if (rc != CURLE_OK) {
 		snprintf(res->detail, sizeof(res->detail), "%s (curl error %d)",
 		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc), (int)rc);
@@ -892,6 +907,8 @@ out:
 		curl_easy_cleanup(h);
 	free_headers(headers);
 	httpclient_body_free(&answer);
+	httpclient_nets_free(&allow);
+	httpclient_nets_free(&deny);
 }
 
 /* ---- the two types ------------------------------------------------------------------------ */

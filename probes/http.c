@@ -76,6 +76,7 @@ struct target {
 	double not_after;	/* leaf certificate, epoch seconds */
 	enum fail_kind last_kind;
 	long last_code;
+	struct httpclient_guard guard;	/* the networks its connections may reach */
 };
 
 struct http_state {
@@ -101,6 +102,7 @@ struct http_state {
 	unsigned long max_redirects, max_connections, max_body;
 	char *ca_file;
 	char *user_agent;
+	struct httpclient_nets allow, deny;	/* allow_networks, deny_networks */
 	char *proxy;
 	int need_body;
 	char **secrets;		/* scrubbed from every message about a target */
@@ -364,8 +366,12 @@ finish_target(struct http_state *st, struct target *t, struct reeve_emitter *em)
 		} else {
 			kind = FK_CURL;
 			code = t->rc;
-			snprintf(msg, sizeof(msg), "%s", t->errbuf[0] ? t->errbuf :
-			    curl_easy_strerror(t->rc));
+			if (t->guard.denied[0] != '\0')
+				snprintf(msg, sizeof(msg), "the address %s is not allowed for this probe "
+				    "(allow_networks, deny_networks)", t->guard.denied);
+			else
+				snprintf(msg, sizeof(msg), "%s", t->errbuf[0] ? t->errbuf :
+				    curl_easy_strerror(t->rc));
 		}
 	} else if (!status_expected(st->ranges, st->nranges, status)) {
 		kind = FK_STATUS;
@@ -494,6 +500,7 @@ http_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		httpclient_body_reset(&t->body);
 		t->done = 0;
 		t->errbuf[0] = '\0';
+		t->guard.denied[0] = '\0';
 	}
 	/* every transfer has its own timeout; this bounds the round even if one did not hold,
 	 * and when slow targets keep every connection busy */
@@ -587,6 +594,8 @@ http_destroy(void *state)
 	free(st->expect_text);
 	free(st->ca_file);
 	free(st->user_agent);
+	httpclient_nets_free(&st->allow);
+	httpclient_nets_free(&st->deny);
 	free(st->proxy);
 	if (st->curl_inited)
 		curl_global_cleanup();
@@ -1025,6 +1034,15 @@ conf_scalars(struct http_state *st, struct reeve_probe_config *cfg)
 	v = opt_last(st, cfg, "user_agent");
 	if ((st->user_agent = strdup(v != NULL ? v : HTTP_DEFAULT_UA)) == NULL)
 		rc = -1;
+	for (int k = 0; k < 2; k++) {
+		const char *key = k == 0 ? "allow_networks" : "deny_networks";
+
+		if ((v = opt_last(st, cfg, key)) != NULL &&
+		    httpclient_nets_parse(v, k == 0 ? &st->allow : &st->deny, err, sizeof(err)) == -1) {
+			host->config_error(cfg, key, "%s", err);
+			rc = -1;
+		}
+	}
 	if ((v = opt_last(st, cfg, "proxy")) != NULL) {
 		/* may hold credentials: never reported */
 		if ((st->proxy = strdup(v)) == NULL || add_secret(st, v, strlen(v)) == -1)
@@ -1057,6 +1075,9 @@ setup_handle(struct http_state *st, struct target *t)
 	SET(CURLOPT_WRITEFUNCTION, httpclient_body_write);
 	SET(CURLOPT_WRITEDATA, &t->body);
 	SET(CURLOPT_USERAGENT, st->user_agent);
+	t->guard.allow = &st->allow;
+	t->guard.deny = &st->deny;
+	bad |= httpclient_guard_set(h, &t->guard) == -1;
 	SET(CURLOPT_FOLLOWLOCATION, (long)st->follow);
 	SET(CURLOPT_MAXREDIRS, (long)st->max_redirects);
 	SET(CURLOPT_SSL_VERIFYPEER, (long)st->tls_verify);

@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "config.h"
 #include "cron.h"
+#include "httpclient.h"
 #include "log.h"
 #include "report.h"
 #include "spawn.h"
@@ -185,6 +186,10 @@ static const struct key keys[] = {
 	{ S_NOTIFIER, "secret_file", K_SECRET_PATH, N(secret_file), NULL, 0, 0, NULL, F_WEBHOOK },
 	{ S_NOTIFIER, "routing_key_file", K_SECRET_PATH, N(routing_key_file), NULL, 0, 0, NULL,
 	    F_WEBHOOK },
+	{ S_NOTIFIER, "allow_networks", K_STRING, N(allow_networks), NULL, 0, 0, NULL,
+	    F_WEBHOOK | F_AM | F_EMPTY_NULL },
+	{ S_NOTIFIER, "deny_networks", K_STRING, N(deny_networks), NULL, 0, 0, NULL,
+	    F_WEBHOOK | F_AM | F_EMPTY_NULL },
 	{ S_NOTIFIER, "command", K_STRING, N(command), NULL, 0, 0, NULL, F_EXEC },
 	{ S_ROUTE, "match", K_EXPR, RT(match), NULL, 0, 0, NULL, 0 },
 	{ S_ROUTE, "notify", K_LIST, RT(notify), NULL, 0, 0, NULL, 0 },
@@ -2496,6 +2501,18 @@ finish_notifier(struct ctx *ctx, struct cfg_notifier *n)
 			cfg_error_add(errs, l->file, l->line, "[notifier %s] command: %s", n->name,
 			    err);
 		spawn_argv_free(&argv);
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "allow_networks" : "deny_networks";
+		struct httpclient_nets nets;
+		char err[256];
+
+		l = cfg_section_where(n, "notifier", key);
+		if (l->file != NULL && httpclient_nets_parse(i == 0 ? n->allow_networks :
+		    n->deny_networks, &nets, err, sizeof(err)) == -1)
+			cfg_error_add(errs, l->file, l->line, "[notifier %s] %s: %s", n->name, key, err);
+		else if (l->file != NULL)
+			httpclient_nets_free(&nets);
 	}
 	if (n->type == CFG_NOTIFIER_WEBHOOK) {
 		l = cfg_section_where(n, "notifier", "routing_key_file");

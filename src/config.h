@@ -157,6 +157,8 @@ struct cfg_notifier {
 	char *routing_key_file;
 	struct cfg_kv *headers; /* header.NAME = value, in file order (webhook, alertmanager) */
 	size_t nheaders;
+	/* networks its connections may reach (httpclient.h); NULL allow: any; NULL deny: link-local */
+	char *allow_networks, *deny_networks;
 	/* exec */
 	char *command;         /* required: program and arguments, split on blanks, no shell */
 	const char *file;      /* where the section header is */

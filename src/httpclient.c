@@ -1,5 +1,7 @@
 /* httpclient.c: what reeve's libcurl clients share: URLs fit to show, header lines, a capped answer body, messages without secrets. */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,4 +178,156 @@ httpclient_scrub(char *msg, size_t size, char *const *secrets, size_t nsecrets)
 			memcpy(p, red, rlen);
 		}
 	}
+}
+
+/* ---- networks a client may reach ---------------------------------------------------------- */
+
+void
+httpclient_nets_free(struct httpclient_nets *n)
+{
+	free(n->v);
+	n->v = NULL;
+	n->n = 0;
+}
+
+/* One entry "addr[/bits]" (len bytes). 0, or -1. */
+static int
+net_parse(const char *s, size_t len, struct httpclient_net *out)
+{
+	char text[64], *slash;
+	struct in_addr a4;
+	unsigned long bits;
+	unsigned max;
+
+	if (len == 0 || len >= sizeof(text))
+		return -1;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	if ((slash = strchr(text, '/')) != NULL)
+		*slash = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, text, &a4) == 1) {
+		out->addr[10] = out->addr[11] = 0xff;
+		memcpy(out->addr + 12, &a4, 4);
+		max = 32;
+	} else if (inet_pton(AF_INET6, text, out->addr) == 1) {
+		max = 128;
+	} else {
+		return -1;
+	}
+	bits = max;
+	if (slash != NULL) {
+		char *end;
+
+		if (!isdigit((unsigned char)slash[1]))
+			return -1;
+		bits = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || bits > max)
+			return -1;
+	}
+	out->bits = (unsigned)bits + (max == 32 ? 96 : 0);
+	return 0;
+}
+
+int
+httpclient_nets_parse(const char *text, struct httpclient_nets *out, char *err, size_t errlen)
+{
+	const char *p = text;
+
+	out->v = NULL;
+	out->n = 0;
+	if (text == NULL || strcmp(text, "none") == 0)
+		return 0;
+	for (;;) {
+		size_t len;
+		void *v;
+
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			return 0;
+		len = strcspn(p, ", \t\r\n");
+		if ((v = realloc(out->v, (out->n + 1) * sizeof(*out->v))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			httpclient_nets_free(out);
+			return -1;
+		}
+		out->v = v;
+		if (net_parse(p, len, &out->v[out->n]) == -1) {
+			snprintf(err, errlen, "\"%.*s\" is not a network (an IPv4 or IPv6 address, "
+			    "optionally with /prefix-length: 10.0.0.0/8, fd00::/8)", (int)(len < 64 ?
+			    len : 64), p);
+			httpclient_nets_free(out);
+			return -1;
+		}
+		out->n++;
+		p += len;
+	}
+}
+
+/* The address of sa as IPv6 (IPv4 mapped), 0; -1 for another family. */
+static int
+as_v6(const struct sockaddr *sa, unsigned char a[16])
+{
+	if (sa->sa_family == AF_INET) {
+		memset(a, 0, 10);
+		a[10] = a[11] = 0xff;
+		memcpy(a + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(a, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
+}
+
+int
+httpclient_nets_match(const struct httpclient_nets *n, const struct sockaddr *sa)
+{
+	unsigned char a[16];
+
+	if (as_v6(sa, a) == -1)
+		return 0;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct httpclient_net *e = &n->v[i];
+		unsigned full = e->bits / 8, rest = e->bits % 8;
+
+		if (memcmp(a, e->addr, full) != 0)
+			continue;
+		if (rest == 0 || ((a[full] ^ e->addr[full]) & (0xff << (8 - rest)) & 0xff) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: open the socket only to an address the guard allows. */
+static curl_socket_t
+guard_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct httpclient_guard *g = arg;
+	const struct sockaddr *sa = &a->addr;
+
+	if (purpose == CURLSOCKTYPE_IPCXN &&
+	    ((g->allow != NULL && g->allow->n > 0 && !httpclient_nets_match(g->allow, sa)) ||
+	    (g->deny != NULL && httpclient_nets_match(g->deny, sa)))) {
+		const void *in = sa->sa_family == AF_INET ?
+		    (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr :
+		    (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		if (inet_ntop(sa->sa_family, in, g->denied, sizeof(g->denied)) == NULL)
+			snprintf(g->denied, sizeof(g->denied), "?");
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+int
+httpclient_guard_set(CURL *h, struct httpclient_guard *g)
+{
+	g->denied[0] = '\0';
+	if (curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, guard_open) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, g) != CURLE_OK)
+		return -1;
+	return 0;
 }

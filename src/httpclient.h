@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 /*
@@ -60,5 +62,46 @@ void httpclient_body_free(struct httpclient_body *b);
  * left, the message is cut where the secret began.
  */
 void httpclient_scrub(char *msg, size_t size, char *const *secrets, size_t nsecrets);
+
+/*
+ * Networks a client may or may not connect to. Each entry is an address with a prefix
+ * length; IPv4 entries are kept as IPv4-mapped IPv6 (::ffff:a.b.c.d), so an IPv4 address
+ * reached through a mapped IPv6 socket address matches them too.
+ */
+struct httpclient_net {
+	unsigned char addr[16];
+	unsigned bits;
+};
+struct httpclient_nets {
+	struct httpclient_net *v;
+	size_t n;
+};
+
+/* What webhooks may never reach unless allowed: link-local (cloud metadata) addresses. */
+#define HTTPCLIENT_DENY_DEFAULT "169.254.0.0/16, fe80::/10, 100.100.100.200, fd00:ec2::254"
+
+/*
+ * Parse a comma- or space-separated list of networks ("10.0.0.0/8, 192.0.2.7, fd00::/8");
+ * "none" or an empty text is the empty list. Returns 0, or -1 with a message naming the
+ * entry in err (out is then empty).
+ */
+int httpclient_nets_parse(const char *text, struct httpclient_nets *out, char *err,
+    size_t errlen);
+void httpclient_nets_free(struct httpclient_nets *n);
+
+/* 1 when the address (AF_INET or AF_INET6) lies in one of the networks. */
+int httpclient_nets_match(const struct httpclient_nets *n, const struct sockaddr *sa);
+
+/*
+ * The guard on a transfer's connections: each address a connection is about to be opened
+ * to (after name resolution, for every address tried) must lie in allow (when allow has
+ * entries) and not in deny. Set with httpclient_guard_set before the transfer; after a
+ * failed transfer, denied holds the last address refused ("" when none was).
+ */
+struct httpclient_guard {
+	const struct httpclient_nets *allow, *deny;
+	char denied[48];
+};
+int httpclient_guard_set(CURL *h, struct httpclient_guard *g);
 
 #endif /* REEVE_HTTPCLIENT_H */

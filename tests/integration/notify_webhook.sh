@@ -3,7 +3,7 @@
 # loopback (tests/integration/webhookd.py): every format arrives and validates, signatures
 # verify, headers and the Idempotency-Key arrive, answers are classified, secrets never show.
 . "$TEST_LIB"
-plan 26
+plan 31
 
 here=$(dirname "$TEST_LIB")
 schema="$here/../../docs/webhook-generic.schema.json"
@@ -85,6 +85,25 @@ timeout = 1s
 [notifier huge]
 type = webhook
 url = $H/huge
+
+[notifier metadata]
+type = webhook
+url = http://169.254.169.254:$closed/latest/meta-data
+
+[notifier denied]
+type = webhook
+url = http://localhost:$(cat "$T_DIR/port")/ok
+deny_networks = 127.0.0.0/8, ::1
+
+[notifier allowed_only]
+type = webhook
+url = $H/ok
+allow_networks = 192.0.2.0/24
+
+[notifier allowed]
+type = webhook
+url = $H/ok
+allow_networks = 127.0.0.1/32
 
 [notifier refused]
 type = webhook
@@ -208,6 +227,24 @@ notify huge
 expect "a 32 MiB answer: sent, its first line kept" 0 '^huge: sent .*HTTP 200: huge answer x+$'
 notify refused
 expect "a refused connection: retried" 1 '^refused: failed, will be retried .*\(curl error 7\)$'
+
+# the network guard, checked on the resolved address before connecting
+notify metadata
+expect "a link-local (cloud metadata) address is denied by default" 1 \
+	'^metadata: failed permanently .*the address 169.254.169.254 is not allowed for this notifier'
+notify denied
+expect "localhost resolved into a denied network is refused" 1 \
+	'^denied: failed permanently .*the address (127.0.0.1|::1) is not allowed for this notifier'
+notify allowed_only
+expect "an address outside allow_networks is refused" 1 \
+	'^allowed_only: failed permanently .*the address 127.0.0.1 is not allowed'
+notify allowed
+expect "an address inside allow_networks goes through" 0 '^allowed: sent .*HTTP 200'
+sed 's|^allow_networks = 192.0.2.0/24$|allow_networks = 192.0.2.0/33|' "$T_DIR/reeve.conf" > "$T_DIR/nets.conf"
+OUT=$("$REEVE" check -c "$T_DIR/nets.conf" 2>&1) && RC=0 || RC=$?
+echo "$OUT" >> "$T_DIR/outputs"
+[ "$RC" -ne 0 ] && RC=1
+expect "a bad network is an error at its line" 1 'nets.conf:[0-9]+: \[notifier allowed_only\] allow_networks: "192.0.2.0/33" is not a network'
 
 # a URL that is not http(s) is refused when the config is read
 sed "s|^url = $H/slack\$|url = ftp://127.0.0.1/x|" "$T_DIR/reeve.conf" > "$T_DIR/ftp.conf"

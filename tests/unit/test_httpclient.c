@@ -10,6 +10,9 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "httpclient.h"
 
 static void
@@ -132,6 +135,60 @@ test_body(void **unused)
 	httpclient_body_free(&b);
 }
 
+/* Whether text (an IPv4 or IPv6 address) lies in the networks of list. */
+static int
+in_nets(const char *list, const char *text)
+{
+	struct httpclient_nets n;
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	char err[256];
+	int r;
+
+	assert_int_equal(httpclient_nets_parse(list, &n, err, sizeof(err)), 0);
+	if (inet_pton(AF_INET, text, &a4.sin_addr) == 1)
+		r = httpclient_nets_match(&n, (struct sockaddr *)&a4);
+	else {
+		assert_int_equal(inet_pton(AF_INET6, text, &a6.sin6_addr), 1);
+		r = httpclient_nets_match(&n, (struct sockaddr *)&a6);
+	}
+	httpclient_nets_free(&n);
+	return r;
+}
+
+static void
+test_nets(void **state)
+{
+	static const char *const bad[] = { "10.0.0.0/33", "fe80::/129", "10.0.0/8", "host.example",
+		"10.0.0.0/", "10.0.0.0/-1", "::1/1x", "1.2.3.4/08x" };
+	struct httpclient_nets n;
+	char err[256];
+
+	(void)state;
+	assert_true(in_nets(HTTPCLIENT_DENY_DEFAULT, "169.254.169.254"));
+	assert_true(in_nets(HTTPCLIENT_DENY_DEFAULT, "::ffff:169.254.169.254")); /* mapped */
+	assert_true(in_nets(HTTPCLIENT_DENY_DEFAULT, "fe80::1"));
+	assert_true(in_nets(HTTPCLIENT_DENY_DEFAULT, "fd00:ec2::254"));
+	assert_true(in_nets(HTTPCLIENT_DENY_DEFAULT, "100.100.100.200"));
+	assert_false(in_nets(HTTPCLIENT_DENY_DEFAULT, "169.255.0.1"));
+	assert_false(in_nets(HTTPCLIENT_DENY_DEFAULT, "127.0.0.1"));
+	assert_false(in_nets(HTTPCLIENT_DENY_DEFAULT, "fec0::1"));
+	assert_true(in_nets("10.1.2.0/23", "10.1.3.255"));
+	assert_false(in_nets("10.1.2.0/23", "10.1.4.0"));
+	assert_true(in_nets("0.0.0.0/0", "203.0.113.9"));
+	assert_false(in_nets("0.0.0.0/0", "2001:db8::1"));  /* IPv4 networks hold no IPv6 */
+	assert_true(in_nets("::/0", "2001:db8::1"));
+	assert_true(in_nets("192.0.2.7", "192.0.2.7"));
+	assert_false(in_nets("192.0.2.7", "192.0.2.6"));
+	assert_false(in_nets("none", "192.0.2.7"));
+	assert_false(in_nets("", "192.0.2.7"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(httpclient_nets_parse(bad[i], &n, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "is not a network"));
+		assert_null(n.v);
+	}
+}
+
 int
 main(void)
 {
@@ -141,6 +198,7 @@ main(void)
 		cmocka_unit_test(test_header_name),
 		cmocka_unit_test(test_add_header),
 		cmocka_unit_test(test_body),
+		cmocka_unit_test(test_nets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
