@@ -27,16 +27,16 @@
  * whole minute, so the finest archive (60 s for a day) holds exactly that day: 1,440 rows per
  * file.
  *
- * Measured in each round, interleaved, the median of ROUNDS after one warm-up:
+ * Measured in each round, in this order, the median of ROUNDS after one warm-up round:
  *   fetch    the baseline: rrd_fetch_r(AVERAGE) of every file over the day, at 60 s, each
  *            value read (summed);
  *   step 60  query_range_eval of `bench_value` at a 60 s step, through the daemon's history
- *            (the registry's window from memory, the rest from the files);
- *   step 0   the same at the data's own resolution (the selector's fast path);
+ *            (the registry's window from memory, the rest from the files), each value read;
+ *   step 0   the same at the data's own resolution;
+ *   files    the step 60 query over an empty registry: series only in the files, as after a
+ *            restart of the daemon;
  *   HTTP     promapi_answer of GET /api/v1/query_range?query=bench_value&step=60: parameter
- *            parsing, the query and the JSON encoding of the answer, in process;
- *   restart  the step 60 query over an empty registry: series only in the files, as after a
- *            restart of the daemon.
+ *            parsing, the query and the JSON encoding of the answer, in process.
  * The query's range starts 300 s (the lookback of an instant selector) after the day's
  * start, so that what it reads back reaches exactly the day the finest archive holds: every
  * query reads the same 1,440 rows of each file as the baseline (an earlier start would reach
@@ -51,6 +51,16 @@
 #define TARGET 1.5 /* issue 7: query_range within 1.5 times the bare fetch */
 
 static int nseries = 1000, rounds = 5;
+
+/* What is measured, in the order of a round. */
+enum { FETCH, STEP0, STEP60, FILES, HTTP, NSTAGES };
+static const char *const stage_names[NSTAGES] = {
+	"bare rrd_fetch_r of the files (baseline)",
+	"query_range_eval, step 0 (the data's own)",
+	"query_range_eval, step 60",
+	"query_range_eval, step 60, files only",
+	"GET /api/v1/query_range, step 60 (+ JSON)",
+};
 
 struct files {
 	char **path;
@@ -206,12 +216,6 @@ arg_int(const char *s, int min, int max)
 	return (int)v;
 }
 
-static void
-line(const char *what, double t, double base)
-{
-	printf("  %-44s %8.1f ms  ratio %.2f\n", what, t * 1e3, t / base);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -224,7 +228,7 @@ main(int argc, char **argv)
 	struct files fs = { NULL, 0 };
 	struct expr *e;
 	double end = floor(util_now() / STEP) * STEP, start = end - DAY + LOOKBACK, t0;
-	double *tf, *tq, *t0q, *th, *tc, sums[5] = { 0 };
+	double *times[NSTAGES], *cpus[NSTAGES], med[NSTAGES], cpu[NSTAGES], sums[NSTAGES] = { 0 };
 	size_t want = (size_t)(DAY - LOOKBACK) / STEP + 1, bytes = 0, nvalues = 0;
 	char err[512];
 	int c;
@@ -241,7 +245,7 @@ main(int argc, char **argv)
 	log_init(0, "query");
 	log_set_level(LOG_LEVEL_WARN);
 	sp.data_dir = argv[optind];
-	sp.queue_size = (size_t)nseries * (DAY / STEP) + 1;
+	sp.queue_size = (size_t)nseries * (DAY / STEP + 1);
 	if ((st = store_new(&sp, err, sizeof(err))) == NULL)
 		bench_die("store: %s", err);
 	reg = reg_new(WINDOW, st);
@@ -262,68 +266,53 @@ main(int argc, char **argv)
 	if ((e = expr_parse("bench_value", err, sizeof(err))) == NULL)
 		bench_die("expr_parse: %s", err);
 
-	tf = xcalloc((size_t)rounds, sizeof(double));
-	tq = xcalloc((size_t)rounds, sizeof(double));
-	t0q = xcalloc((size_t)rounds, sizeof(double));
-	th = xcalloc((size_t)rounds, sizeof(double));
-	tc = xcalloc((size_t)rounds, sizeof(double));
+	for (int k = 0; k < NSTAGES; k++) {
+		times[k] = xcalloc((size_t)rounds, sizeof(double));
+		cpus[k] = xcalloc((size_t)rounds, sizeof(double));
+	}
 	for (int r = -1; r < rounds; r++) { /* round -1: the warm-up */
-		double t;
+		for (int k = 0; k < NSTAGES; k++) {
+			double t = util_monotonic(), c0 = bench_cpu_self();
 
-		t = util_monotonic();
-		nvalues = fetch_all(&fs, end, &sums[0]);
-		t = util_monotonic() - t;
-		if (r >= 0)
-			tf[r] = t;
-		t = util_monotonic();
-		query(e, &src, start, end, STEP, want, &sums[1]);
-		t = util_monotonic() - t;
-		if (r >= 0)
-			tq[r] = t;
-		t = util_monotonic();
-		query(e, &src, start, end, 0, want, &sums[2]);
-		t = util_monotonic() - t;
-		if (r >= 0)
-			t0q[r] = t;
-		t = util_monotonic();
-		bytes = http(api, start, end);
-		t = util_monotonic() - t;
-		if (r >= 0)
-			th[r] = t;
-		t = util_monotonic();
-		query(e, &cold_src, start, end, STEP, want, &sums[3]);
-		t = util_monotonic() - t;
-		if (r >= 0)
-			tc[r] = t;
+			switch (k) {
+			case FETCH: nvalues = fetch_all(&fs, end, &sums[k]); break;
+			case STEP60: query(e, &src, start, end, STEP, want, &sums[k]); break;
+			case STEP0: query(e, &src, start, end, 0, want, &sums[k]); break;
+			case FILES: query(e, &cold_src, start, end, STEP, want, &sums[k]); break;
+			case HTTP: bytes = http(api, start, end); break;
+			}
+			if (r >= 0) {
+				times[k][r] = util_monotonic() - t;
+				cpus[k][r] = bench_cpu_self() - c0;
+			}
+		}
 	}
 	/* memory and the files hold the same values (up to RRD's consolidation arithmetic) */
-	if (nvalues != (size_t)nseries * (DAY / STEP) || !(sums[0] != 0) ||
-	    fabs(sums[1] - sums[2]) > 1e-9 * fabs(sums[1]) ||
-	    fabs(sums[1] - sums[3]) > 1e-9 * fabs(sums[1]))
+	if (nvalues != (size_t)nseries * (DAY / STEP) || !(sums[FETCH] != 0) ||
+	    fabs(sums[STEP60] - sums[STEP0]) > 1e-9 * fabs(sums[STEP60]) ||
+	    fabs(sums[STEP60] - sums[FILES]) > 1e-9 * fabs(sums[STEP60]))
 		bench_die("the reads disagree: %zu values fetched, sums %g %g %g %g", nvalues,
-		    sums[0], sums[1], sums[2], sums[3]);
-	{
-		double f = bench_median(tf, rounds), q = bench_median(tq, rounds);
-		double h = bench_median(th, rounds);
-
-		printf("query_range over a day of %d series at 60 s (%zu rows read per file, %zu "
-		    "points answered), median of %d:\n", nseries, (size_t)DAY / STEP, want, rounds);
-		printf("  %-44s %8.1f ms\n", "bare rrd_fetch_r of the files (baseline)", f * 1e3);
-		line("query_range_eval, step 60", q, f);
-		line("query_range_eval, step 0 (the data's own)", bench_median(t0q, rounds), f);
-		line("GET /api/v1/query_range, step 60 (+ JSON)", h, f);
-		line("query_range_eval, step 60, files only", bench_median(tc, rounds), f);
-		printf("  answer %.1f MB of JSON\n", (double)bytes / 1e6);
-		printf("  ratio query_range_eval/fetch %.2f (target %.1f): %s\n", q / f, TARGET,
-		    q / f <= TARGET ? "met" : "MISSED");
-		printf("  ratio HTTP answer/fetch %.2f (target %.1f): %s\n", h / f, TARGET,
-		    h / f <= TARGET ? "met" : "MISSED");
+		    sums[FETCH], sums[STEP60], sums[STEP0], sums[FILES]);
+	for (int k = 0; k < NSTAGES; k++) {
+		med[k] = bench_median(times[k], rounds);
+		cpu[k] = bench_median(cpus[k], rounds);
 	}
-	free(tf);
-	free(tq);
-	free(t0q);
-	free(th);
-	free(tc);
+	printf("query_range over a day of %d series at 60 s (%zu rows read per file, %zu points "
+	    "answered), median of %d, wall (CPU):\n", nseries, (size_t)DAY / STEP, want, rounds);
+	printf("  %-44s %8.1f ms (%6.1f ms)\n", stage_names[FETCH], med[FETCH] * 1e3,
+	    cpu[FETCH] * 1e3);
+	for (int k = FETCH + 1; k < NSTAGES; k++)
+		printf("  %-44s %8.1f ms (%6.1f ms)  ratio %.2f (%.2f)\n", stage_names[k],
+		    med[k] * 1e3, cpu[k] * 1e3, med[k] / med[FETCH], cpu[k] / cpu[FETCH]);
+	printf("  answer %.1f MB of JSON\n", (double)bytes / 1e6);
+	printf("  ratio query_range_eval/fetch %.2f (target %.1f): %s\n", med[STEP60] / med[FETCH],
+	    TARGET, med[STEP60] / med[FETCH] <= TARGET ? "met" : "MISSED");
+	printf("  ratio HTTP answer/fetch %.2f (target %.1f): %s\n", med[HTTP] / med[FETCH], TARGET,
+	    med[HTTP] / med[FETCH] <= TARGET ? "met" : "MISSED");
+	for (int k = 0; k < NSTAGES; k++) {
+		free(times[k]);
+		free(cpus[k]);
+	}
 	for (size_t i = 0; i < fs.n; i++)
 		free(fs.path[i]);
 	free(fs.path);
