@@ -1746,6 +1746,12 @@ expr_selectors(const struct expr *e, size_t *n)
 }
 
 double
+expr_lookback(const struct expr_source *src)
+{
+	return src->lookback > 0 ? src->lookback : 300;
+}
+
+double
 expr_reach(const struct expr *e, double lookback)
 {
 	double reach = 0;
@@ -2364,18 +2370,25 @@ eval_instant(struct ev *ev, const struct expr_selector *sel, struct expr_value *
 	if (fetch(ev, sel, start, end, 1, &s, &n) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i].stale_at > 0 && end >= s[i].stale_at)
-			continue; /* gone: no value after its staleness, however recent the last */
-		for (size_t j = s[i].n; j-- > 0; ) {
-			if (s[i].ts[j] > end)
-				continue;
-			if (s[i].ts[j] > start)
-				add_from_series(out, &cap, &s[i], 1, s[i].v[j]);
-			break;
-		}
+		size_t hi = s[i].n;
+		long j;
+
+		while (hi > 0 && s[i].ts[hi - 1] > end)
+			hi--;
+		if ((j = expr_instant_index(&s[i], hi, end, ev->lookback)) >= 0)
+			add_from_series(out, &cap, &s[i], 1, s[i].v[j]);
 	}
 	expr_series_free(s, n);
 	return 0;
+}
+
+long
+expr_instant_index(const struct expr_series *s, size_t hi, double end, double lookback)
+{
+	/* gone: no value after its staleness, however recent the last */
+	if (s->stale_at > 0 && end >= s->stale_at)
+		return -1;
+	return hi > 0 && s->ts[hi - 1] > end - lookback ? (long)hi - 1 : -1;
 }
 
 /* The points of s in (start, end]: [*lo, *hi). */
@@ -3155,7 +3168,7 @@ expr_eval(const struct expr *e, const struct expr_source *src, double t,
 	ev.e = e;
 	ev.src = src;
 	ev.t = t;
-	ev.lookback = src->lookback > 0 ? src->lookback : 300;
+	ev.lookback = expr_lookback(src);
 	ev.err = err;
 	ev.errlen = errlen;
 	return eval(&ev, e->root, out);

@@ -155,6 +155,15 @@ struct expr_selector {
 
 /* The selectors of e in text order; *n gets their count. The array is owned by e. */
 const struct expr_selector *expr_selectors(const struct expr *e, size_t *n);
+/* How far back instant selectors look over src: its lookback, or 300 s when that is 0. */
+double expr_lookback(const struct expr_source *src);
+/*
+ * The point of series s (points ascending) that an instant selector evaluated at end (its
+ * offset taken off) finds, given hi, the count of s's points not after end: hi - 1 when that
+ * point is less than lookback seconds old at end and s is not stale by end, else -1. The rule
+ * of expr_eval, for callers that walk a series through many evaluation times.
+ */
+long expr_instant_index(const struct expr_series *s, size_t hi, double end, double lookback);
 /* Whether e is an instant selector alone, without offset (its series are its files). */
 int expr_is_selector(const struct expr *e);
 /*

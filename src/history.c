@@ -95,21 +95,15 @@ series_append(struct expr_series *s, double ts, double v, size_t *cap)
  * Put RRD points (rows ending in (start, before)) in front of the series' points. A counter's
  * RRD rows are rates: they are summed back into a running total that ends where the points
  * from memory begin (or at 0 without them), so rate() and increase() see one counter.
+ * The rows are kept in p's own arrays, which the series takes (p is left empty).
  */
 static void
-prepend_rrd(struct expr_series *s, const struct store_points *p, double start, double before)
+prepend_rrd(struct expr_series *s, struct store_points *p, double start, double before)
 {
-	size_t k = 0, cap, keep = s->n;
-	double *ts, *v, total = 0, last = NAN, last_ts = 0, last_rate = 0;
+	size_t k = 0, keep = s->n;
+	double total = 0, last = NAN, last_ts = 0, last_rate = 0;
 
-	for (size_t i = 0; i < p->n; i++)
-		k += p->ts[i] > start && p->ts[i] < before && !isnan(p->v[i]);
-	if (k == 0)
-		return;
-	cap = k + keep;
-	ts = xcalloc(cap, sizeof(*ts));
-	v = xcalloc(cap, sizeof(*v));
-	k = 0;
+	/* the rows kept, moved to the front of p's arrays */
 	for (size_t i = 0; i < p->n; i++) {
 		if (!(p->ts[i] > start && p->ts[i] < before) || isnan(p->v[i]))
 			continue;
@@ -119,9 +113,11 @@ prepend_rrd(struct expr_series *s, const struct store_points *p, double start, d
 			last_ts = p->ts[i];
 			last_rate = p->v[i];
 		}
-		ts[k] = p->ts[i];
-		v[k++] = p->type == REEVE_COUNTER ? total : p->v[i];
+		p->ts[k] = p->ts[i];
+		p->v[k++] = p->type == REEVE_COUNTER ? total : p->v[i];
 	}
+	if (k == 0)
+		return;
 	if (p->type == REEVE_COUNTER) {
 		/*
 		 * Shift the totals to meet the first raw value from memory, bridging the gap
@@ -130,17 +126,21 @@ prepend_rrd(struct expr_series *s, const struct store_points *p, double start, d
 		double offset = keep ? s->v[0] - last_rate * (s->ts[0] - last_ts) - last : 0;
 
 		for (size_t i = 0; i < k; i++)
-			v[i] += offset;
+			p->v[i] += offset;
 	}
 	if (keep > 0) { /* without points from memory s->ts is NULL, which memcpy must not get */
-		memcpy(ts + k, s->ts, keep * sizeof(*ts));
-		memcpy(v + k, s->v, keep * sizeof(*v));
+		p->ts = xreallocarray(p->ts, k + keep, sizeof(*p->ts));
+		p->v = xreallocarray(p->v, k + keep, sizeof(*p->v));
+		memcpy(p->ts + k, s->ts, keep * sizeof(*p->ts));
+		memcpy(p->v + k, s->v, keep * sizeof(*p->v));
 	}
 	free(s->ts);
 	free(s->v);
-	s->ts = ts;
-	s->v = v;
+	s->ts = p->ts;
+	s->v = p->v;
 	s->n = k + keep;
+	p->ts = p->v = NULL;
+	p->n = 0;
 	if (p->step > s->step)
 		s->step = p->step;
 }
@@ -174,7 +174,17 @@ struct store_scan {
 	struct reeve_label **labels;
 	size_t *nlabels, n, cap;
 	const struct result *known;  /* series already taken from the registry */
+	struct store_file **mem;     /* the files of those series, sorted (NULL: none) */
+	size_t nmem;
 };
+
+static int
+cmp_ptr(const void *a, const void *b)
+{
+	const void *x = *(const void *const *)a, *y = *(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 static int
 known_series(const struct result *r, const char *name, const struct reeve_label *l, size_t n)
@@ -210,6 +220,13 @@ scan_file(void *arg, struct store_file *f, const char *rel)
 		if (strncmp(rel, sc->name, k) != 0 || (rel[k] != '/' && strcmp(rel + k, ".rrd") != 0))
 			return;
 	}
+	/*
+	 * The file of a series taken from the registry: known without decoding its path and
+	 * comparing it with every series taken (which made a select over many series in
+	 * memory quadratic). Others are still compared: a registry without the store has no files.
+	 */
+	if (sc->nmem > 0 && bsearch(&f, sc->mem, sc->nmem, sizeof(*sc->mem), cmp_ptr) != NULL)
+		return;
 	if (store_path_decode(rel, &name, &labels, &n) == -1)
 		return;
 	if (!expr_matches(sc->m, sc->nm, name, labels, n) || known_series(sc->known, name, labels, n)) {
@@ -236,11 +253,14 @@ scan_file(void *arg, struct store_file *f, const char *rel)
  */
 static void
 select_stored(struct history *h, const struct expr_matcher *m, size_t nm, double start,
-    double end, struct result *res)
+    double end, struct result *res, struct store_file **mem, size_t nmem)
 {
-	struct store_scan sc = { h, m, nm, name_equal(m, nm), NULL, NULL, NULL, NULL, 0, 0, res };
+	struct store_scan sc = { h, m, nm, name_equal(m, nm), NULL, NULL, NULL, NULL, 0, 0, res,
+		mem, nmem };
 	char e[256];
 
+	if (nmem > 0)
+		qsort(mem, nmem, sizeof(*mem), cmp_ptr);
 	store_foreach(h->store, scan_file, &sc);
 	for (size_t i = 0; i < sc.n; i++) {
 		struct store_points p;
@@ -301,7 +321,8 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 	struct history *h = arg;
 	struct result res = { 0 };
 	struct pending *pend = NULL;
-	size_t npend = 0, pendcap = 0, nfam;
+	struct store_file **mem = NULL;  /* the files of the series taken from memory */
+	size_t npend = 0, pendcap = 0, nfam, nmem = 0, memcap = 0;
 	const char *name = name_equal(m, nm);
 	struct reg_family **fams, *one;
 	/* memory covers (now - window, now]; older ranges need the files */
@@ -350,6 +371,13 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 			/* the family's name, which is the series' own: one string fewer to read */
 			s = result_add(&res, f->name, rs->labels, rs->nlabels, f->type, 0);
 			s->stale_at = rs->stale ? rs->stale_since : 0;
+			if (deep && rs->file != NULL) {
+				if (nmem == memcap) { /* nmem <= res.n <= res.cap */
+					memcap = res.cap;
+					mem = xreallocarray(mem, memcap, sizeof(*mem));
+				}
+				mem[nmem++] = rs->file;
+			}
 			if (latest) {
 				/* the newest point in (start, end]: the latest sample, or else the
 				 * window's newest one before end (point 0 is the newest) */
@@ -401,7 +429,8 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 	}
 	free(pend);
 	if (deep)
-		select_stored(h, m, nm, start, end, &res);
+		select_stored(h, m, nm, start, end, &res, mem, nmem);
+	free(mem);
 	/* series without a point in the range are not part of the answer */
 	for (size_t i = 0; i < res.n;) {
 		if (res.s[i].n == 0) {
@@ -425,7 +454,8 @@ history_hw_failures(void *arg, const struct expr_matcher *m, size_t nm, double t
 {
 	struct history *h = arg;
 	struct result none = { 0 }, res = { 0 };
-	struct store_scan sc = { h, m, nm, name_equal(m, nm), NULL, NULL, NULL, NULL, 0, 0, &none };
+	struct store_scan sc = { h, m, nm, name_equal(m, nm), NULL, NULL, NULL, NULL, 0, 0, &none,
+		NULL, 0 };
 
 	if (h->store == NULL) {
 		snprintf(err, errlen, "holt_winters_anomaly needs the RRD files");

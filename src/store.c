@@ -29,6 +29,12 @@ struct store_file {
 	int exists;            /* on disk (or known to rrdcached) */
 	int hw;                /* created with Holt-Winters RRAs ([store] holt_winters) */
 	long long last;        /* last second written, to drop same-second updates */
+	/*
+	 * The type of the file's DS as store_fetch read it (enum reeve_metric_type), -1 until
+	 * then or after the file is created anew: type is only a guess for files found at start.
+	 * Guarded by files_lock.
+	 */
+	int ds_type;
 	struct store_file *hnext;
 };
 
@@ -314,6 +320,7 @@ file_intern(struct store *s, const char *rel, int type, unsigned long step, int 
 	f->type = type;
 	f->step = step;
 	f->exists = exists;
+	f->ds_type = -1;
 	f->hnext = s->buckets[h];
 	s->buckets[h] = f;
 	if (++s->nfiles > s->nbuckets)
@@ -390,7 +397,7 @@ store_flush(struct store *s, const struct store_file *f, char *err, size_t errle
 }
 
 int
-store_fetch(struct store *s, const struct store_file *f, const char *cf, double start,
+store_fetch(struct store *s, struct store_file *f, const char *cf, double start,
     double end, struct store_points *out, char *err, size_t errlen)
 {
 	time_t tstart = (time_t)floor(start), tend = (time_t)ceil(end);
@@ -399,6 +406,7 @@ store_fetch(struct store *s, const struct store_file *f, const char *cf, double 
 	rrd_value_t *data = NULL;
 	rrd_info_t *info;
 	size_t rows;
+	int type;
 
 	memset(out, 0, sizeof(*out));
 	if (store_flush(s, f, err, errlen) == -1)
@@ -411,8 +419,8 @@ store_fetch(struct store *s, const struct store_file *f, const char *cf, double 
 	rows = step && tend > tstart ? (size_t)(tend - tstart) / step : 0;
 	out->step = (double)step;
 	out->n = nds == 1 ? rows : 0;
-	out->ts = xcalloc(out->n ? out->n : 1, sizeof(*out->ts));
-	out->v = xcalloc(out->n ? out->n : 1, sizeof(*out->v));
+	out->ts = xreallocarray(NULL, out->n ? out->n : 1, sizeof(*out->ts));
+	out->v = xreallocarray(NULL, out->n ? out->n : 1, sizeof(*out->v));
 	/* row i covers (start + i*step, start + (i+1)*step] and is labelled with its end */
 	for (size_t i = 0; i < out->n; i++) {
 		out->ts[i] = (double)tstart + (double)(i + 1) * (double)step;
@@ -422,13 +430,27 @@ store_fetch(struct store *s, const struct store_file *f, const char *cf, double 
 		rrd_freemem(names[i]);
 	rrd_freemem(names);
 	rrd_freemem(data);
-	/* the type of the file itself: counters are stored as DDERIVE rates */
+	/*
+	 * The type of the file itself: counters are stored as DDERIVE rates. Read once per file:
+	 * rrd_info_r builds a list of every field of the header, which cost as much as the
+	 * fetch itself.
+	 */
+	pthread_mutex_lock(&s->files_lock);
+	type = f->ds_type;
+	pthread_mutex_unlock(&s->files_lock);
+	if (type >= 0) {
+		out->type = type;
+		return 0;
+	}
 	out->type = f->type;
 	if ((info = rrd_info_r(f->abs)) != NULL) {
 		for (rrd_info_t *p = info; p; p = p->next)
 			if (strcmp(p->key, "ds[value].type") == 0 && p->type == RD_I_STR)
 				out->type = strcmp(p->value.u_str, "GAUGE") == 0 ? REEVE_GAUGE : REEVE_COUNTER;
 		rrd_info_free(info);
+		pthread_mutex_lock(&s->files_lock);
+		f->ds_type = out->type;
+		pthread_mutex_unlock(&s->files_lock);
 	}
 	return 0;
 }
@@ -570,6 +592,9 @@ file_create(struct store *s, struct store_file *f, long long first)
 	pthread_mutex_lock(&s->qlock);
 	s->st.creates++;
 	pthread_mutex_unlock(&s->qlock);
+	pthread_mutex_lock(&s->files_lock);
+	f->ds_type = -1; /* a file deleted under us may come back with another type */
+	pthread_mutex_unlock(&s->files_lock);
 	f->exists = 1;
 	return 0;
 }

@@ -85,10 +85,10 @@ struct store_points {
 /*
  * Read consolidation function cf ("AVERAGE", "MIN", "MAX", "FAILURES") of a file over
  * [start, end]; librrd picks the finest RRA covering start. With rrdcached the file is
- * flushed first. Thread-safe. Returns 0 (free *out with store_points_free), or -1 with a
- * message in err.
+ * flushed first. The file's DS type is read once and remembered in f. Thread-safe. Returns 0
+ * (free *out with store_points_free), or -1 with a message in err.
  */
-int store_fetch(struct store *s, const struct store_file *f, const char *cf, double start,
+int store_fetch(struct store *s, struct store_file *f, const char *cf, double start,
     double end, struct store_points *out, char *err, size_t errlen);
 void store_points_free(struct store_points *p);
 

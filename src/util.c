@@ -1,6 +1,7 @@
 /* util.c: allocation that dies loudly, growable string buffers, small helpers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -390,10 +391,17 @@ util_fmt_double(char *buf, size_t size, double v)
 	else if (fabs(v) < 1e15 && v == (double)(long long)v) /* the cast is undefined past 2^63 */
 		snprintf(buf, size, "%lld", (long long)v);
 	else {
-		/* the shortest %.Ng that reads back as the same double */
-		for (int prec = 6; prec <= 17; prec++) {
+		/*
+		 * The shortest %.Ng that reads back as the same double. A normal double printed
+		 * with DBL_DIG (15) digits reads back as itself when some shorter form does, and
+		 * %g drops the trailing zeros, so 15 gives that shortest form: only 16 and 17 are
+		 * left to try (17 always reads back). Trying from 6 up cost up to 12 snprintf
+		 * and strtod calls a value, the most of a large /api/v1/query_range answer.
+		 * Subnormals have fewer digits of precision: for them, from 6 up.
+		 */
+		for (int prec = isnormal(v) ? DBL_DIG : 6; prec <= 17; prec++) {
 			snprintf(buf, size, "%.*g", prec, v);
-			if (strtod(buf, NULL) == v)
+			if (prec == 17 || strtod(buf, NULL) == v)
 				break;
 		}
 	}

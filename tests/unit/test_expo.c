@@ -61,6 +61,12 @@ test_numbers(void **state)
 	assert_string_equal(util_fmt_double(n, sizeof(n), INFINITY), "+Inf");
 	assert_string_equal(util_fmt_double(n, sizeof(n), -INFINITY), "-Inf");
 	assert_true(strtod(util_fmt_double(n, sizeof(n), 1.0 / 3), NULL) == 1.0 / 3);
+	/* the shortest form that reads back: 15, 16 or 17 digits, fewer for subnormals */
+	assert_string_equal(util_fmt_double(n, sizeof(n), 123456.789), "123456.789");
+	assert_string_equal(util_fmt_double(n, sizeof(n), 2.0 / 3), "0.6666666666666666");
+	assert_string_equal(util_fmt_double(n, sizeof(n), 0.1 + 0.2), "0.30000000000000004");
+	assert_string_equal(util_fmt_double(n, sizeof(n), 1e15 + 0.5), "1000000000000000.5");
+	assert_string_equal(util_fmt_double(n, sizeof(n), 5e-324), "4.94066e-324");
 }
 
 static void

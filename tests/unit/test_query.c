@@ -106,6 +106,60 @@ test_functions(void **state)
 	check_same("time() - 1000", 1000, 2000, 100, 1);
 }
 
+/*
+ * A selector alone: the answer's series in the order evaluating step by step adds them (by
+ * their first point in the range, then in the source's order), each step as evaluated alone,
+ * gaps longer than the lookback and a series gone stale included.
+ */
+static void
+test_selector_order(void **state)
+{
+	struct memsource *ms = memsource_new();
+	struct reeve_label a = { "instance", "a" }, b = { "instance", "b" }, c = { "instance", "c" };
+	struct query_range q = { .start = 1000, .end = 3000, .step = 25 };
+	struct expr_source src;
+	struct expr_series *s;
+	size_t n;
+	char err[256];
+	struct expr *e = expr_parse("up", err, sizeof(err));
+
+	(void)state;
+	/* b first in the source, by a point long before the range */
+	assert_int_equal(memsource_add(ms, "up", &b, 1, 100, 0, 0), 0);
+	for (int i = 0; i < 200; i++) {
+		double t = 1000 + 10.0 * i;
+
+		if (t >= 1800) /* late: the last of the answer, though the source has it first */
+			assert_int_equal(memsource_add(ms, "up", &b, 1, t, i, 0), 0);
+		if (t < 1300 || t > 2000) /* a gap longer than the lookback */
+			assert_int_equal(memsource_add(ms, "up", &a, 1, t, 2 * i, 0), 0);
+		if (t <= 2500) /* stale after 2500 */
+			assert_int_equal(memsource_add(ms, "up", &c, 1, t, 3 * i, t == 2500), 0);
+	}
+	memsource_source(ms, &src);
+	assert_int_equal(query_range_eval(e, &src, &q, &s, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(label(&s[0]), "a");
+	assert_string_equal(label(&s[1]), "c");
+	assert_string_equal(label(&s[2]), "b");
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		for (double t = q.start; t <= q.end; t += q.step) {
+			double want = instant("up", &src, t, label(&s[i]));
+
+			if (isnan(want))
+				continue;
+			assert_true(k < s[i].n && s[i].ts[k] == t && s[i].v[k] == want);
+			k++;
+		}
+		assert_int_equal(k, s[i].n);
+	}
+	expr_series_free(s, n);
+	expr_free(e);
+	memsource_free(ms);
+}
+
 /* Step 0: the data's own step, the times aligned to multiples of it, every point met once. */
 static void
 test_auto_step(void **state)
@@ -165,6 +219,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_selector),
+		cmocka_unit_test(test_selector_order),
 		cmocka_unit_test(test_functions),
 		cmocka_unit_test(test_auto_step),
 		cmocka_unit_test(test_errors),
