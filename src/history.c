@@ -314,6 +314,22 @@ prefetch_ahead(const struct reg_family *f, size_t j)
 	}
 }
 
+/*
+ * The resolution of a series' points in memory: the interval of the probe that reports it,
+ * as the RRD rows it writes have it. Not the average spacing of the points: the scrapes of a
+ * probe run every interval give or take some milliseconds, so that average is 1.00002 s or
+ * 0.99998 s for a 1 s probe, and a range query at a step of exactly 1 s would be raised to
+ * 1.00002 s (query_range's snap), its times drifting off start + k * step, with a warning.
+ * The average serves only a series whose probe is gone (no owner). Read lock held.
+ */
+static double
+memory_step(const struct reg_series *rs, const struct expr_series *s)
+{
+	if (rs->owner != NULL && reg_owner_interval(rs->owner) > 0)
+		return reg_owner_interval(rs->owner);
+	return s->n >= 2 ? (s->ts[s->n - 1] - s->ts[0]) / (double)(s->n - 1) : 0;
+}
+
 static int
 history_select(void *arg, const struct expr_matcher *m, size_t nm, double start, double end,
     int latest, struct expr_series **out, size_t *nout, char *err, size_t errlen)
@@ -402,8 +418,8 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 					if (ts > start && ts <= end)
 						series_append(s, ts, v, &cap);
 				}
-			if (!latest && s->n >= 2)
-				s->step = (s->ts[s->n - 1] - s->ts[0]) / (double)(s->n - 1);
+			if (!latest)
+				s->step = memory_step(rs, s);
 			if (deep && rs->file != NULL && oldest > start && !(latest && s->n > 0)) {
 				if (npend == pendcap) {
 					pendcap = pendcap ? pendcap * 2 : 16;

@@ -230,6 +230,12 @@ reg_owner_new(struct registry *r, const char *name, double interval, int flags)
 	return o;
 }
 
+double
+reg_owner_interval(const struct reg_owner *o)
+{
+	return o->interval;
+}
+
 void
 reg_owner_free(struct registry *r, struct reg_owner *o)
 {

@@ -95,6 +95,8 @@ void reg_free(struct registry *r);
  */
 #define REG_OWNER_PARTIAL 1
 struct reg_owner *reg_owner_new(struct registry *r, const char *name, double interval, int flags);
+/* The owner's collection interval in seconds, as given to reg_owner_new (0: none). */
+double reg_owner_interval(const struct reg_owner *o);
 /* Drop an owner: its series become stale and unowned. */
 void reg_owner_free(struct registry *r, struct reg_owner *o);
 

@@ -150,3 +150,49 @@ console_messages() {
 }
 
 t_done() { exit $((T_FAILED > 0)); }
+
+# ---- the comparisons with Prometheus (promql_compare.sh, promapi_compare.sh)
+
+# start_fixture LOG: promql_fixture.py (curves that are known functions of time) on a free
+# loopback port, each scrape logged to LOG; sets FX_PORT and FX_PID
+start_fixture() {
+	FX_PORT=$(free_port)
+	/usr/bin/python3 -B "$(dirname "$TEST_LIB")/promql_fixture.py" "$FX_PORT" "$1" \
+		>"$T_DIR/fixture.log" 2>&1 &
+	FX_PID=$!
+	T_PIDS+=("$FX_PID")
+}
+
+# start_prometheus TARGET-PORT: the Debian package's Prometheus on a free loopback port, with
+# its own data directory in $T_DIR (never /var/lib/prometheus), scraping 127.0.0.1:TARGET-PORT
+# every second as job "fx"; sets PROM_PORT and PROM_PID. Ready once /-/ready answers.
+start_prometheus() {
+	PROM_PORT=$(free_port)
+	cat > "$T_DIR/prometheus.yml" <<EOC
+global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: fx
+    static_configs:
+      - targets: ['127.0.0.1:$1']
+EOC
+	/usr/bin/prometheus --config.file="$T_DIR/prometheus.yml" --storage.tsdb.path="$T_DIR/prom" \
+		--web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$T_DIR/prometheus.log" 2>&1 &
+	PROM_PID=$!
+	T_PIDS+=("$PROM_PID")
+}
+
+# fx_probe FX-PORT: the [probe fx] section that has reeve scrape the fixture as Prometheus
+# does, with the same job and instance labels
+fx_probe() {
+	printf '[probe fx]\ntype = scrape\nurl = http://127.0.0.1:%s/metrics\nlabels.job = fx\nlabels.instance = 127.0.0.1:%s\n' \
+		"$1" "$1"
+}
+
+# stop_prometheus: SIGTERM and wait (t_cleanup kills it if it does not end)
+stop_prometheus() {
+	kill -TERM "$PROM_PID" 2>/dev/null
+	wait "$PROM_PID" 2>/dev/null
+}

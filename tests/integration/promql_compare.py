@@ -20,29 +20,9 @@ import sys
 import urllib.parse
 import urllib.request
 
+from promcmp import agree, fmt, parse_float, parse_labels
+
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$')
-LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?')
-
-
-def unescape(s):
-    return re.sub(r'\\(.)', lambda m: "\n" if m.group(1) == "n" else m.group(1), s)
-
-
-def parse_labels(text):
-    if not text:
-        return ()
-    inner, pos, out = text[1:-1], 0, []
-    while pos < len(inner):
-        m = LABEL.match(inner, pos)
-        if m is None:
-            raise ValueError("cannot parse labels %r" % text)
-        out.append((m.group(1), unescape(m.group(2))))
-        pos = m.end()
-    return tuple(sorted(out))
-
-
-def parse_float(s):
-    return float({"+Inf": "inf", "-Inf": "-inf"}.get(s, s))
 
 
 def reeve_results(path):
@@ -70,20 +50,6 @@ def prom_query(url, expr, t):
         labels = tuple(sorted((k, v) for k, v in e["metric"].items() if k != "__name__"))
         out[labels] = parse_float(e["value"][1])
     return out
-
-
-def fmt(labels, short=False):
-    """The label set as text; short leaves out job and instance (the same everywhere)."""
-    return "{" + ",".join('%s="%s"' % kv for kv in labels
-                          if not short or kv[0] not in ("job", "instance")) + "}"
-
-
-def agree(a, b, rel, ab):
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    if math.isinf(a) or math.isinf(b):
-        return a == b
-    return abs(a - b) <= ab + rel * max(abs(a), abs(b))
 
 
 def main():

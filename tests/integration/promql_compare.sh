@@ -82,38 +82,18 @@ EOT
 n=$(grep -c '^cmp_' "$T_DIR/table")
 plan $((n + 4))
 
-fx=$(free_port)
-pport=$(free_port)
 port=$(free_port)
-/usr/bin/python3 "$here/promql_fixture.py" "$fx" "$T_DIR/scrapes.log" >"$T_DIR/fixture.log" 2>&1 &
-T_PIDS+=($!)
+start_fixture "$T_DIR/scrapes.log"
+fx=$FX_PORT
 check "the fixture serves /metrics" -- wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$fx/metrics"
-
-# Prometheus, with its own data directory (never /var/lib/prometheus) and loopback only
-cat > "$T_DIR/prometheus.yml" <<EOC
-global:
-  scrape_interval: 1s
-  scrape_timeout: 900ms
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: fx
-    static_configs:
-      - targets: ['127.0.0.1:$fx']
-EOC
-/usr/bin/prometheus --config.file="$T_DIR/prometheus.yml" --storage.tsdb.path="$T_DIR/prom" \
-	--web.listen-address="127.0.0.1:$pport" --log.level=warn >"$T_DIR/prometheus.log" 2>&1 &
-prom_pid=$!
-T_PIDS+=("$prom_pid")
+start_prometheus "$fx"
+pport=$PROM_PORT
 
 # reeve: the same target with Prometheus's job and instance labels, one rule a line; the
 # rules cmp_t0 (first) and cmp_tz (last) record the round's time: a snapshot of /metrics in
 # which both are equal holds every rule's result of that one round
 rules="
-[probe fx]
-type = scrape
-url = http://127.0.0.1:$fx/metrics
-labels.job = fx
-labels.instance = 127.0.0.1:$fx
+$(fx_probe "$fx")
 
 [record cmp_t0]
 expr = fx_humidity_ratio * 0 + time()
@@ -184,7 +164,7 @@ diag "round at T = $(awk -v t="$T" -v s="$start" 'BEGIN { printf "%.3f", t - s }
 	"closest scrapes to its phase: $(phase_ok "$T")"
 # Prometheus's scrapes at or before T must all be stored before it is asked
 wait_for 10 awk -v t="$T" 'BEGIN { "date +%s.%N" | getline n; exit !(n > t + 2) }'
-/usr/bin/python3 "$here/promql_compare.py" "$T_DIR/table" "$T_DIR/snap" \
+/usr/bin/python3 -B "$here/promql_compare.py" "$T_DIR/table" "$T_DIR/snap" \
 	"http://127.0.0.1:$pport" "$T" > "$T_DIR/results" 2>&1
 while IFS=$'\t' read -r status what detail; do
 	if [ "$status" = ok ]; then
@@ -196,6 +176,5 @@ while IFS=$'\t' read -r status what detail; do
 	fi
 done < "$T_DIR/results"
 stop_reeve
-kill -TERM "$prom_pid" 2>/dev/null
-wait "$prom_pid" 2>/dev/null
+stop_prometheus
 t_done

@@ -14,6 +14,7 @@
 
 #include "expr.h"
 #include "history.h"
+#include "query.h"
 #include "registry.h"
 #include "store.h"
 #include "util.h"
@@ -407,6 +408,75 @@ test_staleness(void **state)
 	reg_free(r);
 }
 
+/*
+ * The step of points from memory is the probe's interval, not their average spacing: scrapes
+ * every second a few milliseconds late or early average 1.00001 s, and a range query at
+ * exactly 1 s must not be raised to that (its times would leave start + k * step, with a
+ * warning that the data is coarser). A series whose probe is gone falls back on the spacing.
+ */
+static void
+test_memory_step(void **state)
+{
+	struct registry *r = reg_new(WINDOW, NULL);
+	struct reg_owner *o = reg_owner_new(r, "p", 1, 0);
+	struct history *h = history_new(r, NULL, WINDOW);
+	struct expr_matcher m[1] = { { "__name__", EXPR_MATCH_EQ, "jit", NULL } };
+	struct query_range q = { 0 };
+	struct reg_batch batch = { 0 };
+	struct expr_series *s = NULL;
+	struct expr_source src;
+	struct expr *e;
+	char err[256];
+	double t0 = 1800000000, last = 0;
+	size_t n;
+
+	(void)state;
+	history_source(h, &src);
+	for (int i = 0; i < 60; i++) {
+		/* the first sample early, the last late: an average spacing above 1 s */
+		last = t0 + i + (i == 0 ? -0.0008 : i == 59 ? 0.0009 : (i % 3 - 1) * 0.0004);
+		reg_batch_reset(&batch);
+		reg_batch_add(&batch, "jit", "", REEVE_GAUGE, NULL, 0, i);
+		reg_commit(r, o, last, &batch);
+	}
+	reg_batch_free(&batch);
+	assert_int_equal(src.select(src.arg, m, 1, t0 - 10, t0 + 70, 0, &s, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].n, 60);
+	assert_true((s[0].ts[59] - s[0].ts[0]) / 59 > 1);
+	assert_true(s[0].step == 1);
+	expr_series_free(s, n);
+
+	/* a range at the probe's interval is answered at that step, at start + k * 1 s */
+	assert_non_null(e = expr_parse("jit", err, sizeof(err)));
+	q.start = t0 + 10.25;
+	q.end = t0 + 50.25;
+	q.step = 1;
+	q.snap = 1;
+	assert_int_equal(query_range_eval(e, &src, &q, &s, &n, err, sizeof(err)), 0);
+	assert_true(q.step_used == 1 && q.data_step == 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].n, 41);
+	for (size_t k = 0; k < s[0].n; k++)
+		assert_true(s[0].ts[k] == q.start + (double)k && s[0].v[k] == 10 + (double)k);
+	expr_series_free(s, n);
+	/* a finer step is raised to the interval, exactly */
+	q.step = 0.25;
+	assert_int_equal(query_range_eval(e, &src, &q, &s, &n, err, sizeof(err)), 0);
+	assert_true(q.step_used == 1);
+	expr_series_free(s, n);
+	expr_free(e);
+
+	/* without its probe: the average spacing */
+	reg_owner_free(r, o);
+	assert_int_equal(src.select(src.arg, m, 1, t0 - 10, t0 + 70, 0, &s, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_true(fabs(s[0].step - (last - (t0 - 0.0008)) / 59) < 1e-9);
+	expr_series_free(s, n);
+	history_free(h);
+	reg_free(r);
+}
+
 int
 main(void)
 {
@@ -419,6 +489,7 @@ main(void)
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_holt_winters),
 		cmocka_unit_test(test_staleness),
+		cmocka_unit_test(test_memory_step),
 	};
 	return cmocka_run_group_tests_name("history", tests, setup, teardown);
 }
