@@ -8,6 +8,7 @@
 #include <glob.h>
 #include <limits.h>
 #include <math.h>
+#include <pwd.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,6 +126,7 @@ static const struct key keys[] = {
 	{ S_REEVE, "log_level", K_ENUM, C(log_level), "info", 0, 0, log_levels, 0 },
 	{ S_REEVE, "log_target", K_ENUM, C(log_target), "stderr", 0, 0, log_targets, F_ENUM_STR },
 	{ S_REEVE, "memory_window", K_DURATION, C(memory_window), "15m", 0, 86400, NULL, 0 },
+	{ S_REEVE, "user", K_STRING, C(user), NULL, 0, 0, NULL, F_EMPTY_NULL },
 	{ S_REEVE, "include", K_INCLUDE, 0, NULL, 0, 0, NULL, 0 },
 	{ S_HTTP, "listen", K_LISTEN, C(listen), "127.0.0.1:9180", 0, 0, NULL, 0 },
 	{ S_HTTP, "token", K_STRING, C(token), NULL, 0, 0, NULL, F_EMPTY_NULL },
@@ -2259,6 +2261,12 @@ finish(struct ctx *ctx)
 	char a[32], b[32];
 	size_t i;
 
+	if (cfg->user != NULL && getpwnam(cfg->user) == NULL) {
+		const struct cfg_loc *l = cfg_where(cfg, "reeve", "user");
+
+		cfg_error_add(ctx->errs, l->file, l->line, "[reeve] user: no user \"%s\" on this "
+		    "system (useradd --system %s)", cfg->user, cfg->user);
+	}
 	if (cfg->hostname == NULL) {
 		char hn[HOST_NAME_MAX + 1] = "";
 

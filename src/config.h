@@ -255,6 +255,7 @@ struct cfg {
 	int log_level;        /* enum reeve_log_level, default REEVE_LOG_INFO */
 	char *log_target;     /* "stderr" or "syslog", default "stderr" */
 	double memory_window; /* seconds of recent samples kept in memory per series, default 15m */
+	char *user;           /* started as root: become this user once the port is bound; NULL: stay */
 	/* [http] */
 	char *listen;         /* "host:port", "[v6]:port"; default "127.0.0.1:9180" */
 	char *token;          /* a token with every role, NULL = none; wiped by cfg_free */

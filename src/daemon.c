@@ -1,10 +1,13 @@
 /* daemon.c: running reeve: start-up, signals, reload, shutdown, and reeve's own metrics. */
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -569,6 +572,62 @@ ready(void *arg)
 	return sched_ready(d->sched);
 }
 
+/*
+ * [reeve] user: reeve started as root (the HTTP port already bound) becomes that user for
+ * good, after making a new data_dir the user's. Already that user: nothing to do. Returns
+ * 0, or -1 with a message in err.
+ */
+static int
+become_user(const struct cfg *cfg, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	struct stat st;
+	int created;
+
+	if (cfg->user == NULL)
+		return 0;
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		snprintf(err, errlen, "[reeve] user: no user \"%s\" on this system", cfg->user);
+		return -1;
+	}
+	if (geteuid() == pw->pw_uid && getuid() == pw->pw_uid)
+		return 0;
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "[reeve] user = %s: reeve runs as uid %u, not root, and cannot "
+		    "become another user", cfg->user, (unsigned)geteuid());
+		return -1;
+	}
+	created = mkdir(cfg->data_dir, 0750) == 0;
+	if (!created && errno != EEXIST) {
+		snprintf(err, errlen, "data_dir %s: %s", cfg->data_dir, strerror(errno));
+		return -1;
+	}
+	if (created && chown(cfg->data_dir, pw->pw_uid, pw->pw_gid) == -1) {
+		snprintf(err, errlen, "data_dir %s: chown: %s", cfg->data_dir, strerror(errno));
+		return -1;
+	}
+	if (stat(cfg->data_dir, &st) == -1 || st.st_uid != pw->pw_uid) {
+		snprintf(err, errlen, "data_dir %s does not belong to user %s, who reeve runs as "
+		    "([reeve] user): chown -R %s: %s", cfg->data_dir, cfg->user, cfg->user,
+		    cfg->data_dir);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1) {
+		snprintf(err, errlen, "[reeve] user = %s: cannot become that user: %s", cfg->user,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) != -1) {
+		snprintf(err, errlen, "[reeve] user = %s: root could be regained; stopping",
+		    cfg->user);
+		return -1;
+	}
+	log_info("running as user %s (uid %u, gid %u)", cfg->user, (unsigned)pw->pw_uid,
+	    (unsigned)pw->pw_gid);
+	return 0;
+}
+
 static int
 differs(const char *a, const char *b)
 {
@@ -663,6 +722,7 @@ daemon_run(const char *path, int use_syslog)
 	struct cfg_errors errs = { 0 };
 	struct tls_cred *tls = NULL;
 	struct probe_inst **probes = NULL;
+	int listen_fd = -1, listen_v6 = 0;
 	size_t n = 0;
 	sigset_t set;
 	char err[512];
@@ -691,6 +751,22 @@ daemon_run(const char *path, int use_syslog)
 	d.start_time = util_now();
 	d.reload_ok = 1;
 	d.reload_time = d.start_time;
+	/*
+	 * While still root: bind (a port below 1024) and read the TLS key (root's own file);
+	 * then become [reeve] user before any other file is opened.
+	 */
+	if (d.cfg->tls_cert != NULL &&
+	    (tls = tls_cred_load(d.cfg->tls_cert, d.cfg->tls_key, err, sizeof(err))) == NULL) {
+		log_error("[http] %s", err);
+		status = 1;
+		goto out;
+	}
+	if ((listen_fd = http_listen(d.cfg->listen, &listen_v6, err, sizeof(err))) == -1 ||
+	    become_user(d.cfg, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		status = 1;
+		goto out;
+	}
 	{
 		struct store_params sp = { d.cfg->data_dir, d.cfg->rrdcached, d.cfg->preset,
 			(size_t)d.cfg->queue_size, d.cfg->holt_winters, d.cfg->hw_season };
@@ -771,15 +847,10 @@ daemon_run(const char *path, int use_syslog)
 		status = 1;
 		goto out;
 	}
-	if (d.cfg->tls_cert != NULL &&
-	    (tls = tls_cred_load(d.cfg->tls_cert, d.cfg->tls_key, err, sizeof(err))) == NULL) {
-		log_error("[http] %s", err);
-		status = 1;
-		goto out;
-	}
 	{
 		struct http_params hp = {
-			.listen = d.cfg->listen, .auth = auth_new(d.cfg), .tls = tls,
+			.listen = d.cfg->listen, .fd = listen_fd, .ipv6 = listen_v6,
+			.auth = auth_new(d.cfg), .tls = tls,
 			.api = d.api, .push_max_body = (size_t)d.cfg->push_max_body,
 			.max_body = (size_t)d.cfg->max_body,
 			.ruler = d.ruler, .silences = d.silences, .dispatch = d.dispatch,
@@ -790,6 +861,8 @@ daemon_run(const char *path, int use_syslog)
 			.ready = ready, .ready_arg = &d,
 		};
 		d.http = http_new(&hp, d.reg, err, sizeof(err));
+		listen_fd = -1; /* both taken over */
+		tls = NULL;
 	}
 	if (d.http == NULL) {
 		log_error("%s", err);
@@ -829,6 +902,9 @@ daemon_run(const char *path, int use_syslog)
 	}
 out:
 	/* stop intake first (HTTP, rules, probes), then write out what is queued */
+	if (listen_fd != -1)
+		close(listen_fd);
+	tls_cred_free(tls);
 	http_free(d.http);
 	reporter_free(d.reporter);
 	history_free(d.report_hist);

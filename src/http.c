@@ -871,34 +871,46 @@ mhd_log(void *arg, const char *fmt, va_list ap)
 	log_debug("http: %s", msg);
 }
 
-struct http *
-http_new(const struct http_params *p, struct registry *r, char *err, size_t errlen)
+int
+http_listen(const char *listen_on, int *ipv6, char *err, size_t errlen)
 {
-	struct http *h;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res;
 	char *host = NULL, port[16];
 	unsigned uport;
 	const char *e;
-	int rc;
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	int rc, fd, one = 1;
 
-	if (cfg_parse_listen(p->listen, &host, &uport, &e) == -1) {
-		snprintf(err, errlen, "listen %s: %s", p->listen, e);
-		auth_free(p->auth);
-		tls_cred_free(p->tls);
-		return NULL;
+	if (cfg_parse_listen(listen_on, &host, &uport, &e) == -1) {
+		snprintf(err, errlen, "listen %s: %s", listen_on, e);
+		return -1;
 	}
 	snprintf(port, sizeof(port), "%u", uport);
 	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "listen %s: %s", p->listen, gai_strerror(rc));
-		free(host);
-		auth_free(p->auth);
-		tls_cred_free(p->tls);
-		return NULL;
-	}
 	free(host);
-	if (res->ai_family == AF_INET6)
+	if (rc != 0) {
+		snprintf(err, errlen, "listen %s: %s", listen_on, gai_strerror(rc));
+		return -1;
+	}
+	*ipv6 = res->ai_family == AF_INET6;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 || listen(fd, SOMAXCONN) == -1) {
+		snprintf(err, errlen, "cannot listen on %s: %s", listen_on, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+struct http *
+http_new(const struct http_params *p, struct registry *r, char *err, size_t errlen)
+{
+	struct http *h;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+
+	if (p->ipv6)
 		flags |= MHD_USE_IPv6;
 	h = xcalloc(1, sizeof(*h));
 	h->reg = r;
@@ -933,7 +945,7 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	 * it; without, the first MHD_OPTION_END ends the list and the TLS options are not read.
 	 */
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
-	    MHD_OPTION_SOCK_ADDR, res->ai_addr,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)p->fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(p->threads ? p->threads : 1),
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)p->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)p->max_per_ip,
@@ -944,9 +956,9 @@ http_new(const struct http_params *p, struct registry *r, char *err, size_t errl
 	    h->tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, tls_callback(),
 	    MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES,
 	    MHD_OPTION_END);
-	freeaddrinfo(res);
 	if (h->d == NULL) {
-		snprintf(err, errlen, "cannot listen on %s (address in use or not available?)", p->listen);
+		snprintf(err, errlen, "cannot serve HTTP on %s", p->listen);
+		close(p->fd);
 		if (h->tls)
 			tls_serve_end();
 		stop_workers(h);

@@ -14,7 +14,8 @@ struct http;
 struct tls_cred;
 
 struct http_params {
-	const char *listen;         /* "host:port" or "[v6]:port" */
+	const char *listen;         /* "host:port" or "[v6]:port", for messages */
+	int fd, ipv6;               /* http_listen's socket (taken over) and its family */
 	struct auth *auth;          /* tokens (auth.h); http_new takes it over, even on failure */
 	unsigned timeout;           /* seconds of inactivity */
 	unsigned max_connections, max_per_ip, threads;
@@ -34,7 +35,14 @@ struct http_params {
 	void *ready_arg;
 };
 
-/* Start serving. Returns NULL with a message in err when the address cannot be bound. */
+/*
+ * Bind and listen on listen_on ("host:port", "[v6]:port"): done before reeve gives up root,
+ * so a port below 1024 works for a daemon that then runs as [reeve] user. Returns the
+ * socket (*ipv6 set for an IPv6 one), or -1 with a message in err.
+ */
+int http_listen(const char *listen_on, int *ipv6, char *err, size_t errlen);
+
+/* Start serving on p->fd. Returns NULL with a message in err (p->fd is closed then). */
 struct http *http_new(const struct http_params *p, struct registry *r, char *err, size_t errlen);
 
 /*
