@@ -27,7 +27,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     tokens = set()
 
     def log_message(self, fmt, *args):
-        pass
+        # one line per request (its request line) on stderr: tests read who was contacted
+        sys.stderr.write("%s\n" % self.requestline)
+        sys.stderr.flush()
 
     def send(self, code, body, ctype="application/json", extra=None):
         self.send_response(code)

@@ -3,7 +3,7 @@
 # loopback (tests/integration/http_fixture.py): values in /metrics and RRD files, TLS expiry,
 # verification, timeouts, redirects, body regex, header tokens that never leak, bad configs.
 . "$TEST_LIB"
-plan 32
+plan 34
 
 fixture="$(dirname "$TEST_LIB")/http_fixture.py"
 port=$(free_port)
@@ -20,7 +20,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=127.0.0.1 \
 # the fixture accepts both tokens; the probe reads one from a file, one from the environment
 printf '%s\n' "$canary_file" > "$T_DIR/token"
 printf '%s\n%s\n' "$canary_file" "$canary_env" > "$T_DIR/tokens"
-/usr/bin/python3 "$fixture" "$hp" "$tp" "$T_DIR/cert.pem" "$T_DIR/key.pem" "$T_DIR/tokens" &
+/usr/bin/python3 "$fixture" "$hp" "$tp" "$T_DIR/cert.pem" "$T_DIR/key.pem" "$T_DIR/tokens" \
+	2> "$T_DIR/fixture.log" &
 T_PIDS+=("$!")
 check "the fixture serves http and https" -- wait_for 10 bash -c "curl -sf http://127.0.0.1:$hp/json &&
 	curl -sf --cacert '$T_DIR/cert.pem' https://127.0.0.1:$tp/json"
@@ -104,6 +105,18 @@ request_timeout = 500ms
 [probe creds]
 type = http
 url = http://user:$canary_pass@127.0.0.1:$hp/json?creds
+request_timeout = 500ms
+
+[probe guarded]
+type = http
+url = http://localhost:$hp/json?guarded
+deny_networks = 127.0.0.0/8, ::1
+request_timeout = 500ms
+
+[probe allowed]
+type = http
+url = $H/json?allowed
+allow_networks = 127.0.0.0/8
 request_timeout = 500ms"
 sed -i 's/^log_level = info$/log_level = debug/' "$T_DIR/reeve.conf"
 export REEVE_TEST_HTTP_TOKEN="$canary_env"
@@ -160,6 +173,9 @@ check "the token from the environment is sent (200)" -- test "$(v "http_status_c
 check "the token from a file is sent (200), none gets 401" -- test "$(v "http_status_code{target=\"$H/auth\"}")" = 200 -a \
 	"$(v "http_up{target=\"$H/auth\"}")" = 1 -a "$(v "http_status_code{target=\"$H/auth?none\"}")" = 401
 check "URL credentials are stripped from the target label" -- test "$(v "http_up{target=\"http://127.0.0.1:$hp/json?creds\"}")" = 1
+check "a target resolving into deny_networks is down, never contacted" -- bash -c "[ \"\$(awk -v k='http_up{target=\"http://localhost:$hp/json?guarded\"}' '\$1 == k { print \$2 }' '$T_DIR/metrics.txt')\" = 0 ] &&
+	grep -q 'http://localhost:$hp/json?guarded: down: the address \(127.0.0.1\|::1\) is not allowed for this probe' '$T_DIR/log' && ! grep -q 'guarded' '$T_DIR/fixture.log'"
+check "a target inside allow_networks is up" -- test "$(v "http_up{target=\"$H/json?allowed\"}")" = 1
 check "/metrics passes promtool check metrics" -- bash -c "promtool check metrics < '$T_DIR/metrics.txt'"
 
 # RRD: stored == served
