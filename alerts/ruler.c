@@ -461,7 +461,7 @@ ruler_main(void *arg)
 	return NULL;
 }
 
-/* ---- answers of the HTTP API (docs/http.md) ---------------------------------------------- */
+/* ---- answers of the HTTP API (docs/http-api.md) ---------------------------------------------- */
 
 /* A value as Prometheus's API writes an alert's: Go's FormatFloat(v, 'e', -1, 64), "1.5e+01". */
 static void

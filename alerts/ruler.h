@@ -70,7 +70,7 @@ int ruler_eval_alert(struct rule_set *rs, size_t i, const struct expr *expr,
     size_t errlen);
 
 /*
- * The answers of the HTTP API in Prometheus's shapes (docs/http.md), appended to out (the
+ * The answers of the HTTP API in Prometheus's shapes (docs/http-api.md), appended to out (the
  * caller's, freed by it). They take the ruler's lock: they wait for a round in progress.
  * ruler_rules_json: GET /api/v1/rules, one group per configuration file, every rule with
  * its health and last evaluation, alerting rules with their active instances.

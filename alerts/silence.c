@@ -536,7 +536,8 @@ silences_api_add(struct silences *s, enum silence_kind kind, const char *matcher
 {
 	cJSON *o = cJSON_ParseWithLengthOpts(body, len, NULL, 0);
 	const cJSON *dur;
-	double starts = 0, ends = 0, now = util_now();
+	/* from now, in whole seconds as silences_add starts it: a duration is exact */
+	double starts = 0, ends = 0, now = floor(util_now());
 	const char *m = matchers, *errstr;
 	int rc = -1;
 

@@ -634,6 +634,9 @@ report_answer(struct http *h, struct MHD_Connection *c, const char *url, const c
 	enum MHD_Result ret;
 	char err[512];
 
+	if (post && !(strncmp(url, "/api/v1/reports/", 16) == 0 && n > 20 &&
+	    strcmp(url + n - 4, "/run") == 0))
+		return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are allowed");
 	if (!allowed(h, c, url, post ? AUTH_ADMIN : AUTH_READ, &ret))
 		return ret;
 	if (h->reporter == NULL)
@@ -831,10 +834,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 			    "not ready: waiting for the first collection of every probe");
 		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ready\n", NULL);
 	}
-	return reply_error(h, c, MHD_HTTP_NOT_FOUND,
-	    "no such endpoint (try / (the status page), /metrics, /healthz, /readyz, /api/v1/push, /api/v1/events, "
-	    "/api/v1/rules, /api/v1/alerts, /api/v1/alerts/history, /api/v1/silences, "
-	    "/api/v1/reports, /api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels)");
+	return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such endpoint (docs/http-api.md lists "
+	    "them; / is the status page, /api/v1/query the query API)");
 }
 
 /* MHD is done with a request: free what the handler kept for it. */

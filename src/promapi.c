@@ -450,9 +450,8 @@ answer_range(struct promapi *p, const struct params *ps, struct buf *out)
 	if (q.step_used != q.step) {
 		char msg[256];
 
-		snprintf(msg, sizeof(msg), "step %gs is finer than the stored data (a value every "
-		    "%gs in the archive holding this range): answered every %gs", q.step,
-		    q.data_step, q.step_used);
+		snprintf(msg, sizeof(msg), "step %gs is finer than the data of this range (a value "
+		    "every %gs): answered every %gs", q.step, q.data_step, q.step_used);
 		buf_puts(out, ",\"warnings\":[");
 		buf_json_string(out, msg);
 		buf_puts(out, "]");
