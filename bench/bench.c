@@ -44,3 +44,14 @@ bench_median(double *v, int n)
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
+
+int
+bench_arg_int(const char *s, int min, int max, void (*usage)(void))
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < min || v > max)
+		usage();
+	return (int)v;
+}

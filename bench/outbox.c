@@ -256,16 +256,6 @@ usage(void)
 	exit(2);
 }
 
-static int
-arg_int(const char *s, int min, int max)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < min || v > max)
-		usage();
-	return (int)v;
-}
 
 int
 main(int argc, char **argv)
@@ -285,8 +275,8 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'u': url = optarg; break;
 		case 'd': dir = optarg; break;
-		case 'n': nmsg = arg_int(optarg, BLOCKS, 1000000); break;
-		case 'b': body_bytes = arg_int(optarg, 64, 1 << 20); break;
+		case 'n': nmsg = bench_arg_int(optarg, BLOCKS, 1000000, usage); break;
+		case 'b': body_bytes = bench_arg_int(optarg, 64, 1 << 20, usage); break;
 		default: usage();
 		}
 	}

@@ -205,16 +205,6 @@ usage(void)
 	exit(2);
 }
 
-static int
-arg_int(const char *s, int min, int max)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < min || v > max)
-		usage();
-	return (int)v;
-}
 
 int
 main(int argc, char **argv)
@@ -235,8 +225,8 @@ main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "n:r:")) != -1) {
 		switch (c) {
-		case 'n': nseries = arg_int(optarg, 1, 9999); break;
-		case 'r': rounds = arg_int(optarg, 1, 1000); break;
+		case 'n': nseries = bench_arg_int(optarg, 1, 9999, usage); break;
+		case 'r': rounds = bench_arg_int(optarg, 1, 1000, usage); break;
 		default: usage();
 		}
 	}

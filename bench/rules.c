@@ -121,16 +121,6 @@ usage(void)
 	exit(2);
 }
 
-static int
-arg_int(const char *s, int min)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < min || v > 10000000)
-		usage();
-	return (int)v;
-}
 
 int
 main(int argc, char **argv)
@@ -148,10 +138,10 @@ main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "n:s:p:r:")) != -1) {
 		switch (c) {
-		case 'n': nrules = arg_int(optarg, 1); break;
-		case 's': per_metric = arg_int(optarg, 1); break;
-		case 'p': npoints = arg_int(optarg, 1); break;
-		case 'r': rounds = arg_int(optarg, 1); break;
+		case 'n': nrules = bench_arg_int(optarg, 1, 10000000, usage); break;
+		case 's': per_metric = bench_arg_int(optarg, 1, 10000000, usage); break;
+		case 'p': npoints = bench_arg_int(optarg, 1, 10000000, usage); break;
+		case 'r': rounds = bench_arg_int(optarg, 1, 10000000, usage); break;
 		default: usage();
 		}
 	}
