@@ -153,7 +153,7 @@ static void
 query(const struct expr *e, const struct expr_source *src, double start, double end,
     double step, size_t want_points, double *sum)
 {
-	struct query_range q = { start, end, step, 0, 1, 0, 0 };
+	struct query_range q = { .start = start, .end = end, .step = step, .snap = 1 };
 	struct expr_series *s;
 	size_t n;
 	char err[512];
