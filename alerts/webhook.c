@@ -464,16 +464,17 @@ pd_severity(const struct notify_group *g)
 
 /*
  * One event for the group: trigger while an alert fires, resolve once all resolved;
- * dedup_key ties both to the group.
+ * dedup_key ties both to the group. The routing key is a stand-in (WEBHOOK_PD_KEY_STANDIN)
+ * that webhook_send replaces: a rendered body is what the spool keeps, and the key must
+ * not lie in the spool, in a dead letter, or stay the old one after it was rotated.
  */
 static void
-render_pagerduty(const struct cfg_notifier *n, const struct notify_group *g, struct buf *b)
+render_pagerduty(const struct notify_group *g, struct buf *b)
 {
 	struct buf t = { 0 }, url = { 0 };
 	size_t i, shown = g->nalerts < PD_MAX_ALERTS ? g->nalerts : PD_MAX_ALERTS;
 
-	buf_puts(b, "{\"routing_key\":");
-	buf_json_string(b, n->routing_key);
+	buf_puts(b, WEBHOOK_PD_KEY_STANDIN);
 	buf_puts(b, ",\"event_action\":");
 	buf_json_string(b, g->nfiring > 0 ? "trigger" : "resolve");
 	buf_printf(b, ",\"dedup_key\":\"reeve-%016llx\"",
@@ -933,18 +934,42 @@ webhook_render(const struct cfg_notifier *n, const struct notify_group *g,
 			snprintf(err, errlen, "format pagerduty needs routing_key_file");
 			return -1;
 		}
-		render_pagerduty(n, g, body);
+		render_pagerduty(g, body);
 		return 0;
 	}
 	snprintf(err, errlen, "unknown webhook format %d", n->format);
 	return -1;
 }
 
+/*
+ * A PagerDuty body begins with the stand-in of its routing key (render_pagerduty): the
+ * notifier's current key goes in here, in a copy wiped after the request. Bodies spooled
+ * by a version that wrote the key itself do not begin so and go out as they are.
+ */
 static void
 webhook_send(const struct cfg_notifier *n, const char *key, const unsigned char *body,
     size_t len, struct notify_result *res)
 {
-	post(n, n->url, key, body, len, res);
+	size_t k = strlen(WEBHOOK_PD_KEY_STANDIN);
+	struct buf b = { 0 };
+
+	if (n->format != CFG_FORMAT_PAGERDUTY || len < k ||
+	    memcmp(body, WEBHOOK_PD_KEY_STANDIN, k) != 0) {
+		post(n, n->url, key, body, len, res);
+		return;
+	}
+	if (n->routing_key == NULL || n->routing_key[0] == '\0') {
+		memset(res, 0, sizeof(*res));
+		res->status = NOTIFY_FAILED;
+		snprintf(res->detail, sizeof(res->detail), "format pagerduty needs routing_key_file");
+		return;
+	}
+	buf_puts(&b, "{\"routing_key\":");
+	buf_json_string(&b, n->routing_key);
+	buf_append(&b, body + k, len - k);
+	post(n, n->url, key, (const unsigned char *)b.data, b.len, res);
+	explicit_bzero(b.data, b.len);
+	buf_free(&b);
 }
 
 static int

@@ -15,6 +15,11 @@
 #define WEBHOOK_MAX_ANSWER (64 * 1024)
 /* The longest wait a Retry-After may ask for, in seconds (a longer one is cut to this). */
 #define WEBHOOK_MAX_RETRY_AFTER 86400.0
+/*
+ * How a rendered PagerDuty body (format = pagerduty) begins: the routing key is put in
+ * its place only when the message is sent, so the spool never holds it.
+ */
+#define WEBHOOK_PD_KEY_STANDIN "{\"routing_key\":\"(routing_key_file)\""
 /* Room for "sha256=" and 64 hex digits and a NUL. */
 #define WEBHOOK_SIG_SIZE 72
 

@@ -1689,8 +1689,11 @@ set_value(struct ctx *ctx, const struct key *k, void *base, const char *value,
 			*(char **)dst = NULL;
 			return 0;
 		}
-		if (check_url(value, &errstr) == -1)
-			break;
+		if (check_url(value, &errstr) == -1) {
+			/* not quoted: a URL may carry a password (http://user:pass@host/) */
+			cfg_error_add(ctx->errs, file, line, "%s: the URL %s", label, errstr);
+			return -1;
+		}
 		free(*(char **)dst);
 		*(char **)dst = xstrdup(value);
 		return 0;

@@ -71,6 +71,9 @@ struct daemon {
 	volatile double reload_ok, reload_time;
 	unsigned long long reloads;
 	double last_sweep;          /* self probe only */
+	/* cfg->memory_window, fixed at start (a reload keeps the running one): the self probe
+	 * reads this, never d->cfg, which a reload frees and replaces under it */
+	double memory_window;
 	unsigned long long expired; /* self probe only */
 };
 
@@ -464,7 +467,7 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 	(void)errlen;
 	/* housekeeping rides on this probe's rhythm: forget series gone for a whole window */
 	if (util_now() - d->last_sweep >= SWEEP_INTERVAL) {
-		double age = d->cfg->memory_window > SWEEP_INTERVAL ? d->cfg->memory_window : SWEEP_INTERVAL;
+		double age = d->memory_window > SWEEP_INTERVAL ? d->memory_window : SWEEP_INTERVAL;
 		size_t n = reg_sweep(d->reg, util_now(), age);
 
 		if (n)
@@ -635,37 +638,62 @@ differs(const char *a, const char *b)
 }
 
 /*
- * HTTPS after a reload: the certificate and key are read again (renewed files, or other
- * paths) and served from the next handshake. Switching HTTPS on or off needs a restart.
+ * HTTPS after a reload: the certificate and key of cfg, read again (renewed files, or other
+ * paths) for the next handshakes. Switching HTTPS on or off needs a restart: then nothing
+ * is read. Returns 0 with *c set (NULL: nothing to serve anew), or -1 with err set to
+ * "file:line: message". The caller owns *c.
  */
-static void
-reload_tls(struct daemon *d, const struct cfg *cfg)
+static int
+reload_tls_load(struct daemon *d, const struct cfg *cfg, struct tls_cred **c, char *err,
+    size_t errlen)
 {
-	struct tls_cred *c;
-	char err[512], until[40];
+	char e[512];
 
+	*c = NULL;
 	if ((cfg->tls_cert == NULL) != (d->cfg->tls_cert == NULL)) {
 		log_warnx("[http] tls_cert: HTTPS is switched on or off only on restart; the "
 		    "server goes on as it is");
-		return;
+		return 0;
 	}
 	if (cfg->tls_cert == NULL)
-		return;
-	if ((c = tls_cred_load(cfg->tls_cert, cfg->tls_key, err, sizeof(err))) == NULL) {
-		log_error("[http] %s: the certificate being served stays", err);
-		return;
+		return 0;
+	/* the files were checked by the load; they may have changed since */
+	if ((*c = tls_cred_load(cfg->tls_cert, cfg->tls_key, e, sizeof(e))) == NULL) {
+		const struct cfg_loc *l = cfg_where(cfg, "http",
+		    strncmp(e, "tls_key", 7) == 0 ? "tls_key" : "tls_cert");
+
+		snprintf(err, errlen, "%s:%d: [http] %s", l && l->file ? l->file : "?",
+		    l ? l->line : 0, e);
+		return -1;
 	}
+	return 0;
+}
+
+/* Serve the credentials reload_tls_load read (it owns them from here on). */
+static void
+reload_tls_serve(struct daemon *d, const struct cfg *cfg, struct tls_cred *c)
+{
+	char until[40];
+
+	if (c == NULL)
+		return;
 	util_fmt_rfc3339(until, sizeof(until), tls_cred_expiry(c));
 	http_set_tls(d->http, c);
 	log_info("http: certificate %s (valid until %s) served from the next connection",
 	    cfg->tls_cert, until);
 }
 
+/*
+ * SIGHUP: read the configuration again and apply it whole, or not at all. Everything that
+ * can still fail after the load (the TLS files, the rule set) is done before the first
+ * change to the running daemon, so a rejected file changes nothing.
+ */
 static void
 reload(struct daemon *d)
 {
 	struct cfg_errors errs = { 0 };
 	struct probe_inst **probes = NULL;
+	struct tls_cred *tls = NULL;
 	size_t n = 0;
 	struct cfg *cfg;
 	int old_level = log_get_level();
@@ -682,6 +710,20 @@ reload(struct daemon *d)
 		d->reload_ok = 0;
 		return;
 	}
+	if (reload_tls_load(d, cfg, &tls, err, sizeof(err)) == -1 ||
+	    ruler_reload(d->ruler, cfg, err, sizeof(err)) == -1) {
+		/* ruler_reload changes nothing when it fails */
+		tls_cred_free(tls);
+		for (size_t i = 0; i < n; i++)
+			plugin_inst_free(probes[i]);
+		free(probes);
+		cfg_free(cfg);
+		log_set_level(old_level);
+		log_error("new configuration rejected, the running one stays in force:");
+		log_error("  %s", err);
+		d->reload_ok = 0;
+		return;
+	}
 	if (differs(cfg->data_dir, d->cfg->data_dir) || differs(cfg->rrdcached, d->cfg->rrdcached) ||
 	    differs(cfg->preset, d->cfg->preset) || differs(cfg->listen, d->cfg->listen) ||
 	    differs(cfg->holt_winters, d->cfg->holt_winters) || cfg->hw_season != d->cfg->hw_season ||
@@ -693,15 +735,13 @@ reload(struct daemon *d)
 		    "query limits, memory_window and log_target change only on restart; the running "
 		    "values stay");
 	http_set_auth(d->http, auth_new(cfg));
-	reload_tls(d, cfg);
+	reload_tls_serve(d, cfg, tls);
 	promapi_set_limits(d->promapi, cfg->query_timeout, (size_t)cfg->query_max_samples);
 	{
 		struct api_params ap = { cfg->push_ttl, cfg->interval, EXPO_DEFAULT_MAX_SAMPLES };
 
 		api_set_params(d->api, &ap);
 	}
-	if (ruler_reload(d->ruler, cfg, err, sizeof(err)) == -1)
-		log_error("rules not reloaded, the running ones stay: %s", err);
 	dispatch_reload(d->dispatch, cfg);
 	outbox_reload(d->outbox, cfg);
 	reporter_reload(d->reporter, cfg);
@@ -749,6 +789,7 @@ daemon_run(const char *path, int use_syslog)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	d.start_time = util_now();
+	d.memory_window = d.cfg->memory_window;
 	d.reload_ok = 1;
 	d.reload_time = d.start_time;
 	/*
