@@ -25,6 +25,7 @@
 #define SPOOL_RESCAN 1.0             /* seconds between looks for files put there by others */
 #define SPOOL_TMP_AGE 600.0         /* seconds after which a file left in tmp/ is garbage */
 #define SPOOL_JITTER 0.2             /* share of a backoff added at random */
+#define SPOOL_MAX_CREATED 1e11       /* a creation time beyond this (year 5138) is corrupt */
 
 /*
  * One message of the queue, as the index knows it. The file is the truth: the index is
@@ -220,6 +221,11 @@ outbox_parse(const char *data, size_t size, struct outbox_header *h, const char 
 	if (!valid_id(h->id) || h->receiver == NULL || h->key == NULL || !have_len ||
 	    h->sha256[0] == '\0' || !(h->created > 0)) {
 		snprintf(err, errlen, "the header lacks id, receiver, key, created, length or sha256");
+		goto fail;
+	}
+	/* a time outbox_format writes back as it is (with milliseconds, in its buffer) */
+	if (!(h->created >= 1 && h->created < SPOOL_MAX_CREATED)) {
+		snprintf(err, errlen, "created is not a time in Unix seconds");
 		goto fail;
 	}
 	if ((size_t)(end - p) != h->length) {
