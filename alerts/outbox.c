@@ -25,6 +25,7 @@
 #define SPOOL_RESCAN 1.0             /* seconds between looks for files put there by others */
 #define SPOOL_TMP_AGE 600.0         /* seconds after which a file left in tmp/ is garbage */
 #define SPOOL_JITTER 0.2             /* share of a backoff added at random */
+#define SPOOL_MAX_CREATED 1e11       /* a creation time beyond this (year 5138) is corrupt */
 
 /*
  * One message of the queue, as the index knows it. The file is the truth: the index is
@@ -77,17 +78,11 @@ struct outbox {
 
 /* ---- files --------------------------------------------------------------------------------- */
 
-struct header {
-	char id[OUTBOX_ID_LEN];
-	char *receiver, *key, *subject, *error;
-	double created;
-	unsigned attempts;
-	size_t length;
-	char sha256[2 * SHA256_DIGEST_LENGTH + 1];
-};
+/* outbox.h does not include OpenSSL: its size of a hex digest must be this one */
+_Static_assert(OUTBOX_SHA256_LEN == 2 * SHA256_DIGEST_LENGTH + 1, "OUTBOX_SHA256_LEN");
 
-static void
-header_free(struct header *h)
+void
+outbox_header_free(struct outbox_header *h)
 {
 	free(h->receiver);
 	free(h->key);
@@ -117,9 +112,8 @@ put_field(struct buf *b, const char *name, const char *value)
 	buf_putc(b, '\n');
 }
 
-/* The whole file: magic, header lines, a blank line, the body. */
-static void
-format_file(struct buf *b, const struct header *h, const void *body, size_t len)
+void
+outbox_format(struct buf *b, const struct outbox_header *h, const void *body, size_t len)
 {
 	char num[2 * SHA256_DIGEST_LENGTH + 16];
 
@@ -154,12 +148,8 @@ valid_id(const char *s)
 	return strspn(s, "0123456789abcdef-") == n;
 }
 
-/*
- * Parse a spool file's bytes. Returns 0 with h filled and *body pointing into data, or -1
- * with what is wrong in err (the file is then corrupt).
- */
-static int
-parse_file(const char *data, size_t size, struct header *h, const char **body, char *err,
+int
+outbox_parse(const char *data, size_t size, struct outbox_header *h, const char **body, char *err,
     size_t errlen)
 {
 	const char *p = data, *end = data + size;
@@ -233,6 +223,11 @@ parse_file(const char *data, size_t size, struct header *h, const char **body, c
 		snprintf(err, errlen, "the header lacks id, receiver, key, created, length or sha256");
 		goto fail;
 	}
+	/* a time outbox_format writes back as it is (with milliseconds, in its buffer) */
+	if (!(h->created >= 1 && h->created < SPOOL_MAX_CREATED)) {
+		snprintf(err, errlen, "created is not a time in Unix seconds");
+		goto fail;
+	}
 	if ((size_t)(end - p) != h->length) {
 		snprintf(err, errlen, "the body has %zu bytes, the header says %zu (truncated?)",
 		    (size_t)(end - p), h->length);
@@ -250,7 +245,7 @@ parse_file(const char *data, size_t size, struct header *h, const char **body, c
 	*body = p;
 	return 0;
 fail:
-	header_free(h);
+	outbox_header_free(h);
 	return -1;
 }
 
@@ -339,7 +334,7 @@ find_msg(const struct outbox *ob, const char *id)
 }
 
 static void
-index_add(struct outbox *ob, const struct header *h)
+index_add(struct outbox *ob, const struct outbox_header *h)
 {
 	size_t i = ob->nmsgs;
 	struct msg *m;
@@ -390,7 +385,7 @@ scan_queue(struct outbox *ob)
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
-		struct header h;
+		struct outbox_header h;
 		const char *body;
 		char *path, *data = NULL, err[256];
 		size_t size;
@@ -400,14 +395,14 @@ scan_queue(struct outbox *ob)
 		path = path_in(ob->queue, e->d_name);
 		if (read_file(path, &data, &size) == -1)
 			set_aside(ob, e->d_name, strerror(errno));
-		else if (parse_file(data, size, &h, &body, err, sizeof(err)) == -1)
+		else if (outbox_parse(data, size, &h, &body, err, sizeof(err)) == -1)
 			set_aside(ob, e->d_name, err);
 		else if (strcmp(h.id, e->d_name) != 0) {
 			set_aside(ob, e->d_name, "its id is not its file name");
-			header_free(&h);
+			outbox_header_free(&h);
 		} else {
 			index_add(ob, &h);
-			header_free(&h);
+			outbox_header_free(&h);
 		}
 		free(data);
 		free(path);
@@ -494,7 +489,7 @@ outbox_put_then(struct outbox *ob, const char *receiver, const char *key, const 
     const void *body, size_t len, int (*durable)(void *arg, const char *id), void *arg,
     char id[OUTBOX_ID_LEN], char *err, size_t errlen)
 {
-	struct header h = { 0 };
+	struct outbox_header h = { 0 };
 	struct buf file = { 0 };
 	char *path;
 	double now = util_now();
@@ -512,7 +507,7 @@ outbox_put_then(struct outbox *ob, const char *receiver, const char *key, const 
 	h.key = (char *)key;
 	h.subject = (char *)subject;
 	h.created = now;
-	format_file(&file, &h, body, len);
+	outbox_format(&file, &h, body, len);
 	path = path_in(ob->queue, h.id);
 	if (util_write_file_atomic(path, ob->tmp, file.data, file.len) == -1) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
@@ -567,26 +562,26 @@ to_dead(struct outbox *ob, size_t i, const char *why)
 {
 	struct msg *m = &ob->msgs[i];
 	char *from = path_in(ob->queue, m->id), *to = path_in(ob->dead, m->id), *data = NULL;
-	struct header h;
+	struct outbox_header h;
 	const char *body;
 	size_t size;
 	char err[256];
 
 	log_warnx("outbox: message %s to %s is a dead letter: %s", m->id, m->receiver, why);
 	if (read_file(from, &data, &size) == 0 &&
-	    parse_file(data, size, &h, &body, err, sizeof(err)) == 0) {
+	    outbox_parse(data, size, &h, &body, err, sizeof(err)) == 0) {
 		struct buf file = { 0 };
 
 		free(h.error);
 		h.error = xstrdup(why);
 		h.attempts = m->attempts;
-		format_file(&file, &h, body, h.length);
+		outbox_format(&file, &h, body, h.length);
 		if (util_write_file_atomic(to, ob->tmp, file.data, file.len) == 0)
 			unlink(from);
 		else
 			log_warn("outbox: cannot write %s", to);
 		buf_free(&file);
-		header_free(&h);
+		outbox_header_free(&h);
 	} else if (rename(from, to) == -1) {
 		log_warn("outbox: cannot move %s to %s", from, to);
 	}
@@ -619,7 +614,7 @@ attempt(struct outbox *ob, struct worker *w, const struct cfg_notifier *n,
     const struct notifier_type *type, size_t i, struct notify_result *res)
 {
 	char id[OUTBOX_ID_LEN], *path, *data = NULL, err[256];
-	struct header h;
+	struct outbox_header h;
 	const char *body;
 	size_t size;
 	long k;
@@ -633,12 +628,12 @@ attempt(struct outbox *ob, struct worker *w, const struct cfg_notifier *n,
 	if (read_file(path, &data, &size) == -1) {
 		res->status = NOTIFY_RETRY;
 		snprintf(err, sizeof(err), "%s", strerror(errno));
-	} else if (parse_file(data, size, &h, &body, err, sizeof(err)) == -1) {
+	} else if (outbox_parse(data, size, &h, &body, err, sizeof(err)) == -1) {
 		res->status = NOTIFY_RETRY;
 	} else {
 		parsed = 1;
 		type->send(n, h.key, (const unsigned char *)body, h.length, res);
-		header_free(&h);
+		outbox_header_free(&h);
 	}
 	free(data);
 	pthread_mutex_lock(&ob->lock);
@@ -964,14 +959,14 @@ outbox_has_key(struct outbox *ob, const char *key)
 	names = list_dir(ob->dead, &n);
 	for (size_t i = 0; i < n; i++) {
 		char *path = path_in(ob->dead, names[i]), *data = NULL, err[256];
-		struct header h;
+		struct outbox_header h;
 		const char *body;
 		size_t size;
 
 		if (!found && read_file(path, &data, &size) == 0 &&
-		    parse_file(data, size, &h, &body, err, sizeof(err)) == 0) {
+		    outbox_parse(data, size, &h, &body, err, sizeof(err)) == 0) {
 			found = h.key != NULL && strcmp(h.key, key) == 0;
-			header_free(&h);
+			outbox_header_free(&h);
 		}
 		free(data);
 		free(path);
@@ -1003,12 +998,12 @@ list_folder(const char *dir, const char *state, FILE *out, size_t *total)
 
 	for (size_t i = 0; i < n; i++) {
 		char *path = path_in(dir, names[i]), *data = NULL, err[256];
-		struct header h;
+		struct outbox_header h;
 		const char *body;
 		size_t size;
 
 		if (read_file(path, &data, &size) == -1 ||
-		    parse_file(data, size, &h, &body, err, sizeof(err)) == -1) {
+		    outbox_parse(data, size, &h, &body, err, sizeof(err)) == -1) {
 			fprintf(out, "%-28s %-7s %-16s %s\n", names[i], state, "?", "(unreadable)");
 		} else {
 			fprintf(out, "%-28s %-7s %-16s ", h.id, state, h.receiver);
@@ -1018,7 +1013,7 @@ list_folder(const char *dir, const char *state, FILE *out, size_t *total)
 				fprintf(out, "\n%28s attempts %u, last error: %s", "", h.attempts,
 				    h.error);
 			fputc('\n', out);
-			header_free(&h);
+			outbox_header_free(&h);
 		}
 		(*total)++;
 		free(data);
@@ -1056,7 +1051,7 @@ outbox_retry(const char *dir, const char *id, char *err, size_t errlen)
 {
 	char *from = NULL, *to = NULL, *tmp = path_in(dir, "tmp"), *data = NULL;
 	char *dead = path_in(dir, "dead"), *queue = path_in(dir, "queue"), perr[256];
-	struct header h;
+	struct outbox_header h;
 	const char *body;
 	size_t size;
 	int rc = -1;
@@ -1071,7 +1066,7 @@ outbox_retry(const char *dir, const char *id, char *err, size_t errlen)
 		snprintf(err, errlen, "no dead letter %s in %s (%s)", id, dead, strerror(errno));
 		goto out;
 	}
-	if (parse_file(data, size, &h, &body, perr, sizeof(perr)) == -1) {
+	if (outbox_parse(data, size, &h, &body, perr, sizeof(perr)) == -1) {
 		snprintf(err, errlen, "dead letter %s is unreadable: %s", id, perr);
 		goto out;
 	}
@@ -1083,7 +1078,7 @@ outbox_retry(const char *dir, const char *id, char *err, size_t errlen)
 		h.error = NULL;
 		h.attempts = 0;
 		h.created = util_now();
-		format_file(&file, &h, body, h.length);
+		outbox_format(&file, &h, body, h.length);
 		if (util_write_file_atomic(to, tmp, file.data, file.len) == -1)
 			snprintf(err, errlen, "cannot write %s: %s", to, strerror(errno));
 		else if (unlink(from) == -1 || util_fsync_dir(dead) == -1)
@@ -1092,7 +1087,7 @@ outbox_retry(const char *dir, const char *id, char *err, size_t errlen)
 		else
 			rc = 0;
 		buf_free(&file);
-		header_free(&h);
+		outbox_header_free(&h);
 	}
 out:
 	free(data);

@@ -29,7 +29,41 @@
 #define OUTBOX_MAX_BODY (64u << 20) /* bytes of one message's body */
 #define OUTBOX_ID_LEN 40            /* an id with its NUL */
 
+#define OUTBOX_SHA256_LEN 65         /* a SHA-256 in hex with its NUL */
+
+struct buf;
 struct outbox;
+
+/*
+ * One spool file: the magic line "reeve-spool 1", "name: value" header lines, a blank line,
+ * then the body of exactly length bytes whose SHA-256 is sha256. The strings are owned.
+ */
+struct outbox_header {
+	char id[OUTBOX_ID_LEN];
+	char *receiver, *key, *subject, *error; /* subject and error may be NULL */
+	double created;             /* Unix time, written with milliseconds */
+	unsigned attempts;
+	size_t length;              /* bytes of the body */
+	char sha256[OUTBOX_SHA256_LEN];
+};
+
+/*
+ * Parse a spool file's bytes (the outbox reads every file through it). Returns 0 with h
+ * filled (free with outbox_header_free) and *body pointing into data, or -1 with what is
+ * wrong in err and h empty (the file is then corrupt). data need not end in a NUL.
+ */
+int outbox_parse(const char *data, size_t size, struct outbox_header *h, const char **body,
+    char *err, size_t errlen);
+
+/*
+ * Append the whole file for h and body (len bytes) to b: magic, header lines, a blank line,
+ * the body. h's length and sha256 are not read: they are computed from body. A control
+ * character in a header value is written as a space. h and body are borrowed.
+ */
+void outbox_format(struct buf *b, const struct outbox_header *h, const void *body, size_t len);
+
+/* Free h's strings and clear it. */
+void outbox_header_free(struct outbox_header *h);
 
 /* Counters for /metrics, per receiver (name NULL: messages for receivers not configured). */
 struct outbox_receiver_stats {
