@@ -639,9 +639,13 @@ webhook_retry_after(const char *value, double now)
 enum notify_status
 webhook_classify(int curl_rc, long status)
 {
+	/*
+	 * Only a URL curl cannot use is hopeless. The scheme was checked before the transfer,
+	 * so CURLE_UNSUPPORTED_PROTOCOL here is a server that answered something other than
+	 * HTTP ("Received HTTP/0.9"): a proxy or a port in a bad moment, worth retrying.
+	 */
 	if (curl_rc != CURLE_OK)
-		return curl_rc == CURLE_URL_MALFORMAT || curl_rc == CURLE_UNSUPPORTED_PROTOCOL ?
-		    NOTIFY_FAILED : NOTIFY_RETRY;
+		return curl_rc == CURLE_URL_MALFORMAT ? NOTIFY_FAILED : NOTIFY_RETRY;
 	if (status >= 200 && status <= 299)
 		return NOTIFY_SENT;
 	if (status == 408 || status == 429 || (status >= 500 && status <= 599))

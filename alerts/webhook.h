@@ -39,9 +39,9 @@ double webhook_retry_after(const char *value, double now);
 
 /*
  * How a POST ended: curl_rc is its CURLcode, status the HTTP status when curl_rc is 0.
- * 2xx: sent; 408, 429, 5xx and transport errors (refused, timeout, DNS, TLS): retry; any
- * other status (3xx: redirects are not followed, 4xx) and a malformed or non-HTTP URL:
- * failed.
+ * 2xx: sent; 408, 429, 5xx and transport errors (refused, timeout, DNS, TLS, an answer
+ * that is not HTTP): retry; any other status (3xx: redirects are not followed, 4xx) and a
+ * URL curl cannot use: failed.
  */
 enum notify_status webhook_classify(int curl_rc, long status);
 

@@ -6,7 +6,7 @@
 # wrong CA, a wrong password and a missing STARTTLS do not send; refusals are classified
 # as permanent (5xx) or temporary (4xx, no answer, no connection).
 . "$TEST_LIB"
-plan 29
+plan 31
 PY=/usr/bin/python3
 SMTPD="$(dirname "$TEST_LIB")/smtpd.py"
 : "${EMAIL_SEND:?EMAIL_SEND must point at tests/email_send (make check sets it)}"
@@ -196,6 +196,16 @@ start=$SECONDS
 notify hole
 check "a server that never answers: retried" -- said hole "hole: failed, will be retried (email).*no answer from localhost:$PORT within the timeout (greeting)"
 check "after about the timeout (2 s), not minutes" -- test $((SECONDS - start)) -lt 10
+stop_smtpd
+
+# ---- a server answering bytes that are not SMTP ----
+start_smtpd junk --garbage
+TIMEOUT=2s add_notifier junk "server = localhost:$PORT" "starttls = off"
+rc=0
+timeout 60 "$REEVE" notify test junk -c "$T_DIR/reeve.conf" >"$T_DIR/junk.out" 2>&1 || rc=$?
+check "a server answering garbage: failed, with the reason" -- said junk "junk: failed"
+check "... exit 1: no crash, no hang" -- test "$rc" = 1
+diag "$(cat "$T_DIR/junk.out")"
 stop_smtpd
 closed=$(free_port)
 add_notifier refused "server = localhost:$closed" "starttls = off"

@@ -3,7 +3,7 @@
 # loopback (tests/integration/webhookd.py): every format arrives and validates, signatures
 # verify, headers and the Idempotency-Key arrive, answers are classified, secrets never show.
 . "$TEST_LIB"
-plan 31
+plan 33
 
 here=$(dirname "$TEST_LIB")
 schema="$here/../../docs/webhook-generic.schema.json"
@@ -23,6 +23,21 @@ chmod 600 "$T_DIR/secret" "$T_DIR/wrong" "$T_DIR/routing_key"
 T_PIDS+=("$!")
 check "the receiver listens" -- wait_for 10 test -s "$T_DIR/port"
 H=http://127.0.0.1:$(cat "$T_DIR/port")
+# a server that answers every connection with bytes that are not HTTP, then hangs up
+junk_port=$(free_port)
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    c.recv(65536)
+    c.sendall(b"\x00\xffSMTP 220 hello\r\n\x1b[31m\xc3\x28 not http\r\n\r\n")
+    c.close()
+' "$junk_port" &
+T_PIDS+=("$!")
 
 cat > "$T_DIR/reeve.conf" <<EOF
 [reeve]
@@ -104,6 +119,11 @@ allow_networks = 192.0.2.0/24
 type = webhook
 url = $H/ok
 allow_networks = 127.0.0.1/32
+
+[notifier junk]
+type = webhook
+url = http://127.0.0.1:$junk_port/hook
+timeout = 5s
 
 [notifier refused]
 type = webhook
@@ -225,6 +245,9 @@ expect "a receiver slower than the timeout: retried" 1 \
 	'^slow: failed, will be retried .*Operation timed out.*\(curl error 28\)$'
 notify huge
 expect "a 32 MiB answer: sent, its first line kept" 0 '^huge: sent .*HTTP 200: huge answer x+$'
+notify junk
+expect "an answer that is not HTTP: retried, with curl's reason" 1 '^junk: failed, will be retried .*\(curl error [0-9]+\)$'
+check "... and reeve notify test ended by itself (exit 1, no crash)" -- test "$RC" = 1
 notify refused
 expect "a refused connection: retried" 1 '^refused: failed, will be retried .*\(curl error 7\)$'
 

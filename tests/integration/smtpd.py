@@ -10,6 +10,7 @@
 #   --tempfail N        answer 451 4.7.1 to RCPT TO in the first N transactions, then accept
 #   --fail-data         answer 554 5.6.0 at the end of DATA
 #   --blackhole         accept TCP connections and never say a word
+#   --garbage           answer every line with bytes that are not SMTP
 import argparse
 import asyncio
 import itertools
@@ -68,6 +69,10 @@ def authenticator(user, password):
     return check
 
 
+# what a confused server (an HTTP one, a binary protocol) might say instead of SMTP
+GARBAGE = b"\x00\xff\xfeHTTP/1.1 400 Bad Request\r\n\x1b[31m\xc3\x28 not smtp\r\n9\r\n"
+
+
 async def raw_server(args, greeting):
     """A server below SMTP: silent (black hole) or one that refuses service at the greeting."""
     held = []
@@ -84,7 +89,7 @@ async def raw_server(args, greeting):
                 writer.write(b"221 2.0.0 bye\r\n")
                 await writer.drain()
                 break
-            writer.write(b"503 5.5.1 no service here\r\n")
+            writer.write(GARBAGE if greeting == GARBAGE else b"503 5.5.1 no service here\r\n")
             await writer.drain()
         writer.close()
 
@@ -112,11 +117,13 @@ def main():
     p.add_argument("--tempfail", type=int, default=0)
     p.add_argument("--fail-data", action="store_true")
     p.add_argument("--blackhole", action="store_true")
+    p.add_argument("--garbage", action="store_true")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
 
-    if args.blackhole or args.refuse == "greeting":
-        greeting = None if args.blackhole else b"554 5.3.2 no SMTP service here\r\n"
+    if args.blackhole or args.garbage or args.refuse == "greeting":
+        greeting = None if args.blackhole else GARBAGE if args.garbage else \
+            b"554 5.3.2 no SMTP service here\r\n"
         asyncio.run(raw_server(args, greeting))
         return
 
