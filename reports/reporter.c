@@ -29,10 +29,16 @@
 #define REPORTER_STATE_MAX (1u << 20)
 
 /* What state.json says of one report: the last slot it claimed, and whether it was sent. */
+/* How a settled slot ended (sent = 1): the API says which, not just "settled". */
+enum slot_how { SLOT_SENT, SLOT_SKIPPED, SLOT_BEFORE };
+static const char *const slot_hows[] = { "sent", "skipped", "before" };
+
 struct slot_state {
 	char *name;
 	double slot;
-	int sent;
+	int sent;               /* settled: nothing more is done for this slot */
+	enum slot_how how;      /* when sent: made and queued, missed past its grace, or older
+	                         * than the report (seen for the first time) */
 };
 
 struct reporter {
@@ -83,6 +89,7 @@ state_load(struct reporter *r)
 		    r->state_path);
 	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "reports")) {
 		const cJSON *slot = cJSON_GetObjectItemCaseSensitive(o, "slot");
+		const cJSON *how = cJSON_GetObjectItemCaseSensitive(o, "how");
 		struct slot_state *s;
 
 		if (o->string == NULL || !cJSON_IsNumber(slot))
@@ -90,6 +97,10 @@ state_load(struct reporter *r)
 		s = state_of(r, o->string);
 		s->slot = slot->valuedouble;
 		s->sent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "sent"));
+		s->how = SLOT_SENT; /* files written before "how" existed */
+		for (int k = 0; k < 3; k++)
+			if (cJSON_IsString(how) && strcmp(how->valuestring, slot_hows[k]) == 0)
+				s->how = (enum slot_how)k;
 	}
 	cJSON_Delete(root);
 	free(data);
@@ -111,6 +122,8 @@ state_save(struct reporter *r)
 		o = cJSON_AddObjectToObject(reports, r->st[i].name);
 		cJSON_AddNumberToObject(o, "slot", r->st[i].slot);
 		cJSON_AddBoolToObject(o, "sent", r->st[i].sent);
+		if (r->st[i].sent)
+			cJSON_AddStringToObject(o, "how", slot_hows[r->st[i].how]);
 	}
 	text = cJSON_Print(root);
 	rc = util_write_file_atomic(r->state_path, tmp, text, strlen(text));
@@ -325,6 +338,7 @@ mark_sent(void *arg, const char *id)
 	s = state_of(m->r, m->name);
 	s->slot = m->slot;
 	s->sent = 1;
+	s->how = SLOT_SENT;
 	rc = state_save(m->r);
 	pthread_mutex_unlock(&m->r->lock);
 	return rc;
@@ -434,6 +448,7 @@ due(struct reporter *r, const struct cfg_report *rep, const struct tz *z, const 
 	if (isnan(s->slot)) {
 		s->slot = (double)prev;
 		s->sent = 1;
+		s->how = SLOT_BEFORE;
 		state_save(r);
 		return 0;
 	}
@@ -444,6 +459,7 @@ due(struct reporter *r, const struct cfg_report *rep, const struct tz *z, const 
 		    "skipped", rep->name, (double)prev, rep->grace);
 		s->slot = (double)prev;
 		s->sent = 1;
+		s->how = SLOT_SKIPPED;
 		r->stats.skipped++;
 		state_save(r);
 		return 0;
@@ -603,6 +619,7 @@ reporter_recover(struct reporter *r)
 			    slot);
 			s = state_of(r, name);
 			s->sent = 1;
+			s->how = SLOT_SENT;
 			state_save(r);
 		}
 		free(key);
@@ -717,7 +734,10 @@ reporter_archive_json(struct reporter *r, struct buf *out)
 			char t[40];
 
 			cJSON_AddStringToObject(o, "lastSlot", util_fmt_rfc3339(t, sizeof(t), s->slot));
-			cJSON_AddBoolToObject(o, "lastSlotSent", s->sent);
+			cJSON_AddBoolToObject(o, "lastSlotSent", s->sent && s->how == SLOT_SENT);
+			/* sent, skipped (missed by more than grace), before (older than the report:
+			 * nothing old is sent), due (claimed, being made or waiting for a retry) */
+			cJSON_AddStringToObject(o, "lastSlotState", s->sent ? slot_hows[s->how] : "due");
 		}
 		while (dp != NULL && (de = readdir(dp)) != NULL)
 			if (de->d_name[0] != '.') {

@@ -8,7 +8,7 @@
 # exactly one mail per slot across kill -9, a missed slot sent once after a restart, the
 # archive over HTTP and POST /api/v1/reports/NAME/run with the admin token only.
 . "$TEST_LIB"
-plan 27
+plan 29
 # in the sanitizer build: librrd's and fontconfig's own leaks are not reeve's (tests/lsan.supp)
 export LSAN_OPTIONS="suppressions=$(dirname "$TEST_LIB")/../lsan.supp:fast_unwind_on_malloc=0"
 PY=/usr/bin/python3
@@ -248,6 +248,9 @@ slot=$(( ($(date +%s) / 60 + 1) * 60 ))
 [ $((slot - $(date +%s))) -ge 10 ] || slot=$((slot + 60))
 start_reeve "$T_DIR/reeve.conf" "$T_DIR/log.1"
 wait_for 15 curl -sf -o /dev/null "$api/healthz"
+reports_json() { curl -sf -H "Authorization: Bearer $reader" "$api/api/v1/reports"; }
+check "a report seen for the first time: its last slot was before it, not sent" -- \
+	wait_for 10 bash -c "$(declare -f reports_json); api='$api' reader='$reader' reports_json | grep -q '\"lastSlotSent\":false,\"lastSlotState\":\"before\"'"
 check "the slot's mail arrives" -- wait_for $((slot - $(date +%s) + 60)) bash -c "[ \$(slot_mails $slot) = 1 ]"
 mail=$(grep -l "report-minutely-$slot@" "$T_DIR"/mail/msg-*.eml | head -1)
 cat > "$T_DIR/check_mail.py" <<'EOF'
@@ -288,6 +291,7 @@ check "the mail: multipart/mixed, text and HTML, every cid resolves, PDF and CSV
 read -r _ _ sha name < "$T_DIR/mailcheck"
 check "the archive holds the same PDF, served at /reports/NAME/FILE" -- bash -c "
 	curl -sf -H 'Authorization: Bearer $reader' '$api/reports/minutely/$name' | sha256sum | grep -q '^$sha '"
+check "... and the API then says its slot was sent" -- wait_for 60 bash -c "$(declare -f reports_json); api='$api' reader='$reader' reports_json | grep -q '\"lastSlotSent\":true,\"lastSlotState\":\"sent\"'"
 check "GET /api/v1/reports lists the runs" -- bash -c "
 	curl -sf -H 'Authorization: Bearer $reader' '$api/api/v1/reports' | grep -q '\"name\":\"$name\"'"
 check "a file outside the archive is not served" -- bash -c "
