@@ -43,8 +43,6 @@ struct api {
 	unsigned long long push_requests, push_samples, events, rejected, dropped;
 };
 
-static const char push_help[] = "Pushed through /api/v1/push.";
-
 struct api *
 api_new(struct registry *r, const struct api_params *p)
 {
@@ -324,7 +322,7 @@ push_json_sample(const cJSON *it, struct reg_batch *b, double now, double ttl, c
 	}
 	if (t != NULL && json_ttl(t, &ttl, msg, msglen) == -1)
 		return -1;
-	if (reg_batch_add(b, name->valuestring, help ? help->valuestring : push_help, kind,
+	if (reg_batch_add(b, name->valuestring, help ? help->valuestring : NULL, kind,
 	    labels, (size_t)n, value) == -1) {
 		snprintf(msg, msglen, "invalid name or label");
 		return -1;
