@@ -725,6 +725,8 @@ promapi_answer(struct promapi *p, const char *url, const struct promapi_param *q
 	struct params ps = { q, nq, NULL, NULL, 0 };
 	unsigned status;
 
+	if (!promapi_path(url)) /* the label endpoint below takes the path apart */
+		return fail(out, 404, "not_found", "no such endpoint of the query API");
 	parse_form(&ps, form, formlen);
 	if (strcmp(url, "/api/v1/query") == 0)
 		status = answer_query(p, &ps, out);
