@@ -30,6 +30,7 @@ struct store_file {
 	int exists;            /* on disk (or known to rrdcached) */
 	int hw;                /* created with Holt-Winters RRAs ([store] holt_winters) */
 	long long last;        /* last second written, to drop same-second updates */
+	int last_read;         /* last was read from the file (once, at the first write) */
 	/*
 	 * The type of the file's DS as store_fetch read it (enum reeve_metric_type), -1 until
 	 * then or after the file is created anew: type is only a guess for files found at start.
@@ -674,6 +675,20 @@ write_items(struct store *s, struct item *it, size_t n)
 
 		while (j < n && it[j].f == f)
 			j++;
+		if (!s->cached && f->exists && !f->last_read) {
+			/*
+			 * The first write since start: a reeve killed and started again within the
+			 * same second would otherwise write that second twice, which librrd refuses
+			 * as an error ("minimum one second step") on every series.
+			 */
+			time_t l;
+
+			rrd_clear_error();
+			if ((l = rrd_last_r(f->abs)) > 0 && (long long)l > f->last)
+				f->last = (long long)l;
+			rrd_clear_error();
+			f->last_read = 1;
+		}
 		if (j - i > cap) {
 			cap = j - i;
 			argv = xreallocarray(argv, cap, sizeof(*argv));
