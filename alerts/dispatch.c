@@ -631,8 +631,13 @@ send_to(struct dispatch *d, const struct droute *r, struct dgroup *g,
 		    err);
 	} else if (outbox_put(d->outbox, n->name, key, subject, body.data, body.len, NULL, err,
 	    sizeof(err)) == -1) {
-		log_warnx("route %s: the outbox refused the message for %s: %s", r->cfg->name,
-		    n->name, err);
+		/* tried again every DISPATCH_PUT_RETRY: a full disk would repeat this for hours */
+		static struct log_limit lim;
+		unsigned long dropped;
+
+		if (log_limit_allow(&lim, 60, &dropped))
+			log_warnx("route %s: the outbox refused the message for %s: %s (tried again; "
+			    "%lu more refusals not logged)", r->cfg->name, n->name, err, dropped);
 		d->st.put_failures++;
 		rc = -1;
 	} else {
@@ -1026,10 +1031,18 @@ save_state(struct dispatch *d)
 		cJSON_AddItemToArray(groups, o);
 	}
 	if ((text = cJSON_PrintUnformatted(root)) == NULL ||
-	    util_write_file_atomic(d->state_path, NULL, text, strlen(text)) == -1)
-		log_warn("notifications: cannot save %s (kept in memory, tried again)",
-		    d->state_path);
-	else
+	    util_write_file_atomic(d->state_path, NULL, text, strlen(text)) == -1) {
+		/* tried again at every look (each second or sooner): rate-limited */
+		static struct log_limit lim;
+		unsigned long dropped;
+		int e = errno;
+
+		if (log_limit_allow(&lim, 60, &dropped)) {
+			errno = e;
+			log_warn("notifications: cannot save %s (kept in memory, tried again; "
+			    "%lu more failures not logged)", d->state_path, dropped);
+		}
+	} else
 		d->dirty = 0;
 	cJSON_free(text);
 	cJSON_Delete(root);

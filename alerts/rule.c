@@ -766,7 +766,17 @@ rule_state_save(const struct rule_set *rs, const char *path)
 	buf_puts(&out, text);
 	buf_putc(&out, '\n');
 	if (util_write_file_atomic(path, NULL, out.data, out.len) == -1) {
-		log_warn("alert state: cannot write %s", path);
+		/* saved after every round: a full disk would log this once a second */
+		static struct log_limit lim;
+		unsigned long dropped;
+
+		saved = errno;
+		if (log_limit_allow(&lim, 60, &dropped)) {
+			errno = saved;
+			log_warn("alert state: cannot write %s (%lu more failures not logged)", path,
+			    dropped);
+		}
+		errno = saved;
 		goto out;
 	}
 	rc = 0;

@@ -143,7 +143,8 @@ void rule_set_take_state(struct rule_set *dst, struct rule_set *src);
 /*
  * Save every instance as JSON to path: written to a temporary file in the same directory,
  * fsync'd, renamed over path, and the directory fsync'd, so a crash leaves the old or the
- * new file, never a torn one. Returns 0, or -1 with errno set and a logged warning.
+ * new file, never a torn one. Returns 0, or -1 with errno set and a logged warning (at most
+ * one a minute: a full disk fails every round).
  */
 int rule_state_save(const struct rule_set *rs, const char *path);
 

@@ -391,6 +391,8 @@ SELF_METRIC(m_ngroups, "reeve_alert_groups", REEVE_GAUGE,
     "Alert groups the notification side holds (routes times group_by values)");
 SELF_METRIC(m_nmade, "reeve_notifications_total", REEVE_COUNTER,
     "Notifications made and handed to the spool (one per group message and receiver)");
+SELF_METRIC(m_nspoolerr, "reeve_notifications_spool_errors_total", REEVE_COUNTER,
+    "Notifications the spool could not take (a full disk): their group is tried again");
 SELF_METRIC(m_nunrouted, "reeve_alerts_unrouted_total", REEVE_COUNTER,
     "Firing alerts no [route] took (and no [route default] exists)");
 SELF_METRIC(m_rss, "process_resident_memory_bytes", REEVE_GAUGE, "Resident memory of reeve");
@@ -541,6 +543,7 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		dispatch_get_stats(d->dispatch, &ds);
 		h->emit(em, &m_ngroups, NULL, 0, (double)ds.groups);
 		h->emit(em, &m_nmade, NULL, 0, (double)ds.messages);
+		h->emit(em, &m_nspoolerr, NULL, 0, (double)ds.put_failures);
 		h->emit(em, &m_nunrouted, NULL, 0, (double)ds.unrouted);
 	}
 	self_process(h, em);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ struct store_file {
 	int exists;            /* on disk (or known to rrdcached) */
 	int hw;                /* created with Holt-Winters RRAs ([store] holt_winters) */
 	long long last;        /* last second written, to drop same-second updates */
+	int last_read;         /* last was read from the file (once, at the first write) */
 	/*
 	 * The type of the file's DS as store_fetch read it (enum reeve_metric_type), -1 until
 	 * then or after the file is created anew: type is only a guess for files found at start.
@@ -544,6 +546,32 @@ create_args(struct store *s, struct store_file *f, char argv[][64], int max)
 	return n;
 }
 
+/*
+ * Why librrd could not create path when it says nothing: librrd 1.7 writes a new file with
+ * stdio and, when a write or the fclose fails (a full disk), returns -1 without an error
+ * message, and errno is gone by then. The free space of the file system is the likely
+ * reason and what the operator needs to see. Returns why (a static string or buf).
+ */
+static const char *
+create_failure_reason(const char *path, char *buf, size_t len)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct statvfs sv;
+
+	if (slash != NULL)
+		*slash = '\0';
+	if (statvfs(dir, &sv) == -1)
+		snprintf(buf, len, "librrd gave no reason (and statvfs %s: %s)", dir, strerror(errno));
+	else if (sv.f_bavail == 0)
+		snprintf(buf, len, "%s (librrd gave no reason; no blocks free for %s)",
+		    strerror(ENOSPC), dir);
+	else
+		snprintf(buf, len, "librrd gave no reason (%llu bytes free for %s)",
+		    (unsigned long long)sv.f_bavail * sv.f_frsize, dir);
+	free(dir);
+	return buf;
+}
+
 /* Create f's file, starting just before first; returns 0 or -1 (error counted). */
 static int
 file_create(struct store *s, struct store_file *f, long long first)
@@ -583,6 +611,10 @@ file_create(struct store *s, struct store_file *f, long long first)
 		rrd_clear_error();
 		if (rrd_create_r2(f->abs, f->step, (time_t)(first - 1), 1, NULL, NULL, n, argv) != 0) {
 			const char *e = rrd_get_error();
+			char why[256];
+
+			if (*e == '\0')
+				e = create_failure_reason(f->abs, why, sizeof(why));
 			if (strstr(e, "exists") == NULL) {
 				count_error(s, "cannot create", f->abs, e);
 				return -1;
@@ -643,6 +675,20 @@ write_items(struct store *s, struct item *it, size_t n)
 
 		while (j < n && it[j].f == f)
 			j++;
+		if (!s->cached && f->exists && !f->last_read) {
+			/*
+			 * The first write since start: a reeve killed and started again within the
+			 * same second would otherwise write that second twice, which librrd refuses
+			 * as an error ("minimum one second step") on every series.
+			 */
+			time_t l;
+
+			rrd_clear_error();
+			if ((l = rrd_last_r(f->abs)) > 0 && (long long)l > f->last)
+				f->last = (long long)l;
+			rrd_clear_error();
+			f->last_read = 1;
+		}
 		if (j - i > cap) {
 			cap = j - i;
 			argv = xreallocarray(argv, cap, sizeof(*argv));
