@@ -200,6 +200,7 @@ alertlog_sink(void *arg, const struct rule_event *ev)
 
 	if (alertlog_append(al, ev) == 0)
 		return;
+	__atomic_add_fetch(&al->failures, 1, __ATOMIC_RELAXED);
 	if (log_limit_allow(&al->limit, 60, &dropped))
 		log_warn("alert history: cannot append to %s (%lu more failures not logged)",
 		    al->path, dropped);

@@ -27,6 +27,7 @@ struct alertlog {
 	int fd;              /* open for appending; -1 after a failure (reopened on the next append) */
 	uint64_t size;
 	struct log_limit limit; /* append failures are logged once a minute */
+	unsigned long long failures; /* entries that could not be appended (atomic) */
 	pthread_mutex_t lock;
 };
 

@@ -954,6 +954,7 @@ ruler_get_stats(struct ruler *r, struct ruler_stats *st)
 	pthread_mutex_lock(&r->lock);
 	*st = r->st;
 	pthread_mutex_unlock(&r->lock);
+	st->history_failures = r->log ? __atomic_load_n(&r->log->failures, __ATOMIC_RELAXED) : 0;
 }
 
 void

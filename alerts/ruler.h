@@ -52,6 +52,7 @@ struct ruler_stats {
 	unsigned long long evaluations, failures;
 	size_t alerts, records, firing, pending;
 	double last_round;       /* seconds the last round took */
+	unsigned long long history_failures; /* transitions the history log could not keep */
 };
 void ruler_get_stats(struct ruler *r, struct ruler_stats *st);
 

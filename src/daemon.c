@@ -361,6 +361,8 @@ SELF_METRIC(m_rule_fails, "reeve_rule_evaluation_failures_total", REEVE_COUNTER,
 SELF_METRIC(m_rule_round, "reeve_rule_round_duration_seconds", REEVE_GAUGE,
     "How long the last round of alert rules took");
 SELF_METRIC(m_alerts_firing, "reeve_alerts_firing", REEVE_GAUGE, "Alert instances firing");
+SELF_METRIC(m_history_fails, "reeve_alert_history_write_errors_total", REEVE_COUNTER,
+    "Alert transitions the history log could not keep (disk full, I/O errors)");
 SELF_METRIC(m_alerts_pending, "reeve_alerts_pending", REEVE_GAUGE,
     "Alert instances pending (condition true, waiting for the rule's for)");
 SELF_METRIC(m_nq, "reeve_notifications_queued", REEVE_GAUGE,
@@ -525,6 +527,7 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		h->emit(em, &m_rule_round, NULL, 0, rs.last_round);
 		h->emit(em, &m_alerts_firing, NULL, 0, (double)rs.firing);
 		h->emit(em, &m_alerts_pending, NULL, 0, (double)rs.pending);
+		h->emit(em, &m_history_fails, NULL, 0, (double)rs.history_failures);
 	}
 	if (d->outbox)
 		self_outbox(d->outbox, h, em);

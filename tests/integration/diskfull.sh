@@ -13,7 +13,7 @@
 # data stored before the full period reads back unchanged (rrdtool fetch), the spool is
 # clean, SIGTERM exits 0, and the log has no sanitizer report.
 . "$TEST_LIB"
-plan 21
+plan 22
 port=$(free_port)
 api=http://127.0.0.1:$port
 here=$(dirname "$TEST_LIB")
@@ -111,6 +111,8 @@ check "full: the alert fires all the same" -- wait_for 60 bash -c \
 	"curl -sf '$api/api/v1/alerts' | grep -q '\"state\":\"firing\"'"
 check "full: its message cannot be spooled: counted in reeve_notifications_spool_errors_total" -- \
 	wait_for 60 mval_ge reeve_notifications_spool_errors_total 1
+check "full: its transitions the history log could not keep are counted" -- \
+	wait_for 60 mval_ge reeve_alert_history_write_errors_total 1
 # a while longer: the pushes, rule rounds and retries of the full period go on
 for i in 1 2 3 4 5 6 7 8; do
 	push "$new_body"
