@@ -211,12 +211,13 @@ utf8_len(const unsigned char *s, size_t n)
 
 /*
  * Text up to the end of the line (HELP, quote == 0) or a closing quote (label value,
- * quote == '"'), unescaped into out and NUL-terminated. Escapes: \\ \n, and \" in values.
+ * quote == '"'), unescaped and appended to out (which may hold the line's earlier values),
+ * then NUL-terminated. Escapes: \\ \n, and \" in values. The length limit is this text's.
  */
 static int
 read_text(struct parser *ps, struct buf *out, int quote, const char *what)
 {
-	size_t n;
+	size_t n, start = out->len;
 
 	while (ps->p < ps->end && *ps->p != quote) {
 		unsigned char c = (unsigned char)*ps->p;
@@ -237,7 +238,7 @@ read_text(struct parser *ps, struct buf *out, int quote, const char *what)
 			buf_append(out, ps->p, n);
 			ps->p += n;
 		}
-		if (out->len > ps->lim.max_value)
+		if (out->len - start > ps->lim.max_value)
 			return perr(ps, "%s longer than %zu bytes", what, ps->lim.max_value);
 	}
 	if (quote && ps->p == ps->end)

@@ -227,6 +227,29 @@ test_parse_all_or_nothing(void **state)
 	reg_batch_free(&b);
 }
 
+/* The length limit is each label value's, not the sum of a sample's values. */
+static void
+test_parse_value_limit(void **state)
+{
+	struct reg_batch b = { 0 };
+	struct expo_opts dflt = { 0 };
+	struct buf t = { 0 };
+	char err[256], *x = xcalloc(1, EXPO_DEFAULT_MAX_VALUE + 2);
+
+	(void)state;
+	memset(x, 'x', EXPO_DEFAULT_MAX_VALUE);
+	buf_printf(&t, "m{a=\"%s\",b=\"%s\"} 1\n", x, x); /* two values at the limit */
+	assert_int_equal(expo_parse_batch(&b, t.data, t.len, &dflt, err, sizeof(err)), 1);
+	t.len = 0;
+	x[EXPO_DEFAULT_MAX_VALUE] = 'x';
+	buf_printf(&t, "m{a=\"y\",b=\"%s\"} 1\n", x); /* one byte over */
+	assert_int_equal(expo_parse_batch(&b, t.data, t.len, &dflt, err, sizeof(err)), -1);
+	assert_string_equal(err, "line 1: label value longer than 4096 bytes");
+	reg_batch_free(&b);
+	buf_free(&t);
+	free(x);
+}
+
 static char *
 slurp(const char *path, size_t *len)
 {
@@ -331,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_parse_types),
 		cmocka_unit_test(test_parse_prefix_labels),
 		cmocka_unit_test(test_parse_all_or_nothing),
+		cmocka_unit_test(test_parse_value_limit),
 		cmocka_unit_test(test_parse_node_exporter),
 		cmocka_unit_test(test_parse_malformed_corpus),
 	};
