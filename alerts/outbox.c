@@ -74,7 +74,42 @@ struct outbox {
 	unsigned long orphan_dead, orphan_expired; /* of receivers no longer configured */
 	double last_scan;
 	unsigned rand_state;
+	/*
+	 * Ids being put: their files may already be in queue/, but no worker may see them
+	 * before the put has recorded them (durable): the rescan leaves them alone.
+	 */
+	char (*putting)[OUTBOX_ID_LEN];
+	size_t nputting, capputting;
 };
+
+/* Whether id is being put. Lock held. */
+static int
+is_putting(const struct outbox *ob, const char *id)
+{
+	for (size_t i = 0; i < ob->nputting; i++)
+		if (strcmp(ob->putting[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Mark id as being put (on 1) or done (on 0). Lock held. */
+static void
+set_putting(struct outbox *ob, const char *id, int on)
+{
+	if (on) {
+		if (ob->nputting == ob->capputting) {
+			ob->capputting = ob->capputting ? ob->capputting * 2 : 4;
+			ob->putting = xreallocarray(ob->putting, ob->capputting, sizeof(*ob->putting));
+		}
+		snprintf(ob->putting[ob->nputting++], OUTBOX_ID_LEN, "%s", id);
+		return;
+	}
+	for (size_t i = 0; i < ob->nputting; i++)
+		if (strcmp(ob->putting[i], id) == 0) {
+			memcpy(ob->putting[i], ob->putting[--ob->nputting], OUTBOX_ID_LEN);
+			return;
+		}
+}
 
 /* ---- files --------------------------------------------------------------------------------- */
 
@@ -390,7 +425,7 @@ scan_queue(struct outbox *ob)
 		char *path, *data = NULL, err[256];
 		size_t size;
 
-		if (e->d_name[0] == '.' || find_msg(ob, e->d_name) >= 0)
+		if (e->d_name[0] == '.' || find_msg(ob, e->d_name) >= 0 || is_putting(ob, e->d_name))
 			continue;
 		path = path_in(ob->queue, e->d_name);
 		if (read_file(path, &data, &size) == -1)
@@ -502,6 +537,7 @@ outbox_put_then(struct outbox *ob, const char *receiver, const char *key, const 
 	pthread_mutex_lock(&ob->lock);
 	snprintf(h.id, sizeof(h.id), "%013.0f-%06u-%04x", floor(now * 1000), ob->seq++ % 1000000,
 	    (unsigned)rand_r(&ob->rand_state) & 0xffff);
+	set_putting(ob, h.id, 1); /* its file appears in queue/ before it is recorded */
 	pthread_mutex_unlock(&ob->lock);
 	h.receiver = (char *)receiver;
 	h.key = (char *)key;
@@ -511,13 +547,17 @@ outbox_put_then(struct outbox *ob, const char *receiver, const char *key, const 
 	path = path_in(ob->queue, h.id);
 	if (util_write_file_atomic(path, ob->tmp, file.data, file.len) == -1) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		pthread_mutex_lock(&ob->lock);
+		set_putting(ob, h.id, 0);
+		pthread_mutex_unlock(&ob->lock);
 		goto out;
 	}
 	pthread_mutex_lock(&ob->lock);
+	set_putting(ob, h.id, 0);
 	/* no worker sees the message before the caller recorded that it is queued */
 	if (durable != NULL && durable(arg, h.id) == -1) {
+		unlink(path); /* before the rescan could see it */
 		pthread_mutex_unlock(&ob->lock);
-		unlink(path);
 		snprintf(err, errlen, "the message was queued but could not be recorded: taken back");
 		goto out;
 	}
@@ -841,6 +881,7 @@ outbox_free(struct outbox *ob, double wait)
 		free(ob->msgs[i].subject);
 	}
 	free(ob->msgs);
+	free(ob->putting);
 	if (ob->cfg != NULL) {
 		pthread_mutex_destroy(&ob->lock);
 		pthread_cond_destroy(&ob->wake);
