@@ -542,6 +542,24 @@ put_labels(struct buf *b, const char *alertname, const struct reeve_label *l, si
 }
 
 /* The active instances of every rule, rendered per rule (rule_foreach goes rule by rule). */
+/*
+ * The configured rule of an active (pending, firing, no data) alert instance x, or NULL for
+ * an inactive one. rule_foreach gives instances in rule order, so the search starts at *k,
+ * the rule of the previous instance, and leaves *k at this one's.
+ */
+static const struct cfg_alert *
+active_rule(const struct cfg *cfg, size_t *k, const struct rule_alert *x)
+{
+	if (x->state != RULE_PENDING && x->state != RULE_FIRING && x->state != RULE_NODATA)
+		return NULL;
+	for (size_t tries = 0; strcmp(cfg->alerts[*k].name, x->rule) != 0; tries++) {
+		if (tries == cfg->nalerts)
+			return NULL; /* cannot happen: every instance belongs to a configured rule */
+		*k = (*k + 1) % cfg->nalerts;
+	}
+	return &cfg->alerts[*k];
+}
+
 struct active_ctx {
 	const struct cfg *cfg;
 	size_t k;               /* the rule rule_foreach is at */
@@ -557,14 +575,8 @@ put_alert(void *arg, const struct rule_alert *x)
 	struct template_data td;
 	struct buf *b;
 
-	if (x->state != RULE_PENDING && x->state != RULE_FIRING && x->state != RULE_NODATA)
+	if ((a = active_rule(c->cfg, &c->k, x)) == NULL)
 		return;
-	for (size_t tries = 0; strcmp(c->cfg->alerts[c->k].name, x->rule) != 0; tries++) {
-		if (tries == c->cfg->nalerts)
-			return; /* cannot happen: every instance belongs to a configured rule */
-		c->k = (c->k + 1) % c->cfg->nalerts;
-	}
-	a = &c->cfg->alerts[c->k];
 	b = &c->per[c->k];
 	c->firing[c->k] += x->state == RULE_FIRING;
 	c->pending[c->k] += x->state == RULE_PENDING;
@@ -662,14 +674,8 @@ each_alert(void *arg, const struct rule_alert *x)
 	struct ruler_alert out;
 	char *summary = NULL;
 
-	if (x->state != RULE_PENDING && x->state != RULE_FIRING && x->state != RULE_NODATA)
+	if ((a = active_rule(c->cfg, &c->k, x)) == NULL)
 		return;
-	for (size_t tries = 0; strcmp(c->cfg->alerts[c->k].name, x->rule) != 0; tries++) {
-		if (tries == c->cfg->nalerts)
-			return; /* cannot happen: every instance belongs to a configured rule */
-		c->k = (c->k + 1) % c->cfg->nalerts;
-	}
-	a = &c->cfg->alerts[c->k];
 	for (size_t i = 0; i < a->nannotations && summary == NULL; i++)
 		if (strcmp(a->annotations[i].key, "summary") == 0) {
 			struct template_data td = { a->name, a->severity, x->labels, x->nlabels,
