@@ -39,7 +39,8 @@ check "/metrics with the push-only token is 403" -- test "$(code -H "$(bearer "$
 check "the 403 names the missing role, as JSON" -- bash -c "curl -s -H '$(bearer "$push_secret")' $url/metrics | grep -qx '{\"status\":\"error\",\"errorType\":\"unauthorized\",\"error\":\"this token lacks the read role\"}'"
 check "/metrics with the [http] token is 200" -- test "$(code -H "$(bearer "$http_secret")" "$url/metrics")" = 200
 check "/healthz needs no token" -- test "$(code "$url/healthz")" = 200
-check "/readyz needs no token" -- wait_for 10 test "$(code "$url/readyz")" = 200
+readyz_open() { [ "$(code "$url/readyz")" = 200 ]; }
+check "/readyz needs no token" -- wait_for 10 readyz_open
 push() { curl -s -o /dev/null -w '%{http_code}' --data-binary $'auth_test_pushed 1\n' "$@" "$url/api/v1/push"; }
 check "a push without a token is 401" -- test "$(push)" = 401
 check "a push with the read-only token is 403" -- test "$(push -H "$(bearer "$read_secret")")" = 403
@@ -51,7 +52,8 @@ check "refusals are counted by status" -- wait_for 10 bash -c "curl -s -H '$(bea
 # SIGHUP re-reads the secret file: the old secret is refused, the new one accepted
 printf '%s\n' "$new_secret" > "$T_DIR/grafana.secret"
 kill -HUP "$REEVE_PID"
-check "after SIGHUP the old secret is refused" -- wait_for 10 test "$(code -H "$(bearer "$read_secret")" "$url/metrics")" = 401
+old_refused() { [ "$(code -H "$(bearer "$read_secret")" "$url/metrics")" = 401 ]; }
+check "after SIGHUP the old secret is refused" -- wait_for 10 old_refused
 check "after SIGHUP the new secret is accepted" -- test "$(code -H "$(bearer "$new_secret")" "$url/metrics")" = 200
 
 # a broken token config on SIGHUP is rejected and the running tokens stay

@@ -57,7 +57,8 @@ exec 3<>"/dev/tcp/127.0.0.1/$port" # a connection open across the reload
 cp two.pem server.pem
 cp two.key server.key
 kill -HUP "$REEVE_PID"
-check "after SIGHUP the renewed certificate is served" -- wait_for 10 test "$(serial)" = "$(openssl x509 -in two.pem -noout -serial)"
+served_two() { [ "$(serial)" = "$(openssl x509 -in two.pem -noout -serial)" ]; }
+check "after SIGHUP the renewed certificate is served" -- wait_for 10 served_two
 check "... and the expiry metric follows it" -- test "$(expiry)" = "$(not_after two.pem)"
 check "... the log says so" -- grep -q "http: certificate .*server.pem (valid until .*) served from the next connection" log
 check "... without a restart (same process, HTTPS answering)" -- bash -c "kill -0 $REEVE_PID && curl -sf --cacert ca.pem $url/healthz"
