@@ -7,6 +7,7 @@
 
 #include "expr.h"
 #include "history.h"
+#include "log.h"
 #include "registry.h"
 #include "store.h"
 #include "util.h"
@@ -271,6 +272,8 @@ select_stored(struct history *h, const struct expr_matcher *m, size_t nm, double
 			s = result_add(res, sc.names[i], sc.labels[i], sc.nlabels[i], p.type, p.step);
 			prepend_rrd(s, &p, start, nextafter(end, INFINITY));
 			store_points_free(&p);
+		} else {
+			log_debug("history: %s left out: %s", store_file_path(sc.files[i]), e);
 		}
 		free(sc.names[i]);
 		store_labels_free(sc.labels[i], sc.nlabels[i]);
@@ -341,8 +344,8 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 	size_t npend = 0, pendcap = 0, nfam, nmem = 0, memcap = 0;
 	const char *name = name_equal(m, nm);
 	struct reg_family **fams, *one;
-	/* memory covers (now - window, now]; older ranges need the files */
-	int deep = h->store != NULL && start < h->now() - h->window;
+	double covered;
+	int deep;
 
 	/* with the family found by name, its series need only the other matchers */
 	const struct expr_matcher *rest = m;
@@ -353,6 +356,12 @@ history_select(void *arg, const struct expr_matcher *m, size_t nm, double start,
 		nrest = nm - 1;
 	}
 	reg_rdlock(h->reg);
+	/*
+	 * memory covers (now - window, now], but only since the first commit (a restart): older
+	 * ranges need the files
+	 */
+	covered = reg_since(h->reg) > 0 ? fmax(h->now() - h->window, reg_since(h->reg)) : INFINITY;
+	deep = h->store != NULL && start < covered;
 	/*
 	 * The families the selector may match: with a metric name, the one family of that name,
 	 * found by hash, so that a rule costs the same with 10 or 10,000 metric names; without

@@ -27,6 +27,7 @@ struct reg_owner {
 struct registry {
 	pthread_rwlock_t lock;
 	double window;
+	double since;             /* the earliest commit time: memory holds nothing before it */
 	struct store *store;
 	struct reg_series **sbuckets;
 	size_t nsbuckets, nseries;
@@ -443,6 +444,8 @@ reg_commit(struct registry *r, struct reg_owner *o, double ts, const struct reg_
 
 	pthread_rwlock_wrlock(&r->lock);
 	o->round++;
+	if (r->since == 0 || ts < r->since)
+		r->since = ts;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct reg_batch_sample *bs = &b->s[i];
 		size_t n = bs->nlabels < 64 ? bs->nlabels : 64;
@@ -600,6 +603,12 @@ reg_family_find(struct registry *r, const char *name)
 		if (strcmp(f->name, name) == 0)
 			return f;
 	return NULL;
+}
+
+double
+reg_since(struct registry *r)
+{
+	return r->since;
 }
 
 size_t

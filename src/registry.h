@@ -135,6 +135,11 @@ struct reg_family **reg_families(struct registry *r, size_t *n);
 /* The family of metric name (by hash), or NULL; valid while the read lock is held. */
 struct reg_family *reg_family_find(struct registry *r, const char *name);
 size_t reg_series_count(struct registry *r);
+/*
+ * The earliest commit time (0 before the first): memory holds nothing older, however long
+ * the window (after a restart, older points are only in the files). Under the read lock.
+ */
+double reg_since(struct registry *r);
 /* Counters, readable without the lock. */
 unsigned long reg_type_conflicts(struct registry *r);
 /* Samples dropped because they were not newer than their series' latest sample. */
