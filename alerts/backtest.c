@@ -92,7 +92,8 @@ int
 backtest_run(const struct cfg *cfg, const char *name, double since, double step, FILE *out,
     char *err, size_t errlen)
 {
-	struct store_params sp = { cfg->data_dir, cfg->rrdcached, cfg->preset, 1000, NULL, 0 };
+	struct store_params sp = { cfg->data_dir, cfg->rrdcached, cfg->preset, 1000, NULL, 0,
+		cfg->rrdcached_dir };
 	struct report rep = { out, NULL, 0, 0 };
 	struct expr *expr = NULL, *recover = NULL;
 	struct registry *reg = NULL;

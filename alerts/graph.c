@@ -138,6 +138,10 @@ graph_render(const struct graph_spec *spec, enum graph_format f, unsigned char *
 		buf_printf(def, "DEF:l%zu=", i);
 		put_escaped(def, l->path);
 		buf_printf(def, ":%s:%s", l->ds ? l->ds : "value", l->cf ? l->cf : "AVERAGE");
+		if (l->daemon) {
+			buf_puts(def, ":daemon=");
+			put_escaped(def, l->daemon);
+		}
 		buf_printf(line, "LINE2:l%zu%s", i, color);
 		if (l->legend) {
 			buf_putc(line, ':');
@@ -305,7 +309,8 @@ graph_alert_png(struct store *st, const struct notify_alert *a, double start, do
 	for (size_t i = 0; i < c.n && nl < GRAPH_ALERT_LINES; i++) {
 		if (store_flush(st, c.m[i].f, ferr, sizeof(ferr)) == -1)
 			continue;
-		lines[nl++] = (struct graph_line){ c.m[i].path, NULL, NULL, c.m[i].legend, NULL };
+		lines[nl++] = (struct graph_line){ c.m[i].path, NULL, NULL, c.m[i].legend, NULL,
+		    store_daemon(st) };
 	}
 	if (nl == 0) {
 		snprintf(err, errlen, "the series of this alert are not on disk yet (%s)", ferr);

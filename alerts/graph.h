@@ -14,6 +14,7 @@ struct graph_line {
 	const char *cf;      /* consolidation function; NULL: "AVERAGE" */
 	const char *legend;  /* NULL: none */
 	const char *color;   /* "#RRGGBB"; NULL: the next colour of a fixed palette */
+	const char *daemon;  /* the rrdcached that holds path (store_daemon); NULL: a local file */
 };
 
 /* A vertical line at a time (when an alert started firing). */

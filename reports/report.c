@@ -1240,6 +1240,7 @@ plot_prepare(const struct report_env *env, const struct expr *e, double start, d
 		for (size_t i = 0; i < fm->n; i++) {
 			store_flush(env->store, fm->files[i], err, errlen);
 			fm->lines[i].path = fm->paths[i];
+			fm->lines[i].daemon = store_daemon(env->store);
 			fm->lines[i].legend = distinct_labels(fm->meta, fm->n, i);
 		}
 		spec->nlines = fm->n;

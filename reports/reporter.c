@@ -803,7 +803,8 @@ report_cli(const struct cfg *cfg, const char *name, const char *outdir, const ch
     int send, FILE *out, char *err, size_t errlen)
 {
 	const struct cfg_report *rep = report_named(cfg, name);
-	struct store_params sp = { cfg->data_dir, cfg->rrdcached, cfg->preset, 1000, NULL, 0 };
+	struct store_params sp = { cfg->data_dir, cfg->rrdcached, cfg->preset, 1000, NULL, 0,
+		cfg->rrdcached_dir };
 	struct report_period p;
 	struct store *store = NULL;
 	struct registry *reg = NULL;

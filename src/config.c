@@ -145,6 +145,7 @@ static const struct key keys[] = {
 	{ S_HTTP, "tls_cert", K_STRING, C(tls_cert), NULL, 0, 0, NULL, F_EMPTY_NULL | F_PATH },
 	{ S_HTTP, "tls_key", K_STRING, C(tls_key), NULL, 0, 0, NULL, F_EMPTY_NULL | F_PATH },
 	{ S_STORE, "rrdcached", K_RRDCACHED, C(rrdcached), NULL, 0, 0, NULL, F_EMPTY_NULL },
+	{ S_STORE, "rrdcached_dir", K_STRING, C(rrdcached_dir), NULL, 0, 0, NULL, 0 },
 	{ S_STORE, "preset", K_ENUM, C(preset), "default", 0, 0, presets, F_ENUM_STR },
 	{ S_STORE, "queue_size", K_U64, C(queue_size), "100000", 100, 100000000, NULL, 0 },
 	{ S_STORE, "flush_timeout", K_DURATION, C(flush_timeout), "10s", 0, 3600, NULL, 0 },
@@ -2244,6 +2245,50 @@ cfg_new_defaults(struct ctx *ctx)
 	return cfg;
 }
 
+/*
+ * [store] rrdcached_dir: a relative path of plain names ([A-Za-z0-9._-], no "." or ".."),
+ * so that it stays inside rrdcached's base directory. Defaults to the hostname, which is
+ * checked the same way when rrdcached is reached over TCP (the only case it is used).
+ */
+static void
+check_rrdcached_dir(struct ctx *ctx, struct cfg *cfg)
+{
+	const struct cfg_loc *l = cfg_where(cfg, "store", "rrdcached_dir");
+	int tcp = cfg->rrdcached && strncmp(cfg->rrdcached, "unix:", 5) != 0 &&
+	    cfg->rrdcached[0] != '/';
+	int derived = 0;
+	const char *d, *part;
+
+	if (cfg->rrdcached_dir == NULL) {
+		if (!tcp || cfg->hostname == NULL)
+			return;
+		cfg->rrdcached_dir = xstrdup(cfg->hostname);
+		l = cfg_where(cfg, "store", "rrdcached");
+		derived = 1;
+	}
+	d = cfg->rrdcached_dir;
+	if (strlen(d) > 200)
+		goto bad;
+	for (const char *p = part = d;; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t n = (size_t)(p - part);
+
+			if (n == 0 || (n == 1 && part[0] == '.') || (n == 2 && !strncmp(part, "..", 2)))
+				goto bad;
+			if (*p == '\0')
+				return;
+			part = p + 1;
+		} else if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-') {
+			goto bad;
+		}
+	}
+bad:
+	cfg_error_add(ctx->errs, l->file, l->line, "[store] rrdcached_dir: \"%s\"%s is not a "
+	    "relative path of names made of A-Z a-z 0-9 . _ - (at most 200 bytes, no . or .. "
+	    "and no empty part)%s", d, derived ? " (the hostname)" : "",
+	    derived ? ": set rrdcached_dir" : "");
+}
+
 static void
 finish(struct ctx *ctx)
 {
@@ -2281,6 +2326,7 @@ finish(struct ctx *ctx)
 		else
 			cfg->hostname = xstrdup(hn);
 	}
+	check_rrdcached_dir(ctx, cfg);
 	for (i = 0; i < cfg->nprobes; i++) {
 		struct cfg_probe *p = &cfg->probes[i];
 

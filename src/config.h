@@ -274,6 +274,7 @@ struct cfg {
 	char *tls_cert, *tls_key;  /* PEM files: serve HTTPS; NULL: plain HTTP */
 	/* [store] */
 	char *rrdcached;      /* NULL, "unix:/path", "/path" or "host:port" */
+	char *rrdcached_dir;  /* over TCP: this reeve's directory on rrdcached, default the hostname */
 	char *preset;         /* RRA preset name, default "default" */
 	char *holt_winters;   /* regex on metric names whose files get Holt-Winters RRAs, or NULL */
 	double hw_season;     /* their seasonal period in seconds, default 1 day */

@@ -731,6 +731,7 @@ reload(struct daemon *d)
 		return;
 	}
 	if (differs(cfg->data_dir, d->cfg->data_dir) || differs(cfg->rrdcached, d->cfg->rrdcached) ||
+	    differs(cfg->rrdcached_dir, d->cfg->rrdcached_dir) ||
 	    differs(cfg->preset, d->cfg->preset) || differs(cfg->listen, d->cfg->listen) ||
 	    differs(cfg->holt_winters, d->cfg->holt_winters) || cfg->hw_season != d->cfg->hw_season ||
 	    cfg->http_timeout != d->cfg->http_timeout || cfg->max_connections != d->cfg->max_connections ||
@@ -816,7 +817,8 @@ daemon_run(const char *path, int use_syslog)
 	}
 	{
 		struct store_params sp = { d.cfg->data_dir, d.cfg->rrdcached, d.cfg->preset,
-			(size_t)d.cfg->queue_size, d.cfg->holt_winters, d.cfg->hw_season };
+			(size_t)d.cfg->queue_size, d.cfg->holt_winters, d.cfg->hw_season,
+			d.cfg->rrdcached_dir };
 		d.store = store_new(&sp, err, sizeof(err));
 	}
 	if (d.store == NULL) {

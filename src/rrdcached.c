@@ -14,12 +14,13 @@
 
 #define RRDCACHED_PORT "42217"
 #define RRDCACHED_IO_TIMEOUT 10 /* seconds a send or receive may block */
+#define RRDCACHED_LINE_MAX 8192 /* longest reply line kept whole (a LIST line is a path) */
 
 struct rrdcached {
 	char *path;       /* unix socket, or NULL */
 	char *host, *port;
 	int fd;
-	char rbuf[8192];  /* received, not yet consumed */
+	char rbuf[RRDCACHED_LINE_MAX + 1024]; /* received, not yet consumed */
 	size_t rlen;
 };
 
@@ -211,12 +212,13 @@ read_status(struct rrdcached *c, char *msg, size_t msglen, char *err, size_t err
 }
 
 int
-rrdcached_command(struct rrdcached *c, const char *line, char *err, size_t errlen)
+rrdcached_query(struct rrdcached *c, const char *line,
+    int (*on_line)(void *arg, const char *line), void *arg, char *err, size_t errlen)
 {
-	char msg[1024], extra[1024];
+	char msg[1024], extra[RRDCACHED_LINE_MAX];
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int st;
+		int st, stop = 0;
 
 		if (do_connect(c, err, errlen) == -1)
 			return -1;
@@ -228,14 +230,31 @@ rrdcached_command(struct rrdcached *c, const char *line, char *err, size_t errle
 			continue;
 		if (st < 0) {
 			snprintf(err, errlen, "rrdcached: %s", msg);
+			/* an error's message may run over more lines (1.7's "No permission to
+			 * recursively create" does), which would be read as the next reply */
+			disconnect(c);
 			return -1;
 		}
-		for (int i = 0; i < st; i++)
+		for (int i = 0; i < st; i++) {
 			if (read_line(c, extra, sizeof(extra), err, errlen) == -1)
 				return -1;
+			/* every line is read even after a refusal, so the next reply starts clean */
+			if (on_line && !stop && on_line(arg, extra) == -1)
+				stop = 1;
+		}
+		if (stop) {
+			snprintf(err, errlen, "rrdcached: unexpected reply to %.40s", line);
+			return -1;
+		}
 		return st;
 	}
 	return -1;
+}
+
+int
+rrdcached_command(struct rrdcached *c, const char *line, char *err, size_t errlen)
+{
+	return rrdcached_query(c, line, NULL, NULL, err, errlen);
 }
 
 int

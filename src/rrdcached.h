@@ -24,6 +24,15 @@ int rrdcached_is_remote(const struct rrdcached *c);
 int rrdcached_command(struct rrdcached *c, const char *line, char *err, size_t errlen);
 
 /*
+ * Send one command line and hand each line of its reply after the status to on_line (a
+ * NUL-terminated line without its newline, borrowed for the call). on_line returns 0, or -1
+ * when the line makes no sense: the rest of the reply is then read and dropped and -1
+ * returned with a message in err. Returns the status otherwise, as rrdcached_command.
+ */
+int rrdcached_query(struct rrdcached *c, const char *line,
+    int (*on_line)(void *arg, const char *line), void *arg, char *err, size_t errlen);
+
+/*
  * Send ncmds newline-terminated command lines in cmds with BATCH. on_error is called for
  * each command the daemon rejected, with its 0-based index and message. Returns 0 when the
  * batch was processed (some commands may have failed), or -1 with a message in err when

@@ -24,7 +24,11 @@
 
 struct store_file {
 	char *rel;             /* path relative to data_dir, "rrd/..." */
-	char *abs;             /* absolute path */
+	/*
+	 * What librrd and rrdcached call the file: its absolute path under data_dir, or with
+	 * rrdcached over TCP, its path under rrdcached's base directory ("DIR/...").
+	 */
+	char *path;
 	int type;
 	unsigned long step;
 	int exists;            /* on disk (or known to rrdcached) */
@@ -48,7 +52,7 @@ struct item {
 /*
  * Locks: files_lock guards the file table (files, nfiles, nbuckets); qlock guards the
  * queue, the counters and the flags below it. The writer thread alone touches the
- * contents of a struct store_file other than rel/abs/type/step (set once at creation).
+ * contents of a struct store_file other than rel/path/type/step (set once at creation).
  */
 struct store {
 	char *data_dir;
@@ -59,6 +63,8 @@ struct store {
 	unsigned long hw_season;   /* seconds */
 	struct rrdcached *cached;
 	struct rrdcached *reader;  /* readers' connection (FLUSH before a fetch), reader_lock */
+	char *remote_dir;          /* over TCP: this reeve's directory in rrdcached's base, else NULL */
+	char *daemon;              /* over TCP: rrdcached's address, for rrd_graph, else NULL */
 	pthread_mutex_t reader_lock;
 
 	pthread_mutex_t files_lock;
@@ -318,7 +324,8 @@ file_intern(struct store *s, const char *rel, int type, unsigned long step, int 
 		return f;
 	f = xcalloc(1, sizeof(*f));
 	f->rel = xstrdup(rel);
-	f->abs = xasprintf("%s/%s", s->data_dir, rel);
+	f->path = s->remote_dir ? xasprintf("%s/%s", s->remote_dir, rel + 4) :
+	    xasprintf("%s/%s", s->data_dir, rel);
 	f->type = type;
 	f->step = step;
 	f->exists = exists;
@@ -345,7 +352,7 @@ store_file_get(struct store *s, const char *name, const struct reeve_label *labe
 	}
 	rel = xasprintf("rrd/%s", enc);
 	free(enc);
-	if (strlen(s->data_dir) + strlen(rel) + 2 > PATH_MAX) {
+	if (strlen(s->remote_dir ? s->remote_dir : s->data_dir) + strlen(rel) + 2 > PATH_MAX) {
 		snprintf(err, errlen, "the file path would exceed %d bytes", PATH_MAX);
 		free(rel);
 		return NULL;
@@ -361,7 +368,13 @@ store_file_get(struct store *s, const char *name, const struct reeve_label *labe
 const char *
 store_file_path(const struct store_file *f)
 {
-	return f->abs;
+	return f->path;
+}
+
+const char *
+store_daemon(const struct store *s)
+{
+	return s->daemon;
 }
 
 void
@@ -383,39 +396,38 @@ store_flush(struct store *s, const struct store_file *f, char *err, size_t errle
 		char line[PATH_MAX + 16];
 		int rc;
 
-		snprintf(line, sizeof(line), "FLUSH %s",
-		    rrdcached_is_remote(s->cached) ? f->rel : f->abs);
+		snprintf(line, sizeof(line), "FLUSH %s", f->path);
 		pthread_mutex_lock(&s->reader_lock);
 		rc = rrdcached_command(s->reader, line, err, errlen);
 		pthread_mutex_unlock(&s->reader_lock);
-		if (rc < 0 && strstr(err, "No such file") == NULL)
+		/* over TCP the daemon's answer is all there is to know: the file is on its host */
+		if (rc < 0 && (s->remote_dir || strstr(err, "No such file") == NULL))
 			return -1;
+		if (s->remote_dir)
+			return 0;
 	}
-	if (access(f->abs, R_OK) != 0) {
-		snprintf(err, errlen, "%s: %s", f->abs, strerror(errno));
+	if (access(f->path, R_OK) != 0) {
+		snprintf(err, errlen, "%s: %s", f->path, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-int
-store_fetch(struct store *s, struct store_file *f, const char *cf, double start,
-    double end, struct store_points *out, char *err, size_t errlen)
+/* Read a file with rrd_fetch_r (flushed from a local rrdcached first). */
+static int
+fetch_local(struct store *s, struct store_file *f, const char *cf, time_t tstart, time_t tend,
+    struct store_points *out, char *err, size_t errlen)
 {
-	time_t tstart = (time_t)floor(start), tend = (time_t)ceil(end);
 	unsigned long step = 1, nds = 0;
 	char **names = NULL;
 	rrd_value_t *data = NULL;
-	rrd_info_t *info;
 	size_t rows;
-	int type;
 
-	memset(out, 0, sizeof(*out));
 	if (store_flush(s, f, err, errlen) == -1)
 		return -1;
 	rrd_clear_error();
-	if (rrd_fetch_r(f->abs, cf, &tstart, &tend, &step, &nds, &names, &data) != 0) {
-		snprintf(err, errlen, "%s: %s", f->abs, rrd_get_error());
+	if (rrd_fetch_r(f->path, cf, &tstart, &tend, &step, &nds, &names, &data) != 0) {
+		snprintf(err, errlen, "%s: %s", f->path, rrd_get_error());
 		return -1;
 	}
 	rows = step && tend > tstart ? (size_t)(tend - tstart) / step : 0;
@@ -432,28 +444,135 @@ store_fetch(struct store *s, struct store_file *f, const char *cf, double start,
 		rrd_freemem(names[i]);
 	rrd_freemem(names);
 	rrd_freemem(data);
+	return 0;
+}
+
+/* rrdcached's FETCH reply being read: "Key: value" lines, then "TIME: VALUE" per row. */
+struct fetch_reply {
+	struct store_points *out;
+	size_t cap;
+	unsigned long nds;
+};
+
+static int
+fetch_line(void *arg, const char *line)
+{
+	struct fetch_reply *r = arg;
+	char *end;
+	double ts, v;
+
+	if (strncmp(line, "Step: ", 6) == 0) {
+		r->out->step = strtod(line + 6, &end);
+		return *end == '\0' && r->out->step >= 1 ? 0 : -1;
+	}
+	if (strncmp(line, "DSCount: ", 9) == 0) {
+		r->nds = strtoul(line + 9, &end, 10);
+		return *end == '\0' ? 0 : -1;
+	}
+	if (*line < '0' || *line > '9')
+		return 0; /* FlushVersion, Start, End, DSName */
+	ts = strtod(line, &end);
+	if (*end != ':')
+		return -1;
+	v = strtod(end + 1, &end); /* "-nan" for an unknown row */
+	if (*end != '\0' && *end != ' ')
+		return -1;
+	if (r->out->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->out->ts = xreallocarray(r->out->ts, r->cap, sizeof(*r->out->ts));
+		r->out->v = xreallocarray(r->out->v, r->cap, sizeof(*r->out->v));
+	}
+	r->out->ts[r->out->n] = ts;
+	r->out->v[r->out->n++] = isnan(v) ? NAN : v;
+	return 0;
+}
+
+/* Read a file through rrdcached over TCP (FETCH flushes it on the daemon's side). */
+static int
+fetch_remote(struct store *s, struct store_file *f, const char *cf, time_t tstart,
+    time_t tend, struct store_points *out, char *err, size_t errlen)
+{
+	struct fetch_reply r = { out, 0, 0 };
+	char line[PATH_MAX + 96];
+	int rc;
+
+	snprintf(line, sizeof(line), "FETCH %s %s %lld %lld", f->path, cf, (long long)tstart,
+	    (long long)tend);
+	pthread_mutex_lock(&s->reader_lock);
+	rc = rrdcached_query(s->reader, line, fetch_line, &r, err, errlen);
+	pthread_mutex_unlock(&s->reader_lock);
+	if (rc >= 0 && r.nds != 1)
+		out->n = 0; /* not one of reeve's files: no values, as from rrd_fetch_r */
+	if (out->ts == NULL) {
+		out->ts = xreallocarray(NULL, 1, sizeof(*out->ts));
+		out->v = xreallocarray(NULL, 1, sizeof(*out->v));
+	}
+	if (rc < 0) {
+		store_points_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+info_line(void *arg, const char *line)
+{
+	int *type = arg;
+
+	if (strncmp(line, "ds[value].type 2 ", 17) == 0)
+		*type = strcmp(line + 17, "GAUGE") == 0 ? REEVE_GAUGE : REEVE_COUNTER;
+	return 0;
+}
+
+/* The type of a file's DS (counters are stored as DDERIVE rates), or -1 when unknown. */
+static int
+file_ds_type(struct store *s, const struct store_file *f)
+{
+	int type = -1;
+
+	if (s->remote_dir) {
+		char line[PATH_MAX + 16], err[256];
+
+		snprintf(line, sizeof(line), "INFO %s", f->path);
+		pthread_mutex_lock(&s->reader_lock);
+		if (rrdcached_query(s->reader, line, info_line, &type, err, sizeof(err)) < 0)
+			type = -1;
+		pthread_mutex_unlock(&s->reader_lock);
+	} else {
+		rrd_info_t *info = rrd_info_r(f->path);
+
+		for (rrd_info_t *p = info; p; p = p->next)
+			if (strcmp(p->key, "ds[value].type") == 0 && p->type == RD_I_STR)
+				type = strcmp(p->value.u_str, "GAUGE") == 0 ? REEVE_GAUGE : REEVE_COUNTER;
+		rrd_info_free(info);
+	}
+	return type;
+}
+
+int
+store_fetch(struct store *s, struct store_file *f, const char *cf, double start,
+    double end, struct store_points *out, char *err, size_t errlen)
+{
+	time_t tstart = (time_t)floor(start), tend = (time_t)ceil(end);
+	int type;
+
+	memset(out, 0, sizeof(*out));
+	if ((s->remote_dir ? fetch_remote : fetch_local)(s, f, cf, tstart, tend, out, err,
+	    errlen) == -1)
+		return -1;
 	/*
-	 * The type of the file itself: counters are stored as DDERIVE rates. Read once per file:
-	 * rrd_info_r builds a list of every field of the header, which cost as much as the
-	 * fetch itself.
+	 * The type of the file itself, read once per file: rrd_info_r builds a list of every
+	 * field of the header, which cost as much as the fetch itself.
 	 */
 	pthread_mutex_lock(&s->files_lock);
 	type = f->ds_type;
 	pthread_mutex_unlock(&s->files_lock);
-	if (type >= 0) {
-		out->type = type;
-		return 0;
-	}
-	out->type = f->type;
-	if ((info = rrd_info_r(f->abs)) != NULL) {
-		for (rrd_info_t *p = info; p; p = p->next)
-			if (strcmp(p->key, "ds[value].type") == 0 && p->type == RD_I_STR)
-				out->type = strcmp(p->value.u_str, "GAUGE") == 0 ? REEVE_GAUGE : REEVE_COUNTER;
-		rrd_info_free(info);
+	if (type < 0 && (type = file_ds_type(s, f)) >= 0) {
 		pthread_mutex_lock(&s->files_lock);
-		f->ds_type = out->type;
+		f->ds_type = type;
 		pthread_mutex_unlock(&s->files_lock);
 	}
+	out->type = type >= 0 ? type : f->type;
 	return 0;
 }
 
@@ -474,6 +593,28 @@ partial_create(const char *rel)
 	return n > 10 && strncmp(rel + n - 10, ".rrd", 4) == 0 && strchr(rel + n - 6, '/') == NULL;
 }
 
+/*
+ * Add a file found at start, rel being its path under the rrd directory. Returns 0, or -1
+ * when it is no series file of reeve.
+ */
+static int
+file_found(struct store *s, const char *rel)
+{
+	char *name, *r;
+	struct reeve_label *labels;
+	size_t n;
+
+	if (store_path_decode(rel, &name, &labels, &n) == -1)
+		return -1;
+	r = xasprintf("rrd/%s", rel);
+	/* type and step of an existing file do not matter: it is never created again */
+	file_intern(s, r, REEVE_GAUGE, 0, 1);
+	free(r);
+	free(name);
+	store_labels_free(labels, n);
+	return 0;
+}
+
 /* nftw cannot take an argument: the store being scanned at start-up (main thread only). */
 static struct store *scanning;
 
@@ -481,22 +622,12 @@ static int
 scan_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	const char *rel = path + strlen(scanning->rrd_dir) + 1;
-	char *name;
-	struct reeve_label *labels;
-	size_t n;
 
 	(void)sb;
 	(void)ftw;
-	if (flag != FTW_F)
+	if (flag != FTW_F || file_found(scanning, rel) == 0)
 		return 0;
-	if (store_path_decode(rel, &name, &labels, &n) == 0) {
-		char *r = xasprintf("rrd/%s", rel);
-		/* type and step of an existing file do not matter: it is never created again */
-		file_intern(scanning, r, REEVE_GAUGE, 0, 1);
-		free(r);
-		free(name);
-		store_labels_free(labels, n);
-	} else if (partial_create(rel)) {
+	if (partial_create(rel)) {
 		/* librrd creates "x.rrd" as "x.rrdXXXXXX" and renames it: a crash left this one */
 		if (unlink(path) == 0)
 			log_info("store: removed %s, left by an interrupted create", path);
@@ -504,6 +635,37 @@ scan_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 		log_warnx("store: %s is not a series file of reeve, ignored", path);
 	}
 	return 0;
+}
+
+static int
+list_one(void *arg, const char *rel)
+{
+	struct store *s = arg;
+
+	if (file_found(s, rel) == -1)
+		log_warnx("store: %s/%s (on rrdcached) is not a series file of reeve, ignored",
+		    s->remote_dir, rel);
+	return 0;
+}
+
+/* Learn the series files there are: under rrd/, or this reeve's directory on rrdcached. */
+static void
+scan(struct store *s)
+{
+	if (s->remote_dir) {
+		char line[PATH_MAX + 32], err[512];
+
+		snprintf(line, sizeof(line), "LIST RECURSIVE /%s", s->remote_dir);
+		if (rrdcached_query(s->reader, line, list_one, s, err, sizeof(err)) < 0 &&
+		    strstr(err, "No such file") == NULL)
+			log_warnx("store: cannot list the series files on rrdcached (%s): those "
+			    "not written again are left out of queries, graphs and reports", err);
+		return;
+	}
+	scanning = s;
+	if (nftw(s->rrd_dir, scan_one, 32, FTW_PHYS) == -1)
+		log_warn("store: scanning %s", s->rrd_dir);
+	scanning = NULL;
 }
 
 /* ---- writer ----------------------------------------------------------------------------- */
@@ -583,40 +745,44 @@ file_create(struct store *s, struct store_file *f, long long first)
 
 	for (int i = 0; i < n; i++)
 		argv[i] = args[i];
-	dir = xstrdup(f->abs);
-	slash = strrchr(dir, '/');
-	*slash = '\0';
-	if (util_mkdir_p(dir) == -1) {
-		count_error(s, "cannot create directory for", f->abs, strerror(errno));
+	if (!s->remote_dir) {
+		dir = xstrdup(f->path);
+		slash = strrchr(dir, '/');
+		*slash = '\0';
+		if (util_mkdir_p(dir) == -1) {
+			count_error(s, "cannot create directory for", f->path, strerror(errno));
+			free(dir);
+			return -1;
+		}
 		free(dir);
-		return -1;
 	}
-	free(dir);
 	if (s->cached) {
 		struct buf cmd = { 0 };
 		char err[512];
 		int rc;
 
-		buf_printf(&cmd, "CREATE %s -s %lu -b %lld -O", rrdcached_is_remote(s->cached) ?
-		    f->rel : f->abs, f->step, first - 1);
+		buf_printf(&cmd, "CREATE %s -s %lu -b %lld -O", f->path, f->step, first - 1);
 		for (int i = 0; i < n; i++)
 			buf_printf(&cmd, " %s", args[i]);
 		rc = rrdcached_command(s->cached, cmd.data, err, sizeof(err));
 		buf_free(&cmd);
 		if (rc < 0 && strstr(err, "exists") == NULL) {
-			count_error(s, "cannot create", f->abs, err);
+			count_error(s, "cannot create", f->path, err);
+			if (strstr(err, "recursively"))
+				log_warnx("store: rrdcached creates the directories of series files "
+				    "only when started with -R");
 			return -1;
 		}
 	} else {
 		rrd_clear_error();
-		if (rrd_create_r2(f->abs, f->step, (time_t)(first - 1), 1, NULL, NULL, n, argv) != 0) {
+		if (rrd_create_r2(f->path, f->step, (time_t)(first - 1), 1, NULL, NULL, n, argv) != 0) {
 			const char *e = rrd_get_error();
 			char why[256];
 
 			if (*e == '\0')
-				e = create_failure_reason(f->abs, why, sizeof(why));
+				e = create_failure_reason(f->path, why, sizeof(why));
 			if (strstr(e, "exists") == NULL) {
-				count_error(s, "cannot create", f->abs, e);
+				count_error(s, "cannot create", f->path, e);
 				return -1;
 			}
 		}
@@ -653,7 +819,7 @@ batch_error(void *arg, size_t index, const char *msg)
 	struct batch_ctx *c = arg;
 
 	c->nfailed++;
-	count_error(c->s, "cannot update", c->files[index]->abs, msg);
+	count_error(c->s, "cannot update", c->files[index]->path, msg);
 }
 
 /*
@@ -684,7 +850,7 @@ write_items(struct store *s, struct item *it, size_t n)
 			time_t l;
 
 			rrd_clear_error();
-			if ((l = rrd_last_r(f->abs)) > 0 && (long long)l > f->last)
+			if ((l = rrd_last_r(f->path)) > 0 && (long long)l > f->last)
 				f->last = (long long)l;
 			rrd_clear_error();
 			f->last_read = 1;
@@ -711,7 +877,7 @@ write_items(struct store *s, struct item *it, size_t n)
 			continue;
 		}
 		if (s->cached) {
-			buf_printf(&cmds, "UPDATE %s", rrdcached_is_remote(s->cached) ? f->rel : f->abs);
+			buf_printf(&cmds, "UPDATE %s", f->path);
 			for (size_t k = 0; k < nv; k++)
 				buf_printf(&cmds, " %s", argv[k]);
 			buf_putc(&cmds, '\n');
@@ -723,9 +889,9 @@ write_items(struct store *s, struct item *it, size_t n)
 			written += nv;
 		} else {
 			rrd_clear_error();
-			if (rrd_update_r(f->abs, NULL, (int)nv, argv) != 0) {
+			if (rrd_update_r(f->path, NULL, (int)nv, argv) != 0) {
 				const char *e = rrd_get_error();
-				count_error(s, "cannot update", f->abs, e);
+				count_error(s, "cannot update", f->path, e);
 				if (strstr(e, "No such file") || strstr(e, "opening"))
 					f->exists = 0; /* deleted under us: create it again next time */
 			} else
@@ -847,6 +1013,11 @@ store_new(const struct store_params *p, char *err, size_t errlen)
 		if (s->cached == NULL)
 			goto fail;
 		s->reader = rrdcached_new(p->rrdcached, err, errlen);
+		if (rrdcached_is_remote(s->cached)) {
+			s->remote_dir = xstrdup(p->rrdcached_dir && *p->rrdcached_dir ?
+			    p->rrdcached_dir : "rrd");
+			s->daemon = xstrdup(p->rrdcached);
+		}
 	}
 	pthread_mutex_init(&s->reader_lock, NULL);
 	pthread_mutex_init(&s->files_lock, NULL);
@@ -857,12 +1028,13 @@ store_new(const struct store_params *p, char *err, size_t errlen)
 	s->buckets = xcalloc(s->nbuckets, sizeof(*s->buckets));
 	s->qmax = p->queue_size ? p->queue_size : 100000;
 
-	scanning = s;
-	if (nftw(s->rrd_dir, scan_one, 32, FTW_PHYS) == -1)
-		log_warn("store: scanning %s", s->rrd_dir);
-	scanning = NULL;
-	log_info("store: %zu series files under %s%s%s", s->nfiles, s->rrd_dir,
-	    s->cached ? ", updates through rrdcached at " : "", s->cached ? p->rrdcached : "");
+	scan(s);
+	if (s->remote_dir)
+		log_info("store: %zu series files under %s/ on rrdcached at %s", s->nfiles,
+		    s->remote_dir, p->rrdcached);
+	else
+		log_info("store: %zu series files under %s%s%s", s->nfiles, s->rrd_dir,
+		    s->cached ? ", updates through rrdcached at " : "", s->cached ? p->rrdcached : "");
 
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the store writer thread");
@@ -874,6 +1046,8 @@ fail:
 		regfree(&s->hw_re);
 	rrdcached_free(s->cached);
 	rrdcached_free(s->reader);
+	free(s->remote_dir);
+	free(s->daemon);
 	free(s->preset);
 	free(s->rrd_dir);
 	free(s->data_dir);
@@ -946,13 +1120,15 @@ store_free(struct store *s, double timeout)
 		for (struct store_file *f = s->buckets[i], *next; f; f = next) {
 			next = f->hnext;
 			free(f->rel);
-			free(f->abs);
+			free(f->path);
 			free(f);
 		}
 	free(s->buckets);
 	free(s->q);
 	rrdcached_free(s->cached);
 	rrdcached_free(s->reader);
+	free(s->remote_dir);
+	free(s->daemon);
 	pthread_mutex_destroy(&s->reader_lock);
 	pthread_mutex_destroy(&s->files_lock);
 	pthread_mutex_destroy(&s->qlock);

@@ -16,6 +16,11 @@ struct store_params {
 	size_t queue_size;      /* max queued updates */
 	const char *holt_winters; /* regex on metric names: new files get Holt-Winters RRAs; NULL = none */
 	double hw_season;       /* their seasonal period in seconds */
+	/*
+	 * rrdcached over TCP: this reeve's directory under the daemon's base directory (its
+	 * files are DIR/name.rrd there, read back with FETCH); NULL or "": "rrd"
+	 */
+	const char *rrdcached_dir;
 };
 
 struct store_stats {
@@ -29,7 +34,8 @@ struct store_stats {
 };
 
 /*
- * Create a store: make data_dir/rrd, rebuild the list of series from the files found there,
+ * Create a store: make data_dir/rrd, rebuild the list of series from the files found there
+ * (over TCP: the files rrdcached lists under rrdcached_dir),
  * and start the writer thread. Returns NULL with a message in err on failure.
  */
 struct store *store_new(const struct store_params *p, char *err, size_t errlen);
@@ -70,7 +76,7 @@ void store_foreach(struct store *s, void (*cb)(void *arg, struct store_file *f, 
 /*
  * Make a file's values so far readable on disk by librrd's readers (rrd_fetch_r, rrd_graph):
  * with rrdcached, FLUSH it. Thread-safe. Returns 0, or -1 with a message in err when the
- * flush fails or the file is not (yet) on disk.
+ * flush fails or the file is not (yet) on disk (or, over TCP, not known to rrdcached).
  */
 int store_flush(struct store *s, const struct store_file *f, char *err, size_t errlen);
 
@@ -85,15 +91,24 @@ struct store_points {
 /*
  * Read consolidation function cf ("AVERAGE", "MIN", "MAX", "FAILURES") of a file over
  * [start, end]; librrd picks the finest RRA covering start. With rrdcached the file is
- * flushed first. The file's DS type is read once and remembered in f. Thread-safe. Returns 0
+ * flushed first; over TCP it is read with rrdcached's FETCH. The file's DS type is read once and remembered in f. Thread-safe. Returns 0
  * (free *out with store_points_free), or -1 with a message in err.
  */
 int store_fetch(struct store *s, struct store_file *f, const char *cf, double start,
     double end, struct store_points *out, char *err, size_t errlen);
 void store_points_free(struct store_points *p);
 
-/* The absolute path of a file (owned by the store). */
+/*
+ * The name of a file for librrd's readers (owned by the store): its absolute path, or when
+ * store_daemon is not NULL, its path under the base directory of that rrdcached.
+ */
 const char *store_file_path(const struct store_file *f);
+
+/*
+ * The address of the rrdcached that holds the files on another host (over TCP), which
+ * rrd_graph must read them from (a DEF's daemon=); NULL when the files are local.
+ */
+const char *store_daemon(const struct store *s);
 
 /*
  * Series path encoding, relative to data_dir/rrd: "name.rrd" without labels, else

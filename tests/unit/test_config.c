@@ -474,6 +474,32 @@ test_syntax_details(void **state)
 	cfg = load_ok(NULL, "[store]\nrrdcached = [::1]\n");
 	cfg_free(cfg);
 
+	/* over TCP each reeve has a directory on rrdcached: the hostname unless set */
+	cfg = load_ok(NULL, "[reeve]\nhostname = web-1.example\n[store]\nrrdcached = db:42217\n");
+	assert_string_equal(cfg->rrdcached_dir, "web-1.example");
+	cfg_free(cfg);
+	cfg = load_ok(NULL, "[store]\nrrdcached = db\nrrdcached_dir = fleet/web_2\n");
+	assert_string_equal(cfg->rrdcached_dir, "fleet/web_2");
+	cfg_free(cfg);
+	cfg = load_ok(NULL, "[reeve]\nhostname = a b\n[store]\nrrdcached = unix:/run/r.sock\n");
+	assert_null(cfg->rrdcached_dir); /* not used over a unix socket */
+	cfg_free(cfg);
+	{
+		static const char *const up[] = { "s.conf:3: [store] rrdcached_dir: \"../x\" is "
+		    "not a relative path of names made of A-Z a-z 0-9 . _ - (at most 200 bytes, no "
+		    ". or .. and no empty part)", NULL };
+		static const char *const abs[] = { "s.conf:2: [store] rrdcached_dir: \"/srv/x\" "
+		    "is not a relative path of names made of A-Z a-z 0-9 . _ - (at most 200 bytes, "
+		    "no . or .. and no empty part)", NULL };
+		static const char *const host[] = { "s.conf:4: [store] rrdcached_dir: \"a/./b\" "
+		    "(the hostname) is not a relative path of names made of A-Z a-z 0-9 . _ - (at "
+		    "most 200 bytes, no . or .. and no empty part): set rrdcached_dir", NULL };
+
+		expect_errors(NULL, "[store]\nrrdcached = db\nrrdcached_dir = ../x\n", up);
+		expect_errors(NULL, "[store]\nrrdcached_dir = /srv/x\n", abs);
+		expect_errors(NULL, "[reeve]\nhostname = a/./b\n[store]\nrrdcached = db\n", host);
+	}
+
 	/* a probe timeout follows a short [reeve] interval set after the probe */
 	cfg = load_ok(NULL, "[probe a]\ntype = cpu\n[reeve]\ninterval = 3s\n");
 	assert_true(probe(cfg, "a")->interval == 3);
