@@ -451,6 +451,7 @@ fetch_local(struct store *s, struct store_file *f, const char *cf, time_t tstart
 struct fetch_reply {
 	struct store_points *out;
 	size_t cap;
+	size_t max;        /* rows the range can hold at a one-second step: more is no answer */
 	unsigned long nds;
 };
 
@@ -475,7 +476,7 @@ fetch_line(void *arg, const char *line)
 	if (*end != ':')
 		return -1;
 	v = strtod(end + 1, &end); /* "-nan" for an unknown row */
-	if (*end != '\0' && *end != ' ')
+	if ((*end != '\0' && *end != ' ') || r->out->n == r->max)
 		return -1;
 	if (r->out->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 256;
@@ -492,7 +493,7 @@ static int
 fetch_remote(struct store *s, struct store_file *f, const char *cf, time_t tstart,
     time_t tend, struct store_points *out, char *err, size_t errlen)
 {
-	struct fetch_reply r = { out, 0, 0 };
+	struct fetch_reply r = { out, 0, (size_t)(tend > tstart ? tend - tstart : 0) + 2, 0 };
 	char line[PATH_MAX + 96];
 	int rc;
 
