@@ -209,7 +209,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct store_params sp = { NULL, NULL, "default", 0, NULL, 0 };
+	struct store_params sp = { NULL, NULL, "default", 0, NULL, 0, NULL };
 	struct store *st;
 	struct registry *reg, *empty;
 	struct history *hist, *cold;

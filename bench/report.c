@@ -104,7 +104,7 @@ main(int argc, char **argv)
 		bench_die("config: %s", errs.n ? errs.msgs[0] : "?");
 
 	for (int r = 0; r < rounds; r++) {
-		struct store_params sp = { dir, NULL, "default", 1000, NULL, 0 };
+		struct store_params sp = { dir, NULL, "default", 1000, NULL, 0, NULL };
 		struct store *st = store_new(&sp, err, sizeof(err));
 		struct registry *reg = reg_new(0, NULL);
 		struct history *h = history_new(reg, st, 0);
@@ -149,7 +149,7 @@ main(int argc, char **argv)
 			snprintf(title, sizeof(title), "g%02d", g);
 			for (int i = 0; i < PER_GROUP; i++) {
 				snprintf(legend[i], sizeof(legend[i]), "instance=i%02d", i);
-				lines[i] = (struct graph_line){ paths[g][i], NULL, NULL, legend[i], NULL };
+				lines[i] = (struct graph_line){ paths[g][i], NULL, NULL, legend[i], NULL, NULL };
 			}
 			if (graph_render(&spec, GRAPH_PNG, &png, &lp, err, sizeof(err)) == -1 ||
 			    graph_render(&spec, GRAPH_PDF, &pdf, &lf, err, sizeof(err)) == -1)

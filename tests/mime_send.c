@@ -44,7 +44,7 @@ add(struct list *l, const char *s)
 static void
 draw(const char *rrd, const char *cf, const char *title, unsigned char **png, size_t *len)
 {
-	struct graph_line line = { rrd, "value", cf, title, NULL };
+	struct graph_line line = { rrd, "value", cf, title, NULL, NULL };
 	struct graph_spec spec;
 	char err[256];
 	double now = util_now();

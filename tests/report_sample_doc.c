@@ -256,13 +256,13 @@ add_graphs(struct report_section *orders, struct report_section *queue,
     struct report_section *latency, const char *rrd, const char *missing)
 {
 	const struct graph_line orders_line[] = {
-		{ rrd, "orders", NULL, "Bestellungen München", "#1F77B4" },
+		{ rrd, "orders", NULL, "Bestellungen München", "#1F77B4", NULL },
 	};
 	const struct graph_line queue_lines[] = {
-		{ rrd, "queue", NULL, "Warteschlange (日本語)", "#D62728" },
-		{ rrd, "orders", NULL, "orders", "#2CA02C" },
+		{ rrd, "queue", NULL, "Warteschlange (日本語)", "#D62728", NULL },
+		{ rrd, "orders", NULL, "orders", "#2CA02C", NULL },
 	};
-	const struct graph_line latency_line[] = { { missing, NULL, NULL, "p95", NULL } };
+	const struct graph_line latency_line[] = { { missing, NULL, NULL, "p95", NULL, NULL } };
 
 	if (add_graph(orders, "orders", "Orders per 5 minutes", orders_line, 1, 1) == -1 ||
 	    add_graph(queue, "queue", "Größe der Warteschlange", queue_lines, 2, 1) == -1 ||

@@ -59,7 +59,7 @@ graph_fixture_make(struct graph_fixture *f)
 	free(updates);
 	f->start = (double)start;
 	f->end = (double)end;
-	f->line = (struct graph_line){ f->path, NULL, NULL, GRAPH_FIXTURE_LEGEND, NULL };
+	f->line = (struct graph_line){ f->path, NULL, NULL, GRAPH_FIXTURE_LEGEND, NULL, NULL };
 	f->spec = (struct graph_spec){ .start = f->start, .end = f->end, .title = GRAPH_FIXTURE_TITLE,
 	    .vertical_label = "ms", .lines = &f->line, .nlines = 1 };
 }

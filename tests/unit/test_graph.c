@@ -147,7 +147,7 @@ test_pdf(void **state)
 static void
 test_errors(void **state)
 {
-	struct graph_line missing = { "/nonexistent/reeve.rrd", NULL, NULL, "x", NULL };
+	struct graph_line missing = { "/nonexistent/reeve.rrd", NULL, NULL, "x", NULL, NULL };
 	struct graph_spec spec = fx.spec;
 	unsigned char *out = (unsigned char *)"untouched";
 	size_t len = 7;

@@ -47,7 +47,7 @@ static int
 setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
-	struct store_params sp = { NULL, NULL, "compact", 1000000, NULL, 0 };
+	struct store_params sp = { NULL, NULL, "compact", 1000000, NULL, 0, NULL };
 	struct reeve_label a = { "host", "a" }, b = { "host", "b" };
 	struct reg_batch batch = { 0 };
 	char err[256];
@@ -305,7 +305,7 @@ test_restart(void **state)
 static void
 test_holt_winters(void **state)
 {
-	struct store_params sp = { NULL, NULL, "compact", 1000000, "^hw_", 3600 };
+	struct store_params sp = { NULL, NULL, "compact", 1000000, "^hw_", 3600, NULL };
 	char dir[64] = "/tmp/reeve-hw.XXXXXX", err[256], cmd[128];
 	struct reg_batch b = { 0 };
 	struct expr_matcher m[1] = { { "__name__", EXPR_MATCH_RE, "hw_.*|plain", NULL } };

@@ -174,7 +174,7 @@ static void
 test_store_writes(void **state)
 {
 	char dir[] = "/tmp/reeve-store-XXXXXX", err[256];
-	struct store_params p = { NULL, NULL, "default", 1000, NULL, 0 };
+	struct store_params p = { NULL, NULL, "default", 1000, NULL, 0, NULL };
 	struct reeve_label l = { "mountpoint", "/var/../x" };
 	struct store_stats st;
 	struct store *s;
