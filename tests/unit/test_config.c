@@ -1167,8 +1167,10 @@ main(void)
 		cmocka_unit_test(test_builtin_rules),
 	};
 	static char names[sizeof(bad_cases) / sizeof(bad_cases[0])][96];
-	size_t n = 15, i;
+	size_t n = 0, i;
 
+	while (tests[n].test_func != NULL) /* the bad cases follow the tests listed */
+		n++;
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		if (bad_cases[i].path != NULL)
 			snprintf(names[i], sizeof(names[i]), "errors: %s", bad_cases[i].path);
