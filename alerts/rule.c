@@ -793,7 +793,8 @@ rule_foreach(const struct rule_set *rs, long i,
 
 			for (x = r->buckets[b]; x != NULL; x = x->next) {
 				struct rule_alert a = { r->cfg->name, x->labels, x->nlabels, x->state,
-				    x->flapping, x->since, x->fired_at, x->value, r->cfg->severity };
+				    x->flapping, x->since, x->fired_at, x->value, r->cfg->severity,
+				    r->cfg };
 
 				fn(arg, &a);
 			}

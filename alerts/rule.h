@@ -91,6 +91,7 @@ struct rule_alert {
 	double fired_at;        /* when it last started firing, NaN if never */
 	double value;           /* the last value, NaN when none */
 	const char *severity;
+	const struct cfg_alert *cfg; /* its rule (annotations, for dispatch_reconcile) */
 };
 
 /*
