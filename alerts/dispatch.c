@@ -17,12 +17,14 @@
 #include "tz.h"
 #include "notifier.h"
 #include "silence.h"
+#include "template.h"
 #include "util.h"
 
 #define DISPATCH_STATE_VERSION 1
 #define DISPATCH_TICK 1.0        /* seconds between looks at the groups at most */
 #define DISPATCH_PUT_RETRY 5.0   /* seconds before a group the outbox refused is tried again */
 #define DISPATCH_MUTE_RECHECK 10.0 /* seconds between looks at a group with muted alerts */
+#define FLAPPING_NOTE "the alert changes state too often: no more notifications until it settles"
 
 /* An alert the dispatcher holds: firing, or resolved and not yet notified. Label sets are
  * packed (expr_labels_pack): one allocation each. */
@@ -449,8 +451,7 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 			memcpy(ann, ev->annotations, ev->nannotations * sizeof(*ann));
 			a->nann = ev->nannotations;
 			if (ev->to == RULE_FLAPPING)
-				ann[a->nann++] = (struct reeve_label){ "flapping", "the alert changes "
-				    "state too often: no more notifications until it settles" };
+				ann[a->nann++] = (struct reeve_label){ "flapping", FLAPPING_NOTE };
 			a->ann = expr_labels_pack(ann, a->nann);
 			free(ann);
 		}
@@ -479,6 +480,34 @@ dispatch_event(struct dispatch *d, const struct rule_event *ev, const char *cons
 	pthread_mutex_unlock(&d->lock);
 	if (l != NULL)
 		free(l);
+}
+
+/*
+ * The annotations of an alert the dispatcher learns from the rule state rather than from an
+ * event (dispatch_reconcile): its rule's, rendered now with its labels and last value, as
+ * its event would have had them. Returns them packed (expr_labels_pack), their number in *n.
+ */
+static struct reeve_label *
+reconciled_annotations(const struct rule_alert *x, size_t *n)
+{
+	const struct cfg_alert *c = x->cfg;
+	struct template_data td = { x->rule, x->severity, x->labels, x->nlabels, x->value };
+	struct reeve_label *ann, *packed;
+	size_t k = 0;
+
+	ann = xcalloc((c != NULL ? c->nannotations : 0) + 1, sizeof(*ann));
+	for (size_t i = 0; c != NULL && i < c->nannotations; i++) {
+		ann[k].name = c->annotations[i].key;
+		ann[k++].value = template_render(c->annotations[i].value, &td);
+	}
+	if (x->flapping)
+		ann[k++] = (struct reeve_label){ "flapping", FLAPPING_NOTE };
+	packed = expr_labels_pack(ann, k);
+	for (size_t i = 0; c != NULL && i < c->nannotations; i++)
+		free((char *)ann[i].value);
+	free(ann);
+	*n = k;
+	return packed;
 }
 
 struct recon {
@@ -510,7 +539,7 @@ recon_one(void *arg, const struct rule_alert *x)
 		a->firing = 1;
 		a->starts_at = isfinite(x->fired_at) ? x->fired_at : x->since;
 		a->value = x->value;
-		a->ann = xcalloc(1, sizeof(*a->ann));
+		a->ann = reconciled_annotations(x, &a->nann);
 		alert_insert(d, a);
 		route_alert(d, a, d->now());
 		d->dirty = 1;

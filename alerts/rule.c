@@ -29,6 +29,7 @@ struct inst {
 	size_t keylen;
 	unsigned long long hash;    /* util_hash of key */
 	struct reeve_label *labels; /* sorted by name, strings owned */
+	unsigned char *ext;         /* per label: 1 when [reeve] labels.* gave it (see relabel) */
 	size_t nlabels;
 	enum rule_state state;      /* never RULE_FLAPPING */
 	double since;               /* when state was entered (pending since, for PENDING) */
@@ -60,6 +61,8 @@ struct rule {
 struct rule_set {
 	struct rule *rules;
 	size_t n;
+	struct reeve_label *ext;      /* [reeve] labels.*, sorted; strings borrowed from cfg */
+	size_t next;
 	void (*sink)(void *arg, const struct rule_event *ev);
 	void *sink_arg;
 };
@@ -100,6 +103,12 @@ rule_set_new(const struct cfg *cfg)
 
 	rs->n = cfg->nalerts;
 	rs->rules = xcalloc(rs->n ? rs->n : 1, sizeof(*rs->rules));
+	rs->next = cfg->nlabels;
+	rs->ext = xcalloc(cfg->nlabels ? cfg->nlabels : 1, sizeof(*rs->ext));
+	for (i = 0; i < cfg->nlabels; i++) { /* cfg keeps them sorted by key */
+		rs->ext[i].name = cfg->labels[i].key;
+		rs->ext[i].value = cfg->labels[i].value;
+	}
 	for (i = 0; i < rs->n; i++) {
 		struct rule *r = &rs->rules[i];
 		const struct cfg_alert *a = &cfg->alerts[i];
@@ -128,6 +137,7 @@ inst_free(struct inst *x)
 		free((char *)x->labels[i].value);
 	}
 	free(x->labels);
+	free(x->ext);
 	free(x->key);
 	free(x->changes);
 	free(x);
@@ -163,6 +173,7 @@ rule_set_free(struct rule_set *rs)
 		free(rs->rules[i].labels);
 	}
 	free(rs->rules);
+	free(rs->ext);
 	free(rs);
 }
 
@@ -209,17 +220,69 @@ cmp_label(const void *a, const void *b)
 #define MERGE_STACK 32
 
 /*
- * The labels of an instance: the sample's (without __name__), sorted, with the rule's
- * labels added over them, into out (room for ns + r->nlabels labels; borrowed strings).
- * Returns their number, with the canonical key in key (reset first).
+ * Merge three label lists, each sorted by name, into out (room for nb + nover + next labels;
+ * borrowed strings), each name once: over's label wins, then base's (the first of a name
+ * base repeats), and ext's is added only where neither has the name. flags[i] says whether
+ * out[i] came from ext. Returns the number of labels.
  */
 static size_t
-merge_labels(const struct rule *r, const struct reeve_label *sl, size_t ns,
-    struct reeve_label *out, struct buf *key)
+merge3(const struct reeve_label *base, size_t nb, const struct reeve_label *over, size_t nover,
+    const struct reeve_label *ext, size_t next, struct reeve_label *out, unsigned char *flags)
+{
+	size_t i = 0, j = 0, k = 0, n = 0;
+
+	while (i < nb || j < nover || k < next) {
+		const char *name = i < nb ? base[i].name : NULL;
+
+		if (j < nover && (name == NULL || strcmp(over[j].name, name) < 0))
+			name = over[j].name;
+		if (k < next && (name == NULL || strcmp(ext[k].name, name) < 0))
+			name = ext[k].name;
+		flags[n] = 0;
+		if (j < nover && strcmp(over[j].name, name) == 0) {
+			out[n++] = over[j++];
+		} else if (i < nb && strcmp(base[i].name, name) == 0) {
+			out[n++] = base[i];
+		} else {
+			flags[n] = 1;
+			out[n++] = ext[k];
+		}
+		while (i < nb && strcmp(base[i].name, name) == 0)
+			i++;
+		if (k < next && strcmp(ext[k].name, name) == 0)
+			k++;
+	}
+	return n;
+}
+
+/* The canonical text of a sorted label set, the instance's hash key, into key (reset first). */
+static void
+put_key(struct buf *key, const struct reeve_label *l, size_t n)
+{
+	buf_reset(key);
+	buf_puts(key, "");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(key, ',');
+		buf_puts(key, l[i].name);
+		buf_putc(key, '=');
+		buf_json_string(key, l[i].value);
+	}
+}
+
+/*
+ * The labels of an instance, the one place they are made: the sample's (without __name__),
+ * sorted, with the rule's labels.* over them and the external labels ([reeve] labels.*)
+ * added where neither has the name. Into out and flags (room for ns + r->nlabels + rs->next;
+ * borrowed strings; flags as merge3's). Returns their number, with the canonical key in key.
+ */
+static size_t
+merge_labels(const struct rule_set *rs, const struct rule *r, const struct reeve_label *sl,
+    size_t ns, struct reeve_label *out, unsigned char *flags, struct buf *key)
 {
 	struct reeve_label stack[MERGE_STACK];
 	struct reeve_label *tmp = ns <= MERGE_STACK ? stack : xcalloc(ns, sizeof(*tmp));
-	size_t nt = 0, i = 0, j = 0, n = 0;
+	size_t nt = 0, i, n;
 	int sorted = 1;
 
 	for (i = 0; i < ns; i++)
@@ -230,32 +293,12 @@ merge_labels(const struct rule *r, const struct reeve_label *sl, size_t ns,
 		}
 	if (!sorted)
 		qsort(tmp, nt, sizeof(*tmp), cmp_label);
-	i = 0;
-	while (i < nt || j < r->nlabels) {
-		int c = i == nt ? 1 : j == r->nlabels ? -1 : strcmp(tmp[i].name, r->labels[j].name);
-
-		if (c < 0) {
-			/* a repeated name in the sample: the first wins */
-			if (n == 0 || strcmp(out[n - 1].name, tmp[i].name) != 0)
-				out[n++] = tmp[i];
-			i++;
-		} else {
-			if (c == 0)
-				i++;
-			out[n++] = r->labels[j++];
-		}
-	}
+	/* NULL when empty: gcc takes an untouched stack array for an uninitialized read */
+	n = merge3(nt > 0 ? tmp : NULL, nt, r->labels, r->nlabels, rs->ext, rs->next, out,
+	    flags);
 	if (tmp != stack)
 		free(tmp);
-	buf_reset(key);
-	buf_puts(key, "");
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_putc(key, ',');
-		buf_puts(key, out[i].name);
-		buf_putc(key, '=');
-		buf_json_string(key, out[i].value);
-	}
+	put_key(key, out, n);
 	return n;
 }
 
@@ -265,14 +308,14 @@ key_hash(const struct buf *key)
 	return util_hash(key->data, key->len);
 }
 
-/* The instance of key (hash is key_hash(key), computed once by the caller), or NULL. */
+/* The instance of key (len bytes; hash is its util_hash, computed once by the caller), or NULL. */
 static struct inst *
-inst_lookup(const struct rule *r, const struct buf *key, unsigned long long hash)
+inst_lookup(const struct rule *r, const char *key, size_t len, unsigned long long hash)
 {
 	struct inst *x;
 
 	for (x = r->buckets[hash % r->nbuckets]; x != NULL; x = x->next)
-		if (x->hash == hash && x->keylen == key->len && memcmp(x->key, key->data, key->len) == 0)
+		if (x->hash == hash && x->keylen == len && memcmp(x->key, key, len) == 0)
 			return x;
 	return NULL;
 }
@@ -299,46 +342,140 @@ rehash(struct rule *r)
 	r->nbuckets = nb;
 }
 
-/* A new inactive instance of key (hash: key_hash(key)) with copies of labels, in the table. */
-static struct inst *
-inst_add(struct rule *r, const struct buf *key, unsigned long long hash,
-    const struct reeve_label *labels, size_t n, double t)
+/* Put x (its hash set) into r's table. */
+static void
+inst_link(struct rule *r, struct inst *x)
 {
-	struct inst *x = xcalloc(1, sizeof(*x));
-	size_t i, h;
+	size_t h;
 
-	x->key = xstrdup(key->data);
-	x->keylen = key->len;
-	x->hash = hash;
-	x->labels = xcalloc(n ? n : 1, sizeof(*x->labels));
-	for (i = 0; i < n; i++) {
-		x->labels[i].name = xstrdup(labels[i].name);
-		x->labels[i].value = xstrdup(labels[i].value);
-	}
-	x->nlabels = n;
-	x->state = RULE_INACTIVE;
-	x->since = t;
-	x->fired_at = x->value = x->clear_since = x->nodata_since = NAN;
-	x->flap_since = x->last_change = x->expr_value = NAN;
 	if (r->ninst >= r->nbuckets)
 		rehash(r);
-	h = (size_t)(hash % r->nbuckets);
+	h = (size_t)(x->hash % r->nbuckets);
 	x->next = r->buckets[h];
 	r->buckets[h] = x;
 	r->ninst++;
-	return x;
 }
 
+/* Take x out of r's table (it is not freed). */
 static void
-inst_remove(struct rule *r, struct inst *x)
+inst_unlink(struct rule *r, struct inst *x)
 {
 	struct inst **pp = &r->buckets[x->hash % r->nbuckets];
 
 	while (*pp != x)
 		pp = &(*pp)->next;
 	*pp = x->next;
+	x->next = NULL;
 	r->ninst--;
+}
+
+/*
+ * Give x copies of labels (n of them, sorted; flags as merge3's, NULL: none external) and
+ * key, freeing the ones it had after the copies are made (labels may point into them).
+ */
+static void
+inst_set_labels(struct inst *x, const struct buf *key, const struct reeve_label *labels,
+    const unsigned char *flags, size_t n)
+{
+	struct reeve_label *l = xcalloc(n ? n : 1, sizeof(*l));
+	unsigned char *ext = xcalloc(n ? n : 1, 1);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		l[i].name = xstrdup(labels[i].name);
+		l[i].value = xstrdup(labels[i].value);
+		ext[i] = flags != NULL && flags[i];
+	}
+	for (i = 0; i < x->nlabels; i++) {
+		free((char *)x->labels[i].name);
+		free((char *)x->labels[i].value);
+	}
+	free(x->labels);
+	free(x->ext);
+	free(x->key);
+	x->labels = l;
+	x->ext = ext;
+	x->nlabels = n;
+	x->key = xstrdup(key->data);
+	x->keylen = key->len;
+	x->hash = key_hash(key);
+}
+
+/* A new inactive instance of key (hash: key_hash(key)) with copies of labels, in the table. */
+static struct inst *
+inst_add(struct rule *r, const struct buf *key, const struct reeve_label *labels,
+    const unsigned char *flags, size_t n, double t)
+{
+	struct inst *x = xcalloc(1, sizeof(*x));
+
+	inst_set_labels(x, key, labels, flags, n);
+	x->state = RULE_INACTIVE;
+	x->since = t;
+	x->fired_at = x->value = x->clear_since = x->nodata_since = NAN;
+	x->flap_since = x->last_change = x->expr_value = NAN;
+	inst_link(r, x);
+	return x;
+}
+
+static void
+inst_remove(struct rule *r, struct inst *x)
+{
+	inst_unlink(r, x);
 	inst_free(x);
+}
+
+/*
+ * Give every instance of r the external labels of rs as they are now, after a reload or a
+ * restart that changed them: its own labels (the series' and the rule's) stay, those that
+ * [reeve] labels.* gave it go, and the current ones are added where it has no label of the
+ * name. Its state stays with it under the new label set. Two instances that end up with the
+ * same labels: the one found first keeps them, the other is dropped (logged). Returns how
+ * many instances changed their labels.
+ */
+static size_t
+relabel(const struct rule_set *rs, struct rule *r)
+{
+	struct inst *moved = NULL, *x, *next;
+	struct buf key = { 0 };
+	size_t changed = 0, b, i;
+
+	for (b = 0; b < r->nbuckets; b++) {
+		for (x = r->buckets[b]; x != NULL; x = next) {
+			size_t room = x->nlabels + rs->next + 1, no = 0, nm;
+			struct reeve_label *own = xcalloc(room, sizeof(*own));
+			struct reeve_label *m = xcalloc(room, sizeof(*m));
+			unsigned char *flags = xcalloc(room, 1);
+
+			next = x->next;
+			for (i = 0; i < x->nlabels; i++)
+				if (!x->ext[i])
+					own[no++] = x->labels[i];
+			nm = merge3(own, no, NULL, 0, rs->ext, rs->next, m, flags);
+			put_key(&key, m, nm);
+			if (key.len != x->keylen || memcmp(key.data, x->key, key.len) != 0) {
+				inst_unlink(r, x);
+				inst_set_labels(x, &key, m, flags, nm);
+				x->next = moved;
+				moved = x;
+				changed++;
+			}
+			free(own);
+			free(m);
+			free(flags);
+		}
+	}
+	for (x = moved; x != NULL; x = next) {
+		next = x->next;
+		if (inst_lookup(r, x->key, x->keylen, x->hash) != NULL) {
+			log_info("alert %s: with the external labels now configured two instances "
+			    "have the labels {%s}: one of them is dropped", r->cfg->name, x->key);
+			inst_free(x);
+			continue;
+		}
+		inst_link(r, x);
+	}
+	buf_free(&key);
+	return changed;
 }
 
 /* ---- transitions ------------------------------------------------------------------------- */
@@ -529,23 +666,27 @@ step(struct rule_set *rs, struct rule *r, struct inst *x, const struct rule_inpu
  * many instances it marked (each once).
  */
 static size_t
-mark(struct rule *r, const struct rule_sample *s, size_t n, int which, int add, double t,
-    struct buf *key)
+mark(const struct rule_set *rs, struct rule *r, const struct rule_sample *s, size_t n,
+    int which, int add, double t, struct buf *key)
 {
 	size_t i, marked = 0;
 
 	for (i = 0; i < n; i++) {
 		struct reeve_label stack[MERGE_STACK];
-		size_t room = s[i].nlabels + r->nlabels;
+		unsigned char fstack[MERGE_STACK];
+		size_t room = s[i].nlabels + r->nlabels + rs->next;
 		struct reeve_label *m = room <= MERGE_STACK ? stack : xcalloc(room, sizeof(*m));
-		size_t nm = merge_labels(r, s[i].labels, s[i].nlabels, m, key);
+		unsigned char *flags = room <= MERGE_STACK ? fstack : xcalloc(room, 1);
+		size_t nm = merge_labels(rs, r, s[i].labels, s[i].nlabels, m, flags, key);
 		unsigned long long h = key_hash(key);
-		struct inst *x = inst_lookup(r, key, h);
+		struct inst *x = inst_lookup(r, key->data, key->len, h);
 
 		if (x == NULL && add)
-			x = inst_add(r, key, h, m, nm, t);
-		if (m != stack)
+			x = inst_add(r, key, m, flags, nm, t);
+		if (m != stack) {
 			free(m);
+			free(flags);
+		}
 		if (x == NULL)
 			continue;
 		if (which == 0) {
@@ -583,32 +724,35 @@ rule_eval(struct rule_set *rs, size_t i, double t, const struct rule_input *in)
 	r->last_t = t;
 	if (++r->gen == 0)
 		r->gen = 1; /* 0 is what a new instance holds */
-	nexpr = mark(r, in->expr, in->nexpr, 0, 1, t, &key);
+	nexpr = mark(rs, r, in->expr, in->nexpr, 0, 1, t, &key);
 	if (rule_has_recover(rs, i))
-		mark(r, in->recover, in->nrecover, 1, 0, t, &key);
+		mark(rs, r, in->recover, in->nrecover, 1, 0, t, &key);
 	/*
 	 * The series with data tell only the instances the result did not name apart (condition
 	 * false, or no data): with every instance named, or none at all, there is nothing to mark.
 	 */
 	if (in->has_data && nexpr < r->ninst)
-		mark(r, in->data, in->ndata, 2, 0, t, &key);
+		mark(rs, r, in->data, in->ndata, 2, 0, t, &key);
 	/*
 	 * No data at all and no instance to carry it: one instance with the rule's labels
-	 * alone stands for the rule (a selector matching nothing, a probe that never ran).
+	 * (and the external ones) alone stands for the rule (a selector matching nothing, a
+	 * probe that never ran).
 	 */
 	if (in->has_data && in->ndata == 0 && in->nexpr == 0 && r->ninst == 0 &&
 	    r->cfg->nodata == CFG_NODATA_ALERT) {
-		struct reeve_label *m = xcalloc(r->nlabels + 1, sizeof(*m));
-		size_t nm = merge_labels(r, NULL, 0, m, &key);
+		struct reeve_label *m = xcalloc(r->nlabels + rs->next + 1, sizeof(*m));
+		unsigned char *flags = xcalloc(r->nlabels + rs->next + 1, 1);
+		size_t nm = merge_labels(rs, r, NULL, 0, m, flags, &key);
 		unsigned long long h = key_hash(&key);
-		struct inst *x = inst_lookup(r, &key, h);
+		struct inst *x = inst_lookup(r, key.data, key.len, h);
 
 		if (x == NULL) {
-			x = inst_add(r, &key, h, m, nm, t);
+			x = inst_add(r, &key, m, flags, nm, t);
 			x->nodata_only = 1;
 			x->nodata_since = t;
 		}
 		free(m);
+		free(flags);
 	}
 	buf_free(&key);
 	for (b = 0; b < r->nbuckets; b++) {
@@ -649,7 +793,8 @@ rule_foreach(const struct rule_set *rs, long i,
 
 			for (x = r->buckets[b]; x != NULL; x = x->next) {
 				struct rule_alert a = { r->cfg->name, x->labels, x->nlabels, x->state,
-				    x->flapping, x->since, x->fired_at, x->value, r->cfg->severity };
+				    x->flapping, x->since, x->fired_at, x->value, r->cfg->severity,
+				    r->cfg };
 
 				fn(arg, &a);
 			}
@@ -657,10 +802,10 @@ rule_foreach(const struct rule_set *rs, long i,
 	}
 }
 
-void
+size_t
 rule_set_take_state(struct rule_set *dst, struct rule_set *src)
 {
-	size_t i, b;
+	size_t i, b, relabelled = 0;
 
 	for (i = 0; i < src->n; i++) {
 		struct rule *s = &src->rules[i];
@@ -680,21 +825,19 @@ rule_set_take_state(struct rule_set *dst, struct rule_set *src)
 			struct inst *x = s->buckets[b], *next;
 
 			for (; x != NULL; x = next) {
-				size_t h;
-
 				next = x->next;
-				if (d->ninst >= d->nbuckets)
-					rehash(d);
-				h = (size_t)(x->hash % d->nbuckets);
-				x->next = d->buckets[h];
-				d->buckets[h] = x;
-				d->ninst++;
+				inst_link(d, x);
 			}
 			s->buckets[b] = NULL;
 		}
 		s->ninst = 0;
 		d->last_t = s->last_t;
+		relabelled += relabel(dst, d);
 	}
+	if (relabelled > 0)
+		log_info("the external labels ([reeve] labels.*) changed: %zu alert instances take "
+		    "the new ones", relabelled);
+	return relabelled;
 }
 
 /* ---- persistence ----------------------------------------------------------------------- */
@@ -729,6 +872,13 @@ inst_json(const struct inst *x)
 	for (i = 0; i < x->nchanges; i++)
 		cJSON_AddItemToArray(c, cJSON_CreateNumber(x->changes[i]));
 	cJSON_AddBoolToObject(o, "nodata_only", x->nodata_only);
+	for (i = 0, c = NULL; i < x->nlabels; i++) {
+		if (!x->ext[i])
+			continue;
+		if (c == NULL)
+			c = cJSON_AddArrayToObject(o, "external");
+		cJSON_AddItemToArray(c, cJSON_CreateString(x->labels[i].name));
+	}
 	return o;
 }
 
@@ -813,7 +963,9 @@ load_inst(struct rule *r, const cJSON *o, struct buf *key)
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(o, "labels");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
 	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "changes"), *it;
+	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(o, "external");
 	struct reeve_label *l = NULL;
+	unsigned char *flags = NULL;
 	enum rule_state state;
 	struct inst *x;
 	size_t n = 0, i;
@@ -821,31 +973,33 @@ load_inst(struct rule *r, const cJSON *o, struct buf *key)
 
 	if (!cJSON_IsObject(labels) || !cJSON_IsString(st) ||
 	    rule_state_parse(st->valuestring, &state) == -1 || state == RULE_FLAPPING ||
-	    (ch != NULL && !cJSON_IsArray(ch)) || get_time(o, "since", &since) == -1 ||
-	    isnan(since))
+	    (ch != NULL && !cJSON_IsArray(ch)) || (ext != NULL && !cJSON_IsArray(ext)) ||
+	    get_time(o, "since", &since) == -1 || isnan(since))
 		return -1;
 	l = xcalloc((size_t)cJSON_GetArraySize(labels) + 1, sizeof(*l));
+	flags = xcalloc((size_t)cJSON_GetArraySize(labels) + 1, 1);
 	cJSON_ArrayForEach(it, labels) {
-		if (!cJSON_IsString(it) || it->string == NULL || !util_valid_label_name(it->string)) {
-			free(l);
-			return -1;
-		}
+		if (!cJSON_IsString(it) || it->string == NULL || !util_valid_label_name(it->string))
+			goto fail;
 		l[n].name = it->string;
 		l[n++].value = it->valuestring;
 	}
 	qsort(l, n, sizeof(*l), cmp_label);
-	buf_reset(key);
-	buf_puts(key, "");
-	for (i = 0; i < n; i++) {
-		buf_printf(key, "%s%s=", i ? "," : "", l[i].name);
-		buf_json_string(key, l[i].value);
+	/* "external": the names of the labels [reeve] labels.* gave it (none before there were) */
+	cJSON_ArrayForEach(it, ext) {
+		for (i = 0; i < n; i++)
+			if (cJSON_IsString(it) && strcmp(l[i].name, it->valuestring) == 0)
+				break;
+		if (i == n)
+			goto fail;
+		flags[i] = 1;
 	}
-	if (inst_lookup(r, key, key_hash(key)) != NULL) {
-		free(l);
-		return -1;
-	}
-	x = inst_add(r, key, key_hash(key), l, n, since);
+	put_key(key, l, n);
+	if (inst_lookup(r, key->data, key->len, key_hash(key)) != NULL)
+		goto fail;
+	x = inst_add(r, key, l, flags, n, since);
 	free(l);
+	free(flags);
 	x->state = state;
 	if (get_time(o, "fired_at", &x->fired_at) == -1 || get_time(o, "value", &x->value) == -1 ||
 	    get_time(o, "clear_since", &x->clear_since) == -1 ||
@@ -868,6 +1022,10 @@ load_inst(struct rule *r, const cJSON *o, struct buf *key)
 		}
 	}
 	return 0;
+fail:
+	free(l);
+	free(flags);
+	return -1;
 }
 
 /* Move a state file that cannot be read aside, so that the next save does not destroy it. */
@@ -929,7 +1087,7 @@ rule_state_load(struct rule_set *rs, const char *path)
 	const cJSON *ver, *rules, *ro, *it;
 	struct buf key = { 0 };
 	const char *why = NULL;
-	size_t len = 0, i, restored = 0;
+	size_t len = 0, i, restored = 0, relabelled = 0;
 	cJSON *root = NULL;
 	char *data;
 
@@ -989,5 +1147,10 @@ rule_state_load(struct rule_set *rs, const char *path)
 		return -1;
 	}
 	log_info("alert state: %zu alert instances restored from %s", restored, path);
+	for (i = 0; i < rs->n; i++)
+		relabelled += relabel(rs, &rs->rules[i]);
+	if (relabelled > 0)
+		log_info("alert state: the external labels ([reeve] labels.*) changed since it was "
+		    "saved: %zu alert instances take the new ones", relabelled);
 	return 0;
 }

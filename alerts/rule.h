@@ -49,7 +49,8 @@ struct rule_sample {
  *   list means the rule has no data at all. With has_data 0 every instance not in expr
  *   counts as "condition false" and nodata never applies.
  *
- * Labels are matched after the rule's labels.* are added (they override the series').
+ * Labels are matched after the rule's labels.* are added (they override the series') and
+ * the external labels of [reeve] labels.* (added only where neither has the name).
  */
 struct rule_input {
 	const struct rule_sample *expr;
@@ -90,6 +91,7 @@ struct rule_alert {
 	double fired_at;        /* when it last started firing, NaN if never */
 	double value;           /* the last value, NaN when none */
 	const char *severity;
+	const struct cfg_alert *cfg; /* its rule (annotations, for dispatch_reconcile) */
 };
 
 /*
@@ -100,9 +102,10 @@ struct rule_alert {
 struct rule_set;
 
 /*
- * A rule set for every [alert NAME] of cfg. cfg is borrowed: it must outlive the set (on
- * reload: build the new set, rule_set_take_state from the old one, then free the old set
- * and the old cfg). No sink is set: events are dropped until rule_set_sink.
+ * A rule set for every [alert NAME] of cfg, whose instances get cfg's [reeve] labels.* (the
+ * external labels) where they have no label of the name. cfg is borrowed: it must outlive
+ * the set (on reload: build the new set, rule_set_take_state from the old one, then free
+ * the old set and the old cfg). No sink is set: events are dropped until rule_set_sink.
  */
 struct rule_set *rule_set_new(const struct cfg *cfg);
 void rule_set_free(struct rule_set *rs);
@@ -136,9 +139,13 @@ void rule_foreach(const struct rule_set *rs, long i,
 
 /*
  * Move the instances of every rule of src that dst has too (by name) into dst: the state a
- * reload keeps. Rules src has and dst lacks are dropped with a log line.
+ * reload keeps. Rules src has and dst lacks are dropped with a log line. When dst's external
+ * labels differ from src's, the moved instances take dst's (keeping their state; an
+ * instance whose new label set another one has already is dropped). Returns how many
+ * instances changed their labels so: their old label sets are gone without an event, the
+ * caller tells the notifications (dispatch_reconcile).
  */
-void rule_set_take_state(struct rule_set *dst, struct rule_set *src);
+size_t rule_set_take_state(struct rule_set *dst, struct rule_set *src);
 
 /*
  * Save every instance as JSON to path: written to a temporary file in the same directory,
@@ -154,6 +161,8 @@ int rule_state_save(const struct rule_set *rs, const char *path);
  * a pending one keeps its pending-since time. A missing file is a fresh start (0). A file
  * that cannot be parsed is moved aside to path.corrupt-TIMESTAMP, logged as an error, and
  * rs stays empty (-1). Instances of rules no longer configured are dropped and logged.
+ * Instances saved under other external labels than rs has take rs's, as with
+ * rule_set_take_state (no event: dispatch_reconcile at start tells the notifications).
  * Returns 0, or -1 when nothing could be restored (logged).
  */
 int rule_state_load(struct rule_set *rs, const char *path);

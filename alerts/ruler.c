@@ -944,7 +944,12 @@ ruler_reload(struct ruler *r, const struct cfg *cfg, char *err, size_t errlen)
 		return -1;
 	pthread_mutex_lock(&r->lock);
 	old = r->rules;
-	rule_set_take_state(fresh->set, old->set);
+	/*
+	 * Instances that took other external labels are new alerts to the notifications, and
+	 * their old label sets resolved: the dispatcher learns both as after a restart.
+	 */
+	if (rule_set_take_state(fresh->set, old->set) > 0 && r->dispatch != NULL)
+		dispatch_reconcile(r->dispatch, fresh->set);
 	r->rules = fresh;
 	r->st.alerts = cfg->nalerts;
 	r->st.records = cfg->nrecords;

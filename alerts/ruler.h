@@ -42,8 +42,10 @@ int ruler_start(struct ruler *r);
 
 /*
  * Take the rules of a new configuration (borrowed from now on; the old one may be freed
- * when this returns): alerts keep the state of their instances by name. Returns 0, or -1
- * with a message in err and the old rules kept.
+ * when this returns): alerts keep the state of their instances by name, under the new
+ * external labels ([reeve] labels.*) when those changed (the dispatcher is then reconciled:
+ * the old label sets resolve, the new ones fire). Returns 0, or -1 with a message in err
+ * and the old rules kept.
  */
 int ruler_reload(struct ruler *r, const struct cfg *cfg, char *err, size_t errlen);
 

@@ -1104,12 +1104,13 @@ cmp_kv(const void *a, const void *b)
 }
 
 /*
- * labels.NAME and annotations.NAME of a rule section: key is the whole key. Label names
- * follow Prometheus's rules (names starting with __ are reserved); annotations are
- * templates, checked here so that a bad one is reported with its column.
+ * labels.NAME of [reeve] (the external labels), [alert NAME] and [record NAME], and
+ * annotations.NAME of [alert NAME]: key is the whole key. Label names follow Prometheus's
+ * rules (names starting with __ are reserved); annotations are templates, checked here so
+ * that a bad one is reported with its column.
  */
 static void
-set_rule_kv(struct file *f, const char *sl, const char *key, const char *value, int line)
+set_kv(struct file *f, const char *sl, const char *key, const char *value, int line)
 {
 	struct cfg_errors *errs = f->ctx->errs;
 	int is_label = strncmp(key, "labels.", 7) == 0;
@@ -1118,7 +1119,10 @@ set_rule_kv(struct file *f, const char *sl, const char *key, const char *value, 
 	size_t *n, i, col;
 	char err[256];
 
-	if (is_label) {
+	if (f->sect == S_REEVE) {
+		list = &f->ctx->cfg->labels;
+		n = &f->ctx->cfg->nlabels;
+	} else if (is_label) {
 		list = f->sect == S_ALERT ? &f->alert->labels : &f->record->labels;
 		n = f->sect == S_ALERT ? &f->alert->nlabels : &f->record->nlabels;
 	} else {
@@ -1134,6 +1138,17 @@ set_rule_kv(struct file *f, const char *sl, const char *key, const char *value, 
 	if (strncmp(name, "__", 2) == 0) {
 		cfg_error_add(errs, f->name, line,
 		    "%s %s: names starting with __ are reserved", sl, key);
+		return;
+	}
+	/*
+	 * An external label never replaces an instance's own, and every alert has these two
+	 * (its rule's name and severity): such a label would never be added.
+	 */
+	if (f->sect == S_REEVE && (strcmp(name, "alertname") == 0 ||
+	    strcmp(name, "severity") == 0)) {
+		cfg_error_add(errs, f->name, line, "%s %s: every alert has the label %s (its rule's "
+		    "%s), and an external label never replaces one", sl, key, name,
+		    name[0] == 'a' ? "name" : "severity");
 		return;
 	}
 	for (i = 0; i < *n; i++) {
@@ -2009,9 +2024,10 @@ handle_key(struct file *f, struct item *it)
 		o->used = 0;
 		return;
 	}
-	if (k == NULL && RULE_SECT(f->sect) && (strncmp(it->key, "labels.", 7) == 0 ||
+	if (k == NULL && (RULE_SECT(f->sect) || f->sect == S_REEVE) &&
+	    (strncmp(it->key, "labels.", 7) == 0 ||
 	    (f->sect == S_ALERT && strncmp(it->key, "annotations.", 12) == 0))) {
-		set_rule_kv(f, sl, it->key, value, it->line);
+		set_kv(f, sl, it->key, value, it->line);
 		return;
 	}
 	if (k == NULL && f->sect == S_NOTIFIER && strncmp(it->key, "header.", 7) == 0) {
@@ -2027,7 +2043,7 @@ handle_key(struct file *f, struct item *it)
 		for (i = 0; i < NKEYS; i++)
 			if (keys[i].sect == f->sect && keys[i].type != K_INCLUDE)
 				buf_printf(&c, "%s%s", c.len ? ", " : "", keys[i].name);
-		if (RULE_SECT(f->sect))
+		if (RULE_SECT(f->sect) || f->sect == S_REEVE)
 			buf_printf(&c, ", labels.NAME%s", f->sect == S_ALERT ? ", annotations.NAME" : "");
 		if (f->sect == S_NOTIFIER)
 			buf_puts(&c, ", header.NAME");
@@ -3098,6 +3114,7 @@ cfg_free(struct cfg *cfg)
 		free(p->opts);
 	}
 	free(cfg->probes);
+	kv_free(cfg->labels, cfg->nlabels);
 	for (i = 0; i < cfg->ntokens; i++) {
 		struct cfg_token *t = &cfg->tokens[i];
 

@@ -55,7 +55,7 @@ struct cfg_token {
 	struct cfg_loc loc_secret, loc_secret_file, loc_roles;
 };
 
-/* A labels.NAME or annotations.NAME key of a rule section. */
+/* A labels.NAME key of [reeve] or of a rule section, or annotations.NAME of an [alert]. */
 struct cfg_kv {
 	char *key;        /* NAME, without the labels. or annotations. prefix */
 	char *value;
@@ -256,6 +256,12 @@ struct cfg {
 	char *log_target;     /* "stderr" or "syslog", default "stderr" */
 	double memory_window; /* seconds of recent samples kept in memory per series, default 15m */
 	char *user;           /* started as root: become this user once the port is bound; NULL: stay */
+	/*
+	 * labels.NAME: the external labels, added to every alert instance that has no label of
+	 * the name (rule.c); sorted by key, names checked, unique
+	 */
+	struct cfg_kv *labels;
+	size_t nlabels;
 	/* [http] */
 	char *listen;         /* "host:port", "[v6]:port"; default "127.0.0.1:9180" */
 	char *token;          /* a token with every role, NULL = none; wiped by cfg_free */

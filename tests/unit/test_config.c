@@ -936,6 +936,38 @@ fake_check(void *arg, const char *text, char *err, size_t errlen)
 	return -1;
 }
 
+/* [reeve] labels.NAME: the external labels, sorted, with where each was set; none by default. */
+static void
+test_external_labels(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = load_ok(NULL, "[reeve]\ninterval = 30s\n"                     /* 1-2 */
+	    "labels.region = eu-west\n"                                        /* 3 */
+	    "labels.instance = \"web01\"\n"                                    /* 4 */
+	    "[alert a]\nexpr = up == 0\nlabels.instance = rule\n"              /* 5-7 */
+	    "[reeve]\nlabels.dc_2 = fra\n");                                   /* 8-9 */
+	assert_int_equal(cfg->nlabels, 3);
+	assert_string_equal(cfg->labels[0].key, "dc_2");
+	assert_string_equal(cfg->labels[0].value, "fra");
+	assert_int_equal(cfg->labels[0].line, 9);
+	assert_string_equal(cfg->labels[1].key, "instance");
+	assert_string_equal(cfg->labels[1].value, "web01"); /* quotes taken off as elsewhere */
+	assert_string_equal(cfg->labels[1].file, "s.conf");
+	assert_int_equal(cfg->labels[1].line, 4);
+	assert_string_equal(cfg->labels[2].key, "region");
+	assert_string_equal(cfg->labels[2].value, "eu-west");
+	/* the rule's label of the same name is its own */
+	assert_int_equal(cfg->alerts[0].nlabels, 1);
+	assert_string_equal(cfg->alerts[0].labels[0].value, "rule");
+	cfg_free(cfg);
+	cfg = load_ok(NULL, "[reeve]\n");
+	assert_int_equal(cfg->nlabels, 0);
+	assert_null(cfg->labels);
+	cfg_free(cfg);
+}
+
 /* With receivers, reeve watches its own notifications unless the config has its own rule. */
 static void
 test_builtin_rules(void **state)
@@ -1164,6 +1196,21 @@ static const struct bad_case bad_cases[] = {
 		"eval_interval, labels.NAME)",
 		"s.conf:8: [record r] unknown key 'for' (expected one of: expr, eval_interval, "
 		"labels.NAME)", NULL } },
+	{ NULL, "[reeve]\nlabels.a-b = 1\nlabels.__x = 1\nlabels.dc = x\nlabels.dc = y\n"
+	    "labels.e =\nlabels.severity = page\nlabels.alertname = x\nlabels = x\nlabels. = x\n", {
+		"s.conf:2: [reeve] labels.a-b: \"a-b\" is not a valid label name (letters, digits "
+		"and '_', not starting with a digit)",
+		"s.conf:3: [reeve] labels.__x: names starting with __ are reserved",
+		"s.conf:5: [reeve] key 'labels.dc' already set at s.conf:4",
+		"s.conf:6: [reeve] labels.e: is empty",
+		"s.conf:7: [reeve] labels.severity: every alert has the label severity (its rule's "
+		"severity), and an external label never replaces one",
+		"s.conf:8: [reeve] labels.alertname: every alert has the label alertname (its "
+		"rule's name), and an external label never replaces one",
+		"s.conf:9: [reeve] unknown key 'labels' (expected one of: data_dir, interval, "
+		"hostname, plugin_dir, log_level, log_target, memory_window, user, labels.NAME)",
+		"s.conf:10: [reeve] labels.: \"\" is not a valid label name (letters, digits and "
+		"'_', not starting with a digit)", NULL } },
 	{ NULL, "[http]\nlisten = ::1:80\nmax_per_ip = 1x\nlisten = 127.0.0.1:80\n", {
 		"s.conf:2: [http] listen: \"::1:80\" looks like an IPv6 address: put it in brackets, "
 		"e.g. [::1]:9180",
@@ -1191,10 +1238,13 @@ main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_check_exprs),
 		cmocka_unit_test(test_builtin_rules),
+		cmocka_unit_test(test_external_labels),
 	};
 	static char names[sizeof(bad_cases) / sizeof(bad_cases[0])][96];
-	size_t n = 15, i;
+	size_t n = 0, i;
 
+	while (tests[n].test_func != NULL) /* the bad cases follow the tests listed */
+		n++;
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		if (bad_cases[i].path != NULL)
 			snprintf(names[i], sizeof(names[i]), "errors: %s", bad_cases[i].path);

@@ -1111,8 +1111,8 @@ eval_one(struct rule_set *rs, const char *rule, const char *instance, double t)
 
 /*
  * After a restart the restored rule state is compared: a firing alert the dispatcher did
- * not know is told as firing, one it held as firing that is not firing any more is told
- * as resolved, one firing in both stays as it was.
+ * not know is told as firing (with its rule's annotations rendered for it), one it held as
+ * firing that is not firing any more is told as resolved, one firing in both stays as it was.
  */
 static void
 test_reconcile(void **state)
@@ -1121,6 +1121,7 @@ test_reconcile(void **state)
 	    NOTIFIER("ops")
 	    "[alert Known]\nexpr = known_metric > 0\nseverity = warning\n"
 	    "[alert New]\nexpr = new_metric > 0\nseverity = warning\n"
+	    "annotations.summary = {{ labels.instance }} is new at {{ value }}\n"
 	    "[route default]\nnotify = ops\ngroup_wait = 30s\ngroup_interval = 5m\n"
 	    "repeat_interval = 1h\n");
 	struct rule_set *rs = rule_set_new(fx->cfg);
@@ -1147,6 +1148,8 @@ test_reconcile(void **state)
 		/* it fired when the rule set says, not when the dispatcher learnt of it */
 		assert_string_equal(jstr(a, "startsAt"), util_fmt_rfc3339(want, sizeof(want),
 		    T0 + 40));
+		assert_string_equal(jstr(cJSON_GetObjectItemCaseSensitive(a, "annotations"),
+		    "summary"), "n1 is new at 1");
 	}
 	run_for(fx, 329);
 	expect_none(fx);

@@ -348,6 +348,55 @@ test_labels(void **state)
 	fx_free(fx);
 }
 
+/* Whether one of the events from first on has these labels (an evaluation's order is the table's). */
+static int
+ev_labels(const struct fx *fx, size_t first, const char *labels)
+{
+	for (size_t i = first; i < fx->nev; i++)
+		if (strcmp(fx->ev[i].labels, labels) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * [reeve] labels.* (external labels) go on every instance that has no label of the name:
+ * a series' own label wins, and so does the rule's labels.* of the same name.
+ */
+static void
+test_external_labels(void **state)
+{
+	struct fx *fx = fx_new(BASE "labels.instance = web01\nlabels.region = eu\n"
+	    "[alert a]\nexpr = x\nlabels.region = rule\n"
+	    "[alert b]\nexpr = y\n[alert c]\nexpr = z\nnodata = alert\nnodata_grace = 0\n");
+	struct step_in si = { { { "host=h", 1 }, { "host=g,instance=own,__name__=x", 2 },
+	    { "host=f,region=series", 3 } }, 3, { { NULL, 0 } }, 0, { { NULL, 0 } }, 0, 0 };
+	struct step_in none = { { { NULL, 0 } }, 0, { { NULL, 0 } }, 0, { { NULL, 0 } }, 0, 1 };
+	struct snap s;
+
+	(void)state;
+	eval_rule(fx, 0, 0, &si);
+	assert_int_equal(fx->nev, 3);
+	assert_true(ev_labels(fx, 0, "host=h,instance=web01,region=rule"));
+	assert_true(ev_labels(fx, 0, "host=g,instance=own,region=rule"));
+	assert_true(ev_labels(fx, 0, "host=f,instance=web01,region=rule"));
+	eval_rule(fx, 1, 0, &si);
+	assert_int_equal(fx->nev, 6);
+	assert_true(ev_labels(fx, 3, "host=h,instance=web01,region=eu"));
+	assert_true(ev_labels(fx, 3, "host=g,instance=own,region=eu"));
+	assert_true(ev_labels(fx, 3, "host=f,instance=web01,region=series"));
+	/* the same series again is the same instance: no new event */
+	eval_rule(fx, 0, 60, &si);
+	assert_int_equal(fx->nev, 6);
+	s = snapshot(fx);
+	assert_int_equal(s.n, 6);
+	/* the instance standing for a rule without any data has them too */
+	eval_rule(fx, 2, 60, &none);
+	assert_int_equal(fx->nev, 7);
+	assert_string_equal(fx->ev[6].labels, "instance=web01,region=eu");
+	assert_int_equal(fx->ev[6].to, RULE_NODATA);
+	fx_free(fx);
+}
+
 /* ---- hysteresis and keep_firing_for --------------------------------------------------- */
 
 static void
@@ -880,6 +929,121 @@ test_take_state(void **state)
 	fx_free(fx);
 }
 
+static int
+has_labels(const struct snap *s, const char *labels, enum rule_state state)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->labels[i], labels) == 0 && s->state[i] == state)
+			return 1;
+	return 0;
+}
+
+#define EXT_RULES "[alert fire]\nexpr = b\n[alert pend]\nexpr = a\nfor = 10m\n"
+
+/*
+ * Saved state restored under other external labels: each instance keeps its state under
+ * its new label set, its own labels stay, and no event is made. A state file written
+ * before there were external labels gets them added.
+ */
+static void
+test_external_labels_restore(void **state)
+{
+	struct fx *fx = fx_new(BASE "labels.instance = web01\nlabels.dc = fra\n" EXT_RULES);
+	struct fx *fx2 = fx_new(BASE "labels.instance = web02\n" EXT_RULES), *fx3;
+	struct step_in two = { { { "host=a", 1 }, { "host=a,instance=mine", 7 } }, 2,
+	    { { NULL, 0 } }, 0, { { NULL, 0 } }, 0, 0 };
+	char path[128];
+	struct snap s;
+
+	(void)state;
+	eval_rule(fx, 0, 0, &two);      /* fire {host=a} and {host=a,instance=mine}: firing */
+	eval_one(fx, 1, 0, 1, 0);       /* pend {host=a}: pending since T0 */
+	assert_true(ev_labels(fx, 0, "dc=fra,host=a,instance=web01"));
+	assert_true(ev_labels(fx, 0, "dc=fra,host=a,instance=mine"));
+	snprintf(path, sizeof(path), "%s/state.json", fx->dir);
+	assert_int_equal(rule_state_save(fx->rs, path), 0);
+
+	assert_int_equal(rule_state_load(fx2->rs, path), 0);
+	s = snapshot(fx2);
+	assert_int_equal(s.n, 3);
+	assert_true(has_labels(&s, "host=a,instance=web02", RULE_FIRING));
+	assert_true(has_labels(&s, "host=a,instance=mine", RULE_FIRING));
+	assert_true(has_labels(&s, "host=a,instance=web02", RULE_PENDING));
+	assert_int_equal(fx2->nev, 0);
+	/* the same series: the restored instances, still firing and pending since T0 */
+	eval_rule(fx2, 0, 60, &two);
+	assert_int_equal(fx2->nev, 0);
+	eval_one(fx2, 1, 600, 1, 0);
+	assert_int_equal(fx2->nev, 1);
+	expect_ev(fx2, 0, RULE_PENDING, RULE_FIRING, 600);
+	assert_string_equal(fx2->ev[0].labels, "host=a,instance=web02");
+
+	/* saved without external labels, restored with them */
+	fx3 = fx_new(BASE EXT_RULES);
+	eval_one(fx3, 0, 0, 1, 0);
+	assert_string_equal(fx3->ev[0].labels, "host=a");
+	assert_int_equal(rule_state_save(fx3->rs, path), 0);
+	rule_set_free(fx2->rs);
+	fx2->rs = rule_set_new(fx2->cfg);
+	rule_set_sink(fx2->rs, sink, fx2);
+	fx2->nev = 0;
+	assert_int_equal(rule_state_load(fx2->rs, path), 0);
+	s = snapshot(fx2);
+	assert_int_equal(s.n, 1);
+	assert_true(has_labels(&s, "host=a,instance=web02", RULE_FIRING));
+	eval_one(fx2, 0, 60, 1, 0);
+	assert_int_equal(fx2->nev, 0);
+	fx_free(fx3);
+	fx_free(fx2);
+	fx_free(fx);
+}
+
+/*
+ * A reload that changes the external labels: the instances move with their state, under the
+ * new labels; rule_set_take_state counts them. One whose new label set another instance has
+ * already is dropped.
+ */
+static void
+test_external_labels_reload(void **state)
+{
+	struct fx *fx = fx_new(BASE "labels.instance = web01\n" EXT_RULES);
+	struct fx *fx2 = fx_new(BASE "labels.instance = web02\n" EXT_RULES);
+	struct fx *fx3 = fx_new(BASE "labels.instance = web02\n" EXT_RULES);
+	struct step_in two = { { { "host=a", 1 }, { "host=a,instance=web02", 2 } }, 2,
+	    { { NULL, 0 } }, 0, { { NULL, 0 } }, 0, 0 };
+	struct snap s;
+
+	(void)state;
+	eval_one(fx, 0, 0, 1, 0);
+	assert_int_equal(rule_set_take_state(fx2->rs, fx->rs), 1);
+	s = snapshot(fx2);
+	assert_int_equal(s.n, 1);
+	assert_true(has_labels(&s, "host=a,instance=web02", RULE_FIRING));
+	eval_one(fx2, 0, 60, 1, 0);   /* still firing: no event */
+	assert_int_equal(fx2->nev, 0);
+	eval_one(fx2, 0, 120, 0, 0);
+	expect_ev(fx2, 0, RULE_FIRING, RULE_RESOLVED, 120);
+	assert_string_equal(fx2->ev[0].labels, "host=a,instance=web02");
+
+	/* the same external labels: nothing changes, nothing is counted */
+	eval_one(fx3, 0, 0, 1, 0);
+	assert_int_equal(rule_set_take_state(fx2->rs, fx3->rs), 0);
+	assert_int_equal(snapshot(fx2).n, 1);
+
+	/* {host=a} + web01 and {host=a,instance=web02}: both are {host=a,instance=web02} now */
+	rule_set_free(fx->rs);
+	fx->rs = rule_set_new(fx->cfg);
+	eval_rule(fx, 0, 180, &two);
+	assert_int_equal(snapshot(fx).n, 2);
+	assert_int_equal(rule_set_take_state(fx3->rs, fx->rs), 1);
+	s = snapshot(fx3);
+	assert_int_equal(s.n, 1);
+	assert_true(has_labels(&s, "host=a,instance=web02", RULE_FIRING));
+	fx_free(fx3);
+	fx_free(fx2);
+	fx_free(fx);
+}
+
 int
 main(void)
 {
@@ -900,6 +1064,9 @@ main(void)
 		cmocka_unit_test(test_save_restore),
 		cmocka_unit_test(test_load_bad),
 		cmocka_unit_test(test_take_state),
+		cmocka_unit_test(test_external_labels),
+		cmocka_unit_test(test_external_labels_restore),
+		cmocka_unit_test(test_external_labels_reload),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);
