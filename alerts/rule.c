@@ -802,6 +802,18 @@ rule_foreach(const struct rule_set *rs, long i,
 	}
 }
 
+/* Whether two sorted label lists of rules are the same. */
+static int
+same_kvs(const struct cfg_kv *a, size_t na, const struct cfg_kv *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i].key, b[i].key) != 0 || strcmp(a[i].value, b[i].value) != 0)
+			return 0;
+	return 1;
+}
+
 size_t
 rule_set_take_state(struct rule_set *dst, struct rule_set *src)
 {
@@ -820,6 +832,14 @@ rule_set_take_state(struct rule_set *dst, struct rule_set *src)
 			continue;
 		}
 		d = &dst->rules[j];
+		if (!same_kvs(s->cfg->labels, s->cfg->nlabels, d->cfg->labels, d->cfg->nlabels)) {
+			/* its instances are other alerts now: they start again under their new labels */
+			if (s->ninst > 0)
+				log_info("alert %s has other labels: its %zu instances start again",
+				    s->cfg->name, s->ninst);
+			rule_clear(s);
+			continue;
+		}
 		rule_clear(d);
 		for (b = 0; b < s->nbuckets; b++) {
 			struct inst *x = s->buckets[b], *next;

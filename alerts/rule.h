@@ -139,7 +139,8 @@ void rule_foreach(const struct rule_set *rs, long i,
 
 /*
  * Move the instances of every rule of src that dst has too (by name) into dst: the state a
- * reload keeps. Rules src has and dst lacks are dropped with a log line. When dst's external
+ * reload keeps. Rules src has and dst lacks, and rules whose labels.* changed (their
+ * instances are other alerts now), are dropped with a log line. When dst's external
  * labels differ from src's, the moved instances take dst's (keeping their state; an
  * instance whose new label set another one has already is dropped). Returns how many
  * instances changed their labels so: their old label sets are gone without an event, the

@@ -945,10 +945,12 @@ ruler_reload(struct ruler *r, const struct cfg *cfg, char *err, size_t errlen)
 	pthread_mutex_lock(&r->lock);
 	old = r->rules;
 	/*
-	 * Instances that took other external labels are new alerts to the notifications, and
-	 * their old label sets resolved: the dispatcher learns both as after a restart.
+	 * Alerts of rules removed or relabelled, and instances that took other external labels,
+	 * resolved without an event, and the relabelled ones are new alerts: the dispatcher
+	 * learns both as after a restart.
 	 */
-	if (rule_set_take_state(fresh->set, old->set) > 0 && r->dispatch != NULL)
+	rule_set_take_state(fresh->set, old->set);
+	if (r->dispatch != NULL)
 		dispatch_reconcile(r->dispatch, fresh->set);
 	r->rules = fresh;
 	r->st.alerts = cfg->nalerts;
