@@ -127,16 +127,21 @@ rule_set_new(const struct cfg *cfg)
 	return rs;
 }
 
+/* Free an instance's label array and its strings. */
+static void
+labels_free(struct reeve_label *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((char *)l[i].name);
+		free((char *)l[i].value);
+	}
+	free(l);
+}
+
 static void
 inst_free(struct inst *x)
 {
-	size_t i;
-
-	for (i = 0; i < x->nlabels; i++) {
-		free((char *)x->labels[i].name);
-		free((char *)x->labels[i].value);
-	}
-	free(x->labels);
+	labels_free(x->labels, x->nlabels);
 	free(x->ext);
 	free(x->key);
 	free(x->changes);
@@ -386,11 +391,7 @@ inst_set_labels(struct inst *x, const struct buf *key, const struct reeve_label 
 		l[i].value = xstrdup(labels[i].value);
 		ext[i] = flags != NULL && flags[i];
 	}
-	for (i = 0; i < x->nlabels; i++) {
-		free((char *)x->labels[i].name);
-		free((char *)x->labels[i].value);
-	}
-	free(x->labels);
+	labels_free(x->labels, x->nlabels);
 	free(x->ext);
 	free(x->key);
 	x->labels = l;
