@@ -75,6 +75,13 @@ struct daemon {
 	 * reads this, never d->cfg, which a reload frees and replaces under it */
 	double memory_window;
 	unsigned long long expired; /* self probe only */
+	/*
+	 * The self probe reads the stats of http, ruler, outbox, reporter and dispatch, which
+	 * the shutdown frees before the scheduler (intake stops first). It collects under this
+	 * lock and does nothing once stopping is set, which the shutdown does under the lock.
+	 */
+	pthread_mutex_t self_lock;
+	int stopping;
 };
 
 /* How often stale series are swept out of memory, and the least age at which they go. */
@@ -469,6 +476,11 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 
 	(void)err;
 	(void)errlen;
+	pthread_mutex_lock(&d->self_lock);
+	if (d->stopping) {
+		pthread_mutex_unlock(&d->self_lock);
+		return 0;
+	}
 	/* housekeeping rides on this probe's rhythm: forget series gone for a whole window */
 	if (util_now() - d->last_sweep >= SWEEP_INTERVAL) {
 		double age = d->memory_window > SWEEP_INTERVAL ? d->memory_window : SWEEP_INTERVAL;
@@ -550,6 +562,7 @@ self_collect(void *state, struct reeve_emitter *em, char *err, size_t errlen)
 		h->emit(em, &m_nunrouted, NULL, 0, (double)ds.unrouted);
 	}
 	self_process(h, em);
+	pthread_mutex_unlock(&d->self_lock);
 	return 0;
 }
 
@@ -765,7 +778,7 @@ reload(struct daemon *d)
 int
 daemon_run(const char *path, int use_syslog)
 {
-	struct daemon d = { 0 };
+	struct daemon d = { .self_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct cfg_errors errs = { 0 };
 	struct tls_cred *tls = NULL;
 	struct probe_inst **probes = NULL;
@@ -950,6 +963,9 @@ daemon_run(const char *path, int use_syslog)
 		break;
 	}
 out:
+	pthread_mutex_lock(&d.self_lock);
+	d.stopping = 1; /* the self probe reads what is freed below */
+	pthread_mutex_unlock(&d.self_lock);
 	/* stop intake first (HTTP, rules, probes), then write out what is queued */
 	if (listen_fd != -1)
 		close(listen_fd);
